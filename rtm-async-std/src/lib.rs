@@ -1,0 +1,2 @@
+//! rtm-async-std (under construction)
+#![forbid(unsafe_code)]

@@ -1,0 +1,2 @@
+//! rtm-driver (under construction)
+#![forbid(unsafe_code)]

@@ -1,0 +1,2 @@
+//! rtm-testkit (under construction)
+#![forbid(unsafe_code)]

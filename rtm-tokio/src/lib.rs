@@ -1,0 +1,2 @@
+//! rtm-tokio (under construction)
+#![forbid(unsafe_code)]
