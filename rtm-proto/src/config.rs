@@ -1,0 +1,263 @@
+//! Client configuration: the options of the reference client, plus the limits it lacked.
+
+use std::fmt;
+use std::time::Duration;
+
+/// A Slack token. Its `Debug` and `Display` never show the secret.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Token(String);
+
+impl Token {
+    /// Wraps a token such as `xoxb-…`.
+    pub fn new(token: impl Into<String>) -> Self {
+        Token(token.into())
+    }
+
+    /// The secret itself, for the one place that needs it: the web call's `Authorization` header.
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Debug for Token {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("Token(<redacted>)")
+    }
+}
+
+impl fmt::Display for Token {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("<redacted>")
+    }
+}
+
+impl From<&str> for Token {
+    fn from(s: &str) -> Self {
+        Token::new(s)
+    }
+}
+
+impl From<String> for Token {
+    fn from(s: String) -> Self {
+        Token::new(s)
+    }
+}
+
+/// What `start()` is given; kept for every reconnect of the session.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StartOptions {
+    /// The bot or user token.
+    pub token: Token,
+    /// `batch_presence_aware` form parameter of `rtm.connect`.
+    pub batch_presence_aware: Option<bool>,
+    /// `presence_sub` form parameter of `rtm.connect`.
+    pub presence_sub: Option<bool>,
+}
+
+impl StartOptions {
+    /// Start options with only a token.
+    pub fn new(token: impl Into<Token>) -> Self {
+        StartOptions {
+            token: token.into(),
+            batch_presence_aware: None,
+            presence_sub: None,
+        }
+    }
+}
+
+/// How failed connection attempts are retried.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RetryPolicy {
+    /// Attempts after the first failure before giving up; `None` retries forever.
+    pub max_retries: Option<u32>,
+    /// Delay before the first retry (before jitter).
+    pub initial_delay: Duration,
+    /// Growth of the delay per consecutive failure.
+    pub factor: f64,
+    /// Upper bound of the delay (before `Retry-After`, which is always honoured).
+    pub max_delay: Duration,
+}
+
+impl Default for RetryPolicy {
+    fn default() -> Self {
+        // The reference retries 10 times over about 30 minutes; we keep the count but cap each
+        // wait at a minute so a recovered Slack is noticed quickly.
+        RetryPolicy {
+            max_retries: Some(10),
+            initial_delay: Duration::from_millis(500),
+            factor: 2.0,
+            max_delay: Duration::from_secs(60),
+        }
+    }
+}
+
+impl RetryPolicy {
+    /// Retry forever with the default delays.
+    pub fn forever() -> Self {
+        RetryPolicy {
+            max_retries: None,
+            ..RetryPolicy::default()
+        }
+    }
+}
+
+/// Per-channel pacing of outgoing `message` frames (a token bucket: `per_second` sustained,
+/// up to `burst` at once). Slack disconnects clients that send much faster than 1 per second.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Pacing {
+    /// Sustained rate per channel.
+    pub per_second: f64,
+    /// Messages that may go at once after a quiet period.
+    pub burst: u32,
+}
+
+impl Default for Pacing {
+    fn default() -> Self {
+        Pacing {
+            per_second: 1.0,
+            burst: 3,
+        }
+    }
+}
+
+/// All options of a [`Client`](crate::Client).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Config {
+    /// Reconnect after the connection is lost (`autoReconnect`).
+    pub auto_reconnect: bool,
+    /// `rtm.connect` (true) or the legacy `rtm.start` (false).
+    pub use_rtm_connect: bool,
+    /// Send a ping after this long without an outgoing frame.
+    pub client_ping_timeout: Duration,
+    /// A ping unanswered this long means the connection is dead. Must be shorter than
+    /// `client_ping_timeout`.
+    pub server_pong_timeout: Duration,
+    /// After a reconnect, how long replies to messages sent on the previous connection are awaited.
+    pub reply_ack_on_reconnect_timeout: Duration,
+    /// How long an awaited reply is waited for; `None` waits as long as the session lives.
+    pub reply_timeout: Option<Duration>,
+    /// Deadline of the `rtm.connect` web call.
+    pub web_call_timeout: Duration,
+    /// Deadline from the web call's success to the server's `hello`.
+    pub hello_timeout: Duration,
+    /// How long a close handshake may take before the socket is considered gone.
+    pub close_timeout: Duration,
+    /// Retries of failed connection attempts.
+    pub retry: RetryPolicy,
+    /// Per-channel pacing of outgoing messages; `None` switches it off.
+    pub pacing: Option<Pacing>,
+    /// At most this many sends wait in the queue; more are refused with `QueueFull`.
+    pub queue_limit: usize,
+    /// Largest outgoing frame in bytes; Slack disconnects above 16 KB.
+    pub max_frame_bytes: usize,
+    /// Longest `text` of an outgoing `message`, in characters; Slack refuses longer ones.
+    pub max_message_chars: Option<usize>,
+    /// Emit [`Event::OutgoingMessage`](crate::Event::OutgoingMessage) for every frame written.
+    pub emit_outgoing: bool,
+    /// Seed of the backoff jitter: the same seed and inputs give the same actions.
+    pub seed: u64,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Config {
+            auto_reconnect: true,
+            use_rtm_connect: true,
+            client_ping_timeout: Duration::from_millis(6000),
+            server_pong_timeout: Duration::from_millis(4000),
+            reply_ack_on_reconnect_timeout: Duration::from_millis(2000),
+            reply_timeout: Some(Duration::from_secs(30)),
+            web_call_timeout: Duration::from_secs(30),
+            hello_timeout: Duration::from_secs(10),
+            close_timeout: Duration::from_secs(2),
+            retry: RetryPolicy::default(),
+            pacing: Some(Pacing::default()),
+            queue_limit: 1024,
+            max_frame_bytes: 16 * 1024,
+            max_message_chars: Some(4000),
+            emit_outgoing: true,
+            seed: 0x5eed_u64,
+        }
+    }
+}
+
+/// A configuration that cannot work.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ConfigError {
+    /// `server_pong_timeout` must be shorter than `client_ping_timeout` (`keepalive_config_error`).
+    Keepalive {
+        /// The configured ping interval.
+        client_ping_timeout: Duration,
+        /// The configured pong deadline.
+        server_pong_timeout: Duration,
+    },
+    /// A value that must be positive is zero, or a factor below 1.
+    Invalid(&'static str),
+}
+
+impl ConfigError {
+    /// The reference client's error code.
+    pub fn code(&self) -> &'static str {
+        match self {
+            ConfigError::Keepalive { .. } => "slack_rtmapi_keepalive_config_error",
+            ConfigError::Invalid(_) => "slack_rtmapi_config_error",
+        }
+    }
+}
+
+impl fmt::Display for ConfigError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            ConfigError::Keepalive {
+                client_ping_timeout,
+                server_pong_timeout,
+            } => write!(
+                f,
+                "server_pong_timeout ({server_pong_timeout:?}) must be shorter than client_ping_timeout ({client_ping_timeout:?})"
+            ),
+            ConfigError::Invalid(what) => write!(f, "invalid configuration: {what}"),
+        }
+    }
+}
+
+impl std::error::Error for ConfigError {}
+
+impl Config {
+    /// Checks the options that the reference client checks, and those it should have.
+    pub fn validate(&self) -> Result<(), ConfigError> {
+        if self.server_pong_timeout >= self.client_ping_timeout {
+            return Err(ConfigError::Keepalive {
+                client_ping_timeout: self.client_ping_timeout,
+                server_pong_timeout: self.server_pong_timeout,
+            });
+        }
+        if self.server_pong_timeout.is_zero() {
+            return Err(ConfigError::Invalid("server_pong_timeout must be positive"));
+        }
+        if self.web_call_timeout.is_zero()
+            || self.hello_timeout.is_zero()
+            || self.close_timeout.is_zero()
+        {
+            return Err(ConfigError::Invalid(
+                "web_call_timeout, hello_timeout and close_timeout must be positive",
+            ));
+        }
+        if !(self.retry.factor >= 1.0 && self.retry.factor.is_finite()) {
+            return Err(ConfigError::Invalid("retry.factor must be a finite number >= 1"));
+        }
+        if let Some(p) = self.pacing {
+            if !(p.per_second > 0.0 && p.per_second.is_finite()) || p.burst == 0 {
+                return Err(ConfigError::Invalid(
+                    "pacing.per_second must be positive and pacing.burst at least 1",
+                ));
+            }
+        }
+        if self.queue_limit == 0 {
+            return Err(ConfigError::Invalid("queue_limit must be at least 1"));
+        }
+        if self.max_frame_bytes < 64 {
+            return Err(ConfigError::Invalid("max_frame_bytes must be at least 64"));
+        }
+        Ok(())
+    }
+}

@@ -1,0 +1,136 @@
+//! Reading the answer of `rtm.connect` / `rtm.start`.
+
+use std::time::Duration;
+
+use serde::Deserialize;
+
+use crate::error::RtmError;
+use crate::event::ConnectInfo;
+use crate::io::WebResponse;
+
+#[derive(Deserialize)]
+struct Body {
+    ok: bool,
+    error: Option<String>,
+    url: Option<String>,
+    #[serde(rename = "self")]
+    me: Option<Identity>,
+    team: Option<Team>,
+}
+
+#[derive(Deserialize)]
+struct Identity {
+    id: String,
+    #[serde(default)]
+    name: String,
+}
+
+#[derive(Deserialize)]
+struct Team {
+    id: String,
+    #[serde(default)]
+    name: String,
+    #[serde(default)]
+    domain: String,
+}
+
+/// `Retry-After` in seconds (Slack sends an integer; fractions and HTTP dates are tolerated
+/// as far as they can be: a date is not, and counts as absent).
+fn retry_after(value: Option<&str>) -> Option<Duration> {
+    let v = value?.trim();
+    let secs: f64 = v.parse().ok()?;
+    if secs.is_finite() && secs >= 0.0 {
+        Duration::try_from_secs_f64(secs.min(86_400.0)).ok()
+    } else {
+        None
+    }
+}
+
+/// The session's identity, or why there is none.
+pub(crate) fn read(resp: WebResponse) -> Result<ConnectInfo, RtmError> {
+    if resp.status == 429 {
+        return Err(RtmError::RateLimited {
+            retry_after: retry_after(resp.retry_after.as_deref()),
+        });
+    }
+    if resp.status != 200 {
+        return Err(RtmError::Http {
+            status: resp.status,
+        });
+    }
+    let body: Body = serde_json::from_str(&resp.body).map_err(|e| RtmError::BadResponse {
+        detail: format!("not the JSON of rtm.connect: {e}"),
+    })?;
+    if !body.ok {
+        return Err(RtmError::Platform {
+            error: body.error.unwrap_or_else(|| "unknown_error".to_owned()),
+        });
+    }
+    let missing = |what: &str| RtmError::BadResponse {
+        detail: format!("ok answer without {what}"),
+    };
+    let url = body.url.ok_or_else(|| missing("url"))?;
+    if !(url.starts_with("wss://") || url.starts_with("ws://")) {
+        return Err(RtmError::BadResponse {
+            detail: "the url is not a WebSocket URL".to_owned(),
+        });
+    }
+    let me = body.me.ok_or_else(|| missing("self"))?;
+    let team = body.team.ok_or_else(|| missing("team"))?;
+    Ok(ConnectInfo {
+        url,
+        self_id: me.id,
+        self_name: me.name,
+        team_id: team.id,
+        team_name: team.name,
+        team_domain: team.domain,
+        body: resp.body,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn resp(status: u16, body: &str) -> WebResponse {
+        WebResponse {
+            status,
+            retry_after: None,
+            body: body.to_owned(),
+        }
+    }
+
+    #[test]
+    fn reads_the_documented_success_body() {
+        let info = read(resp(200, r#"{"ok":true,"url":"wss://x/y","self":{"id":"U4X318ZMZ","name":"robotoverlord"},"team":{"id":"T2U81E2FP","name":"SlackDemo","domain":"slackdemo"}}"#)).unwrap();
+        assert_eq!(info.self_id, "U4X318ZMZ");
+        assert_eq!(info.team_domain, "slackdemo");
+        assert_eq!(info.url, "wss://x/y");
+    }
+
+    #[test]
+    fn classifies_failures() {
+        assert_eq!(
+            read(resp(200, r#"{"ok":false,"error":"invalid_auth"}"#)),
+            Err(RtmError::Platform {
+                error: "invalid_auth".into()
+            })
+        );
+        let mut r = resp(429, r#"{"ok":false,"error":"ratelimited"}"#);
+        r.retry_after = Some("7".into());
+        assert_eq!(
+            read(r),
+            Err(RtmError::RateLimited {
+                retry_after: Some(Duration::from_secs(7))
+            })
+        );
+        assert_eq!(read(resp(503, "")), Err(RtmError::Http { status: 503 }));
+        assert!(matches!(read(resp(200, "<html>")), Err(RtmError::BadResponse { .. })));
+        assert!(matches!(
+            read(resp(200, r#"{"ok":true,"url":"https://x","self":{"id":"U"},"team":{"id":"T"}}"#)),
+            Err(RtmError::BadResponse { .. })
+        ));
+        assert_eq!(retry_after(Some("soon")), None);
+        assert_eq!(retry_after(Some("-1")), None);
+    }
+}

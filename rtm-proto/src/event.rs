@@ -1,0 +1,263 @@
+//! What the client reports: lifecycle events and Slack's events, as lazy views of the frame.
+
+use std::fmt;
+use std::sync::Arc;
+use std::time::Duration;
+
+use serde::de::DeserializeOwned;
+
+use crate::error::RtmError;
+use crate::typed::TypedEvent;
+
+/// The session's identity, from a successful `rtm.connect`/`rtm.start`.
+#[derive(Clone, PartialEq, Eq)]
+pub struct ConnectInfo {
+    /// The single-use WebSocket URL.
+    pub url: String,
+    /// `self.id`: the connected user (`active_user_id`).
+    pub self_id: String,
+    /// `self.name`.
+    pub self_name: String,
+    /// `team.id` (`active_team_id`).
+    pub team_id: String,
+    /// `team.name`.
+    pub team_name: String,
+    /// `team.domain`.
+    pub team_domain: String,
+    /// The whole answer (for `rtm.start`, it also holds users, channels, ...).
+    pub body: String,
+}
+
+impl fmt::Debug for ConnectInfo {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        // The URL is a bearer credential for 30 s and the body can be megabytes: leave both out.
+        f.debug_struct("ConnectInfo")
+            .field("self_id", &self.self_id)
+            .field("self_name", &self.self_name)
+            .field("team_id", &self.team_id)
+            .field("team_name", &self.team_name)
+            .field("team_domain", &self.team_domain)
+            .finish_non_exhaustive()
+    }
+}
+
+/// A successful reply to an awaited send (`reply_to` = its id, `ok` true).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Reply {
+    /// The message id it answers.
+    pub id: u64,
+    /// The message's timestamp, Slack's id of the posted message.
+    pub ts: Option<String>,
+    /// The text as the server stored it (may differ from what was sent).
+    pub text: Option<String>,
+    /// The whole reply frame.
+    pub raw: String,
+}
+
+/// How a send that settled without error ended.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Sent {
+    /// Written to the socket with this id; no reply awaited.
+    Written {
+        /// The message id.
+        id: u64,
+    },
+    /// The server replied `ok`.
+    Replied(Reply),
+}
+
+impl Sent {
+    /// The message id.
+    pub fn id(&self) -> u64 {
+        match self {
+            Sent::Written { id } => *id,
+            Sent::Replied(r) => r.id,
+        }
+    }
+}
+
+/// A string field of a frame: a span of the raw text when it needed no unescaping.
+#[derive(Clone, PartialEq, Eq)]
+pub(crate) enum Field {
+    Span(u32, u32),
+    Owned(Box<str>),
+}
+
+impl Field {
+    pub(crate) fn of(raw: &str, value: &str) -> Field {
+        let base = raw.as_ptr() as usize;
+        let at = value.as_ptr() as usize;
+        // Borrowed strings point into `raw`; unescaped ones were copied and must be owned.
+        if at >= base && at + value.len() <= base + raw.len() && raw.len() <= u32::MAX as usize {
+            let start = at - base;
+            Field::Span(start as u32, (start + value.len()) as u32)
+        } else {
+            Field::Owned(value.into())
+        }
+    }
+
+    fn get<'a>(&'a self, raw: &'a str) -> &'a str {
+        match self {
+            Field::Span(a, b) => &raw[*a as usize..*b as usize],
+            Field::Owned(s) => s,
+        }
+    }
+}
+
+/// One incoming frame from Slack. Only `type`, `subtype` and `reply_to` were parsed; the rest
+/// is parsed on demand ([`SlackEvent::typed`], [`SlackEvent::parse`], [`SlackEvent::json`]).
+#[derive(Clone, PartialEq, Eq)]
+pub struct SlackEvent {
+    raw: String,
+    kind: Option<Field>,
+    subtype: Option<Field>,
+    reply_to: Option<u64>,
+}
+
+impl SlackEvent {
+    pub(crate) fn new(
+        raw: String,
+        kind: Option<Field>,
+        subtype: Option<Field>,
+        reply_to: Option<u64>,
+    ) -> Self {
+        SlackEvent {
+            raw,
+            kind,
+            subtype,
+            reply_to,
+        }
+    }
+
+    /// Parses a frame the way the client does (for tests and for events from elsewhere).
+    pub fn from_json(raw: impl Into<String>) -> Result<SlackEvent, serde_json::Error> {
+        crate::frame::parse(raw.into())
+    }
+
+    /// The `type` field; replies (`reply_to`) have none.
+    pub fn event_type(&self) -> Option<&str> {
+        self.kind.as_ref().map(|f| f.get(&self.raw))
+    }
+
+    /// The `subtype` field, as in `message` / `bot_message`.
+    pub fn subtype(&self) -> Option<&str> {
+        self.subtype.as_ref().map(|f| f.get(&self.raw))
+    }
+
+    /// The `reply_to` field of replies.
+    pub fn reply_to(&self) -> Option<u64> {
+        self.reply_to
+    }
+
+    /// The frame as received.
+    pub fn raw(&self) -> &str {
+        &self.raw
+    }
+
+    /// The frame as received, by value.
+    pub fn into_raw(self) -> String {
+        self.raw
+    }
+
+    /// Whether the event matches a filter: `"type"` or `"type::subtype"`, the names under
+    /// which the reference client emits it. `"*"` matches everything.
+    pub fn matches(&self, filter: &str) -> bool {
+        if filter == "*" {
+            return true;
+        }
+        let Some(kind) = self.event_type() else {
+            return false;
+        };
+        match filter.split_once("::") {
+            None => kind == filter,
+            Some((t, s)) => kind == t && self.subtype() == Some(s),
+        }
+    }
+
+    /// The whole frame as a JSON value.
+    pub fn json(&self) -> Result<serde_json::Value, serde_json::Error> {
+        serde_json::from_str(&self.raw)
+    }
+
+    /// The frame deserialized into a type of the caller's.
+    pub fn parse<T: DeserializeOwned>(&self) -> Result<T, serde_json::Error> {
+        serde_json::from_str(&self.raw)
+    }
+
+    /// The frame as one of the common Slack events, or [`TypedEvent::Other`].
+    pub fn typed(&self) -> Result<TypedEvent, serde_json::Error> {
+        TypedEvent::from_event(self)
+    }
+}
+
+impl fmt::Debug for SlackEvent {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("SlackEvent")
+            .field("type", &self.event_type())
+            .field("subtype", &self.subtype())
+            .field("reply_to", &self.reply_to)
+            .field("raw", &self.raw)
+            .finish()
+    }
+}
+
+/// Everything the client reports to its user, in the order it happens.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Event {
+    /// A connection attempt begins (the web call is made).
+    Connecting,
+    /// The web call succeeded.
+    Authenticated(Arc<ConnectInfo>),
+    /// The WebSocket is open and the server said `hello`.
+    Connected,
+    /// The session is ready for sends.
+    Ready,
+    /// The client is closing the connection on `disconnect()`.
+    Disconnecting,
+    /// The connection is lost or failed; the next attempt comes after `delay`.
+    Reconnecting {
+        /// 1 for the first attempt after a loss, counting up while attempts fail.
+        attempt: u32,
+        /// The wait before it.
+        delay: Duration,
+        /// Why.
+        reason: RtmError,
+    },
+    /// The session ended; `error` is `None` after `disconnect()`.
+    Disconnected {
+        /// What ended it, when it was not the user.
+        error: Option<RtmError>,
+    },
+    /// `start()` failed for good (`unable_to_rtm_start`).
+    UnableToRtmStart(RtmError),
+    /// A transport error or a malformed frame (`error`); the client handles the consequence.
+    Error(RtmError),
+    /// A frame was written (`outgoing_message`).
+    OutgoingMessage {
+        /// Its id.
+        id: u64,
+        /// The frame.
+        frame: String,
+    },
+    /// A frame from Slack.
+    Slack(SlackEvent),
+}
+
+impl Event {
+    /// The reference client's event name.
+    pub fn name(&self) -> &str {
+        match self {
+            Event::Connecting => "connecting",
+            Event::Authenticated(_) => "authenticated",
+            Event::Connected => "connected",
+            Event::Ready => "ready",
+            Event::Disconnecting => "disconnecting",
+            Event::Reconnecting { .. } => "reconnecting",
+            Event::Disconnected { .. } => "disconnected",
+            Event::UnableToRtmStart(_) => "unable_to_rtm_start",
+            Event::Error(_) => "error",
+            Event::OutgoingMessage { .. } => "outgoing_message",
+            Event::Slack(e) => e.event_type().unwrap_or("slack_event"),
+        }
+    }
+}

@@ -1,0 +1,148 @@
+//! Outgoing frames: checked and serialized once when the send arrives, so that writing
+//! them later is a prefix and a copy.
+
+use serde_json::Value;
+
+use crate::config::Config;
+use crate::error::SendError;
+use crate::io::{Outgoing, SendHandle, SendMode};
+
+/// The longest `{"id":<u64>,` prefix.
+const ID_PREFIX_MAX: usize = r#"{"id":18446744073709551615,"#.len();
+
+/// A checked send waiting for its id.
+#[derive(Debug)]
+pub(crate) struct Prepared {
+    pub(crate) handle: SendHandle,
+    /// The frame after `{"id":N,`.
+    tail: String,
+    /// The channel of a `message`, for pacing.
+    pub(crate) paced_channel: Option<String>,
+    /// Settle with the reply rather than when written.
+    pub(crate) await_reply: bool,
+}
+
+impl Prepared {
+    /// Checks a send against the limits and serializes everything but its id.
+    pub(crate) fn new(send: &Outgoing, config: &Config) -> Result<Prepared, SendError> {
+        let invalid = |detail: &str| SendError::InvalidFrame {
+            detail: detail.to_owned(),
+        };
+        if send.kind.is_empty() {
+            return Err(invalid("the type is empty"));
+        }
+        let empty = serde_json::Map::new();
+        let body = match &send.body {
+            Value::Object(map) => map,
+            Value::Null => &empty,
+            _ => return Err(invalid("the body must be a JSON object")),
+        };
+        let is_message = send.kind == "message";
+        if is_message {
+            if let (Some(limit), Some(Value::String(text))) =
+                (config.max_message_chars, body.get("text"))
+            {
+                let chars = text.chars().count();
+                if chars > limit {
+                    return Err(SendError::TextTooLong { chars, limit });
+                }
+            }
+        }
+        let mut tail = String::with_capacity(64);
+        tail.push_str("\"type\":");
+        push_json(&mut tail, &Value::String(send.kind.clone()));
+        for (k, v) in body {
+            if k == "id" || k == "type" {
+                continue;
+            }
+            tail.push(',');
+            push_json(&mut tail, &Value::String(k.clone()));
+            tail.push(':');
+            push_json(&mut tail, v);
+        }
+        tail.push('}');
+        let size = ID_PREFIX_MAX + tail.len();
+        if size > config.max_frame_bytes {
+            return Err(SendError::TooLarge {
+                size,
+                limit: config.max_frame_bytes,
+            });
+        }
+        let paced_channel = match (is_message && config.pacing.is_some(), body.get("channel")) {
+            (true, Some(Value::String(c))) => Some(c.clone()),
+            _ => None,
+        };
+        Ok(Prepared {
+            handle: send.handle,
+            tail,
+            paced_channel,
+            await_reply: matches!(send.mode, SendMode::Queued { await_reply: true }),
+        })
+    }
+
+    /// The frame with its id.
+    pub(crate) fn frame(&self, id: u64) -> String {
+        frame(id, &self.tail)
+    }
+}
+
+/// `{"id":N,` + tail.
+pub(crate) fn frame(id: u64, tail: &str) -> String {
+    use std::fmt::Write;
+    let mut s = String::with_capacity(ID_PREFIX_MAX + tail.len());
+    let _ = write!(s, "{{\"id\":{id},");
+    s.push_str(tail);
+    s
+}
+
+fn push_json(out: &mut String, v: &Value) {
+    // Serializing a Value cannot fail (its keys are strings).
+    out.push_str(&serde_json::to_string(v).unwrap_or_default());
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn out(kind: &str, body: Value) -> Outgoing {
+        Outgoing {
+            handle: SendHandle(1),
+            kind: kind.into(),
+            body,
+            mode: SendMode::Immediate,
+        }
+    }
+
+    #[test]
+    fn builds_the_frame_with_id_first_and_ignores_id_and_type_in_the_body() {
+        let p = Prepared::new(
+            &out("message", serde_json::json!({"id": 99, "type": "x", "channel": "C1", "text": "hi \"you\""})),
+            &Config::default(),
+        )
+        .unwrap();
+        let f = p.frame(7);
+        let v: Value = serde_json::from_str(&f).unwrap();
+        assert_eq!(v, serde_json::json!({"id": 7, "type": "message", "channel": "C1", "text": "hi \"you\""}));
+        assert!(f.starts_with(r#"{"id":7,"type":"message""#));
+        assert_eq!(p.paced_channel.as_deref(), Some("C1"));
+    }
+
+    #[test]
+    fn refuses_bad_and_oversized_frames() {
+        let c = Config::default();
+        assert!(matches!(Prepared::new(&out("", Value::Null), &c), Err(SendError::InvalidFrame { .. })));
+        assert!(matches!(Prepared::new(&out("x", serde_json::json!([1])), &c), Err(SendError::InvalidFrame { .. })));
+        let big = "a".repeat(17_000);
+        assert!(matches!(
+            Prepared::new(&out("custom", serde_json::json!({"blob": big})), &c),
+            Err(SendError::TooLarge { limit: 16384, .. })
+        ));
+        let long = "é".repeat(4001);
+        assert_eq!(
+            Prepared::new(&out("message", serde_json::json!({"channel": "C", "text": long})), &c).unwrap_err(),
+            SendError::TextTooLong { chars: 4001, limit: 4000 }
+        );
+        let ok = "é".repeat(4000);
+        assert!(Prepared::new(&out("message", serde_json::json!({"channel": "C", "text": ok})), &c).is_ok());
+    }
+}
