@@ -1,2 +1,15 @@
-//! rtm-testkit (under construction)
+//! A mock Slack for RTM clients.
+//!
+//! - [`model`]: one sans-IO, deterministic Slack model (time is an input), usable from an
+//!   in-memory simulation with virtual time.
+//! - [`server`]: the same model behind a real HTTP + WebSocket server on loopback, on its own
+//!   thread and runtime, with faults and a record controllable from any runtime or none.
+//! - the `mock-slack` binary: the server for clients in any language (see README.md).
 #![forbid(unsafe_code)]
+
+pub mod model;
+
+pub use model::{
+    ConnId, Fault, HttpAnswer, HttpRequest, Record, ServerAction, SlackModel, Target, UserAction,
+    WebFault, WireFrame, Workspace,
+};

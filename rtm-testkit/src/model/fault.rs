@@ -1,0 +1,134 @@
+//! Faults the model injects on demand, on the socket and on the web call.
+
+use std::time::Duration;
+
+use serde::{Deserialize, Serialize};
+
+/// Where a socket fault or a pushed frame goes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(rename_all = "snake_case")]
+pub enum Target {
+    /// Every open connection.
+    #[default]
+    All,
+    /// One connection.
+    Conn(super::ConnId),
+}
+
+/// A socket fault. Some act at once on the target connections, some are armed for the
+/// next connection to open (their docs say which), some change how frames are answered.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "fault", rename_all = "snake_case")]
+pub enum Fault {
+    /// Now: close with this code and reason.
+    Close { code: u16, reason: String },
+    /// Now: drop the TCP connection without a close frame.
+    DropTcp,
+    /// Now: send `{"type":"goodbye"}` (the connection stays open, as Slack closes later).
+    Goodbye,
+    /// Now: send `{"type":"team_migration_started"}`.
+    TeamMigrationStarted,
+    /// Next connection: never send `hello`.
+    NoHello,
+    /// Next connection: send `hello` only after this delay.
+    LateHello {
+        #[serde(with = "millis", rename = "delay_ms")]
+        delay: Duration,
+    },
+    /// Next connection: instead of `hello`, send the "Socket URL has expired" error, then close.
+    ExpiredUrl,
+    /// Next connection: right after `hello`, re-send the last ack given before.
+    ReplayLastAck,
+    /// From now on: ignore pings.
+    StopPongs,
+    /// From now on: answer pings again.
+    ResumePongs,
+    /// The next `count` messages get the "slow down" error instead of an ack.
+    RateLimit { count: u32 },
+    /// Hold the next `count` acks, then release them in reverse order.
+    HoldAcks { count: u32 },
+    /// Release held acks now (reversed), even if fewer than asked were gathered.
+    ReleaseAcks,
+    /// From now on: send every reply (ack, error, pong) only after this delay; zero turns it off.
+    SlowReplies {
+        #[serde(with = "millis", rename = "delay_ms")]
+        delay: Duration,
+    },
+    /// Now: push this raw text frame (need not be JSON).
+    RawText { text: String },
+    /// Now: push this binary frame.
+    RawBinary { data: Vec<u8> },
+    /// Now: push `count` ~360-byte message events as fast as the socket takes them.
+    Flood { count: u64 },
+    /// Disarm every armed or persistent fault, release held acks.
+    Clear,
+}
+
+/// A fault on the web call (`rtm.connect` / `rtm.start`), armed for the next N calls.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "fault", rename_all = "snake_case")]
+pub enum WebFault {
+    /// HTTP 429, `Retry-After: <secs>`, body `{"ok":false,"error":"ratelimited"}`.
+    RateLimited { retry_after_secs: u64 },
+    /// This HTTP status (e.g. 500, 503) with a non-JSON body, as a failing proxy answers.
+    Status { status: u16 },
+    /// HTTP 200 with an HTML body.
+    NotJson,
+    /// The normal answer, after this delay.
+    Slow {
+        #[serde(with = "millis", rename = "delay_ms")]
+        delay: Duration,
+    },
+    /// HTTP 200 with `{"ok":false,"error":<error>}` (e.g. `invalid_auth`, `internal_error`).
+    Error { error: String },
+}
+
+impl WebFault {
+    /// `{"ok":false,"error":"invalid_auth"}` whatever the token.
+    pub fn invalid_auth() -> Self {
+        WebFault::Error {
+            error: "invalid_auth".into(),
+        }
+    }
+}
+
+/// Durations as integer milliseconds in JSON (admin interface).
+pub(crate) mod millis {
+    use std::time::Duration;
+
+    use serde::{Deserialize, Deserializer, Serializer};
+
+    pub fn serialize<S: Serializer>(d: &Duration, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_u64(u64::try_from(d.as_millis()).unwrap_or(u64::MAX))
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Duration, D::Error> {
+        u64::deserialize(d).map(Duration::from_millis)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn faults_read_from_admin_json() {
+        let f: Fault = serde_json::from_str(r#"{"fault":"late_hello","delay_ms":1500}"#).unwrap();
+        assert_eq!(
+            f,
+            Fault::LateHello {
+                delay: Duration::from_millis(1500)
+            }
+        );
+        let w: WebFault =
+            serde_json::from_str(r#"{"fault":"rate_limited","retry_after_secs":3}"#).unwrap();
+        assert_eq!(
+            w,
+            WebFault::RateLimited {
+                retry_after_secs: 3
+            }
+        );
+        let t: Target = serde_json::from_str(r#"{"conn":2}"#).unwrap();
+        assert_eq!(t, Target::Conn(super::super::ConnId(2)));
+    }
+}
