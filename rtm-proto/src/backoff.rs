@@ -54,22 +54,29 @@ mod tests {
         for failures in 1..40 {
             let d = j.delay(&policy, failures).as_secs_f64();
             let full = (2f64.powi(failures as i32 - 1)).min(10.0);
-            assert!(d >= full / 2.0 - 1e-9 && d <= full + 1e-9, "{failures}: {d}");
+            assert!(
+                d >= full / 2.0 - 1e-9 && d <= full + 1e-9,
+                "{failures}: {d}"
+            );
         }
     }
 
     #[test]
     fn same_seed_same_delays() {
         let p = RetryPolicy::default();
-        let a: Vec<_> = (1..10).map({
-            let mut j = Jitter::new(42);
-            move |n| j.delay(&p, n)
-        }).collect();
+        let a: Vec<_> = (1..10)
+            .map({
+                let mut j = Jitter::new(42);
+                move |n| j.delay(&p, n)
+            })
+            .collect();
         let p = RetryPolicy::default();
-        let b: Vec<_> = (1..10).map({
-            let mut j = Jitter::new(42);
-            move |n| j.delay(&p, n)
-        }).collect();
+        let b: Vec<_> = (1..10)
+            .map({
+                let mut j = Jitter::new(42);
+                move |n| j.delay(&p, n)
+            })
+            .collect();
         assert_eq!(a, b);
         let p = RetryPolicy::default();
         let mut j = Jitter::new(43);

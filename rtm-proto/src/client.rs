@@ -169,7 +169,9 @@ impl Client {
         match self.phase {
             Phase::Disconnected | Phase::Closed => State::Disconnected,
             Phase::Authenticating { .. } => State::Connecting(Connecting::Authenticating),
-            Phase::Handshaking { opened: false, .. } => State::Connecting(Connecting::Authenticated),
+            Phase::Handshaking { opened: false, .. } => {
+                State::Connecting(Connecting::Authenticated)
+            }
             Phase::Handshaking { opened: true, .. } => State::Connecting(Connecting::Handshaking),
             Phase::Resuming { .. } => State::Connected(Connected::Resuming),
             Phase::Ready { .. } => State::Connected(Connected::Ready),
@@ -279,7 +281,9 @@ impl Client {
             }
             Input::WebApiResult { conn, result } => self.web_result(now, conn, result, out),
             Input::WsOpened { conn } => match &mut self.phase {
-                Phase::Handshaking { conn: c, opened, .. } if *c == conn && !*opened => {
+                Phase::Handshaking {
+                    conn: c, opened, ..
+                } if *c == conn && !*opened => {
                     *opened = true;
                     true
                 }
@@ -289,7 +293,9 @@ impl Client {
             Input::WsBinary { conn, len } => {
                 let live = self.socket() == Some(conn);
                 if live {
-                    out.push(Action::Emit(Event::Error(RtmError::UnexpectedBinary { len })));
+                    out.push(Action::Emit(Event::Error(RtmError::UnexpectedBinary {
+                        len,
+                    })));
                 }
                 live
             }
@@ -364,7 +370,9 @@ impl Client {
                 self.end(None, out);
                 true
             }
-            Phase::Handshaking { conn, .. } | Phase::Resuming { conn, .. } | Phase::Ready { conn, .. } => {
+            Phase::Handshaking { conn, .. }
+            | Phase::Resuming { conn, .. }
+            | Phase::Ready { conn, .. } => {
                 let conn = *conn;
                 out.push(Action::Emit(Event::Disconnecting));
                 out.push(Action::CloseWebSocket { conn, code: 1000 });
@@ -471,7 +479,13 @@ impl Client {
         self.keepalive.last_out = Some(now);
         if p.await_reply {
             let deadline = self.config.reply_timeout.and_then(|t| after(now, t));
-            self.pending.insert(id, Pending { handle: p.handle, deadline });
+            self.pending.insert(
+                id,
+                Pending {
+                    handle: p.handle,
+                    deadline,
+                },
+            );
         } else {
             out.push(Action::Settle {
                 handle: p.handle,
@@ -494,7 +508,9 @@ impl Client {
         };
         self.paced_until = None;
         for _ in 0..self.queue.len() {
-            let Some(q) = self.queue.pop_front() else { break };
+            let Some(q) = self.queue.pop_front() else {
+                break;
+            };
             if let (Some(pacer), Some(channel)) = (&mut self.pacer, &q.paced_channel) {
                 if let Err(at) = pacer.check(channel, now) {
                     // Wait for this channel; other channels go on (no head-of-line blocking).
@@ -593,7 +609,13 @@ impl Client {
 
     /// The current attempt failed, or the live session was lost (`live_since` is when it
     /// became live). Retries, or ends the session.
-    fn retry(&mut self, now: Instant, error: RtmError, live_since: Option<Instant>, out: &mut Vec<Action>) {
+    fn retry(
+        &mut self,
+        now: Instant,
+        error: RtmError,
+        live_since: Option<Instant>,
+        out: &mut Vec<Action>,
+    ) {
         if !error.is_recoverable() {
             return self.end(Some(error), out);
         }
@@ -608,17 +630,17 @@ impl Client {
             self.failures = 0;
         }
         self.failures = self.failures.saturating_add(1);
-        if let Some(max) = self.config.retry.max_retries {
-            if self.failures > max {
-                let attempts = self.failures;
-                return self.end(
-                    Some(RtmError::RetriesExhausted {
-                        attempts,
-                        last: Box::new(error),
-                    }),
-                    out,
-                );
-            }
+        if let Some(max) = self.config.retry.max_retries
+            && self.failures > max
+        {
+            let attempts = self.failures;
+            return self.end(
+                Some(RtmError::RetriesExhausted {
+                    attempts,
+                    last: Box::new(error),
+                }),
+                out,
+            );
         }
         let mut delay = if stable {
             Duration::ZERO
@@ -663,10 +685,10 @@ impl Client {
     /// The session ends: awaited replies fail, queued sends stay for the next start.
     fn end(&mut self, error: Option<RtmError>, out: &mut Vec<Action>) {
         self.fail_pending(NoReplyReason::SessionEnded, out);
-        if let Some(e) = &error {
-            if self.start_pending {
-                out.push(Action::Emit(Event::UnableToRtmStart(e.clone())));
-            }
+        if let Some(e) = &error
+            && self.start_pending
+        {
+            out.push(Action::Emit(Event::UnableToRtmStart(e.clone())));
         }
         self.settle_start(Err(error.clone().unwrap_or(RtmError::Disconnected)), out);
         out.push(Action::Emit(Event::Disconnected { error }));
@@ -751,10 +773,10 @@ impl Client {
     }
 
     fn reply(&mut self, now: Instant, reply_to: u64, raw: &str, out: &mut Vec<Action>) {
-        if let Some((ping, _)) = self.keepalive.ping {
-            if reply_to >= ping {
-                self.keepalive.ping = None;
-            }
+        if let Some((ping, _)) = self.keepalive.ping
+            && reply_to >= ping
+        {
+            self.keepalive.ping = None;
         }
         if let Some(p) = self.pending.remove(&reply_to) {
             let result = match frame::reply(reply_to, raw) {
@@ -771,10 +793,10 @@ impl Client {
                 result,
             });
         }
-        if let Phase::Resuming { conn, since, .. } = self.phase {
-            if self.pending.is_empty() {
-                self.ready(now, conn, since, out);
-            }
+        if let Phase::Resuming { conn, since, .. } = self.phase
+            && self.pending.is_empty()
+        {
+            self.ready(now, conn, since, out);
         }
     }
 
@@ -798,7 +820,14 @@ impl Client {
         }
     }
 
-    fn ws_closed(&mut self, now: Instant, conn: ConnId, code: u16, reason: String, out: &mut Vec<Action>) -> bool {
+    fn ws_closed(
+        &mut self,
+        now: Instant,
+        conn: ConnId,
+        code: u16,
+        reason: String,
+        out: &mut Vec<Action>,
+    ) -> bool {
         if self.socket() != Some(conn) {
             return false;
         }
@@ -810,7 +839,13 @@ impl Client {
         true
     }
 
-    fn ws_error(&mut self, now: Instant, conn: ConnId, message: String, out: &mut Vec<Action>) -> bool {
+    fn ws_error(
+        &mut self,
+        now: Instant,
+        conn: ConnId,
+        message: String,
+        out: &mut Vec<Action>,
+    ) -> bool {
         if self.socket() != Some(conn) {
             return false;
         }
@@ -876,7 +911,11 @@ impl Client {
                 self.finish_disconnect(now, true, out);
             }
             Phase::Reconnecting { at } if due(at) => self.attempt(now, out),
-            Phase::Resuming { conn, since, deadline } => {
+            Phase::Resuming {
+                conn,
+                since,
+                deadline,
+            } => {
                 if due(deadline) {
                     self.fail_pending(NoReplyReason::ConnectionLost, out);
                     self.ready(now, conn, since, out);
@@ -892,10 +931,10 @@ impl Client {
             _ => {}
         }
         // In Resuming, a reply may have emptied the pending set by timing out above.
-        if let Phase::Resuming { conn, since, .. } = self.phase {
-            if self.pending.is_empty() {
-                self.ready(now, conn, since, out);
-            }
+        if let Phase::Resuming { conn, since, .. } = self.phase
+            && self.pending.is_empty()
+        {
+            self.ready(now, conn, since, out);
         }
     }
 

@@ -243,14 +243,16 @@ impl Config {
             ));
         }
         if !(self.retry.factor >= 1.0 && self.retry.factor.is_finite()) {
-            return Err(ConfigError::Invalid("retry.factor must be a finite number >= 1"));
+            return Err(ConfigError::Invalid(
+                "retry.factor must be a finite number >= 1",
+            ));
         }
-        if let Some(p) = self.pacing {
-            if !(p.per_second > 0.0 && p.per_second.is_finite()) || p.burst == 0 {
-                return Err(ConfigError::Invalid(
-                    "pacing.per_second must be positive and pacing.burst at least 1",
-                ));
-            }
+        if let Some(p) = self.pacing
+            && (!(p.per_second > 0.0 && p.per_second.is_finite()) || p.burst == 0)
+        {
+            return Err(ConfigError::Invalid(
+                "pacing.per_second must be positive and pacing.burst at least 1",
+            ));
         }
         if self.queue_limit == 0 {
             return Err(ConfigError::Invalid("queue_limit must be at least 1"));

@@ -125,9 +125,15 @@ mod tests {
             })
         );
         assert_eq!(read(resp(503, "")), Err(RtmError::Http { status: 503 }));
-        assert!(matches!(read(resp(200, "<html>")), Err(RtmError::BadResponse { .. })));
         assert!(matches!(
-            read(resp(200, r#"{"ok":true,"url":"https://x","self":{"id":"U"},"team":{"id":"T"}}"#)),
+            read(resp(200, "<html>")),
+            Err(RtmError::BadResponse { .. })
+        ));
+        assert!(matches!(
+            read(resp(
+                200,
+                r#"{"ok":true,"url":"https://x","self":{"id":"U"},"team":{"id":"T"}}"#
+            )),
             Err(RtmError::BadResponse { .. })
         ));
         assert_eq!(retry_after(Some("soon")), None);

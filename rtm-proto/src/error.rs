@@ -158,7 +158,9 @@ impl fmt::Display for RtmError {
             }
             RtmError::Disconnected => f.write_str("disconnected before the session was ready"),
             RtmError::MalformedFrame { detail } => write!(f, "malformed frame: {detail}"),
-            RtmError::UnexpectedBinary { len } => write!(f, "unexpected binary frame ({len} bytes)"),
+            RtmError::UnexpectedBinary { len } => {
+                write!(f, "unexpected binary frame ({len} bytes)")
+            }
         }
     }
 }
@@ -269,10 +271,16 @@ impl fmt::Display for SendError {
                 write!(f, "no reply received for message {id}: {why}")
             }
             SendError::TooLarge { size, limit } => {
-                write!(f, "frame of {size} bytes exceeds the limit of {limit} bytes")
+                write!(
+                    f,
+                    "frame of {size} bytes exceeds the limit of {limit} bytes"
+                )
             }
             SendError::TextTooLong { chars, limit } => {
-                write!(f, "message text of {chars} characters exceeds the limit of {limit}")
+                write!(
+                    f,
+                    "message text of {chars} characters exceeds the limit of {limit}"
+                )
             }
             SendError::QueueFull { limit } => write!(f, "the send queue is full ({limit} sends)"),
             SendError::Paced { retry_after } => write!(

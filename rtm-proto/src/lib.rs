@@ -58,6 +58,6 @@ pub mod typed;
 pub use client::{Client, Connected, Connecting, State};
 pub use config::{Config, ConfigError, Pacing, RetryPolicy, StartOptions, Token};
 pub use error::{FATAL_CONNECT_ERRORS, NoReplyReason, RtmError, SendError};
-pub use event::{ConnectInfo, Event, Reply, SlackEvent, Sent};
+pub use event::{ConnectInfo, Event, Reply, Sent, SlackEvent};
 pub use io::{Action, ConnId, Input, Outgoing, SendHandle, SendMode, WebMethod, WebResponse};
 pub use typed::TypedEvent;

@@ -38,14 +38,13 @@ impl Prepared {
             _ => return Err(invalid("the body must be a JSON object")),
         };
         let is_message = send.kind == "message";
-        if is_message {
-            if let (Some(limit), Some(Value::String(text))) =
+        if is_message
+            && let (Some(limit), Some(Value::String(text))) =
                 (config.max_message_chars, body.get("text"))
-            {
-                let chars = text.chars().count();
-                if chars > limit {
-                    return Err(SendError::TextTooLong { chars, limit });
-                }
+        {
+            let chars = text.chars().count();
+            if chars > limit {
+                return Err(SendError::TextTooLong { chars, limit });
             }
         }
         let mut tail = String::with_capacity(64);
@@ -116,13 +115,19 @@ mod tests {
     #[test]
     fn builds_the_frame_with_id_first_and_ignores_id_and_type_in_the_body() {
         let p = Prepared::new(
-            &out("message", serde_json::json!({"id": 99, "type": "x", "channel": "C1", "text": "hi \"you\""})),
+            &out(
+                "message",
+                serde_json::json!({"id": 99, "type": "x", "channel": "C1", "text": "hi \"you\""}),
+            ),
             &Config::default(),
         )
         .unwrap();
         let f = p.frame(7);
         let v: Value = serde_json::from_str(&f).unwrap();
-        assert_eq!(v, serde_json::json!({"id": 7, "type": "message", "channel": "C1", "text": "hi \"you\""}));
+        assert_eq!(
+            v,
+            serde_json::json!({"id": 7, "type": "message", "channel": "C1", "text": "hi \"you\""})
+        );
         assert!(f.starts_with(r#"{"id":7,"type":"message""#));
         assert_eq!(p.paced_channel.as_deref(), Some("C1"));
     }
@@ -130,8 +135,14 @@ mod tests {
     #[test]
     fn refuses_bad_and_oversized_frames() {
         let c = Config::default();
-        assert!(matches!(Prepared::new(&out("", Value::Null), &c), Err(SendError::InvalidFrame { .. })));
-        assert!(matches!(Prepared::new(&out("x", serde_json::json!([1])), &c), Err(SendError::InvalidFrame { .. })));
+        assert!(matches!(
+            Prepared::new(&out("", Value::Null), &c),
+            Err(SendError::InvalidFrame { .. })
+        ));
+        assert!(matches!(
+            Prepared::new(&out("x", serde_json::json!([1])), &c),
+            Err(SendError::InvalidFrame { .. })
+        ));
         let big = "a".repeat(17_000);
         assert!(matches!(
             Prepared::new(&out("custom", serde_json::json!({"blob": big})), &c),
@@ -139,10 +150,23 @@ mod tests {
         ));
         let long = "é".repeat(4001);
         assert_eq!(
-            Prepared::new(&out("message", serde_json::json!({"channel": "C", "text": long})), &c).unwrap_err(),
-            SendError::TextTooLong { chars: 4001, limit: 4000 }
+            Prepared::new(
+                &out("message", serde_json::json!({"channel": "C", "text": long})),
+                &c
+            )
+            .unwrap_err(),
+            SendError::TextTooLong {
+                chars: 4001,
+                limit: 4000
+            }
         );
         let ok = "é".repeat(4000);
-        assert!(Prepared::new(&out("message", serde_json::json!({"channel": "C", "text": ok})), &c).is_ok());
+        assert!(
+            Prepared::new(
+                &out("message", serde_json::json!({"channel": "C", "text": ok})),
+                &c
+            )
+            .is_ok()
+        );
     }
 }
