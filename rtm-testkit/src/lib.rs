@@ -8,8 +8,10 @@
 #![forbid(unsafe_code)]
 
 pub mod model;
+pub mod server;
 
 pub use model::{
     ConnId, Fault, HttpAnswer, HttpRequest, Record, ServerAction, SlackModel, Target, UserAction,
     WebFault, WireFrame, Workspace,
 };
+pub use server::{Error, MockSlack, ServerOptions, TlsCert};

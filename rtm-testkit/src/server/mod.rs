@@ -1,0 +1,443 @@
+//! The model behind a real server on loopback: HTTP web calls, WebSocket sessions, optional
+//! TLS, and a control handle usable from any async runtime or from blocking code.
+//!
+//! The server runs on its own thread with its own (current-thread) tokio runtime, so
+//! tests on tokio, async-std or no runtime at all drive it the same way.
+
+mod admin;
+mod conn;
+mod flood;
+mod http;
+mod shared;
+mod tls;
+
+use std::net::{Ipv4Addr, SocketAddr};
+use std::pin::pin;
+use std::sync::Arc;
+use std::thread::JoinHandle;
+use std::time::{Duration, Instant};
+
+use futures::future::{Either, select};
+use serde_json::Value;
+use tokio::sync::oneshot;
+use tokio_rustls::TlsAcceptor;
+use tungstenite::protocol::WebSocketConfig;
+
+pub use tls::TlsCert;
+
+use crate::model::{
+    ConnId, Fault, HistoryEntry, ModelError, Record, Script, ServerAction, SlackModel, Target,
+    UserAction, WebFault, WireFrame, Workspace,
+};
+use http::Ctx;
+use shared::Shared;
+
+/// Errors of the server and its control handle.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    #[error("I/O error: {0}")]
+    Io(#[from] std::io::Error),
+    #[error("TLS setup failed: {0}")]
+    Tls(String),
+    #[error("condition not met within {0:?}")]
+    Timeout(Duration),
+    #[error(transparent)]
+    Model(#[from] ModelError),
+}
+
+/// How to start a [`MockSlack`].
+#[derive(Debug, Clone)]
+pub struct ServerOptions {
+    pub workspace: Workspace,
+    /// Serve https/wss with a fresh self-signed certificate (see [`MockSlack::tls_cert`]).
+    pub tls: bool,
+    /// Port on 127.0.0.1; 0 picks a free one.
+    pub port: u16,
+    /// WebSocket buffers and limits. Frames over 16 KB must still reach the model (it closes
+    /// with 1009 as Slack does), so the message limit is well above that.
+    pub ws_config: WebSocketConfig,
+}
+
+impl Default for ServerOptions {
+    fn default() -> Self {
+        ServerOptions {
+            workspace: Workspace::default(),
+            tls: false,
+            port: 0,
+            ws_config: WebSocketConfig::default()
+                .read_buffer_size(64 * 1024)
+                .write_buffer_size(64 * 1024)
+                .max_message_size(Some(1024 * 1024))
+                .max_frame_size(Some(1024 * 1024)),
+        }
+    }
+}
+
+impl ServerOptions {
+    pub fn tls(mut self, on: bool) -> Self {
+        self.tls = on;
+        self
+    }
+
+    pub fn workspace(mut self, workspace: Workspace) -> Self {
+        self.workspace = workspace;
+        self
+    }
+
+    pub fn port(mut self, port: u16) -> Self {
+        self.port = port;
+        self
+    }
+}
+
+/// A running mock Slack. Dropping it shuts the server down (sockets closed, thread joined).
+#[derive(Debug)]
+pub struct MockSlack {
+    shared: Arc<Shared>,
+    rt: tokio::runtime::Handle,
+    stop: Option<oneshot::Sender<()>>,
+    thread: Option<JoinHandle<()>>,
+    addr: SocketAddr,
+    cert: Option<TlsCert>,
+}
+
+impl MockSlack {
+    /// Binds 127.0.0.1 and starts serving on a background thread.
+    pub fn start(opts: ServerOptions) -> Result<MockSlack, Error> {
+        let listener = std::net::TcpListener::bind((Ipv4Addr::LOCALHOST, opts.port))?;
+        listener.set_nonblocking(true)?;
+        let addr = listener.local_addr()?;
+        let (cert, acceptor) = match opts.tls {
+            true => {
+                let (c, a) = tls::self_signed()?;
+                (Some(c), Some(a))
+            }
+            false => (None, None),
+        };
+        let ws_scheme = if opts.tls { "wss" } else { "ws" };
+        let mut model = SlackModel::new(opts.workspace);
+        model.set_ws_base_url(format!("{ws_scheme}://{addr}{}", http::WS_PATH));
+        let shared = Arc::new(Shared::new(model));
+        let ctx = Arc::new(Ctx {
+            shared: shared.clone(),
+            ws_config: opts.ws_config,
+            cert_pem: cert.as_ref().map(|c| c.pem().to_string()),
+        });
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()?;
+        let handle = rt.handle().clone();
+        let (stop_tx, stop_rx) = oneshot::channel();
+        let thread = std::thread::Builder::new()
+            .name(format!("mock-slack-{}", addr.port()))
+            .spawn(move || {
+                rt.block_on(serve_main(listener, ctx, acceptor, stop_rx));
+                rt.shutdown_timeout(Duration::from_secs(1));
+            })?;
+        tracing::info!(%addr, tls = opts.tls, "mock slack listening");
+        Ok(MockSlack {
+            shared,
+            rt: handle,
+            stop: Some(stop_tx),
+            thread: Some(thread),
+            addr,
+            cert,
+        })
+    }
+
+    /// Listening address (127.0.0.1:port).
+    pub fn addr(&self) -> SocketAddr {
+        self.addr
+    }
+
+    fn scheme(&self) -> &'static str {
+        if self.cert.is_some() { "https" } else { "http" }
+    }
+
+    /// The Slack API base URL, e.g. `http://127.0.0.1:41234/api/` (`POST {api_url}rtm.connect`).
+    pub fn api_url(&self) -> String {
+        format!("{}://{}/api/", self.scheme(), self.addr)
+    }
+
+    /// The admin interface base URL, e.g. `http://127.0.0.1:41234/admin/`.
+    pub fn admin_url(&self) -> String {
+        format!("{}://{}/admin/", self.scheme(), self.addr)
+    }
+
+    /// The certificate to trust, when serving TLS.
+    pub fn tls_cert(&self) -> Option<&TlsCert> {
+        self.cert.as_ref()
+    }
+
+    // ---- control ----
+
+    /// Runs `f` on the model and performs the actions it returns (escape hatch).
+    pub fn with_model<R>(
+        &self,
+        f: impl FnOnce(&mut SlackModel, Instant) -> (R, Vec<ServerAction>),
+    ) -> R {
+        self.shared.with_model(f)
+    }
+
+    /// Injects a fault on every connection (or arms it, see [`Fault`]).
+    pub fn inject(&self, fault: Fault) {
+        self.inject_on(Target::All, fault);
+    }
+
+    /// Injects a fault on the target connections.
+    pub fn inject_on(&self, target: Target, fault: Fault) {
+        self.shared
+            .with_model(|m, now| ((), m.inject(now, target, fault)));
+    }
+
+    /// Arms a web-call fault for the next `times` calls.
+    pub fn arm_web_fault(&self, fault: WebFault, times: u32) {
+        self.shared
+            .with_model(|m, _| (m.arm_web_fault(fault, times), Vec::new()));
+    }
+
+    /// Pushes a raw frame (any text, or binary).
+    pub fn push(&self, target: Target, frame: WireFrame) {
+        self.shared
+            .with_model(|m, now| ((), m.push(now, target, frame)));
+    }
+
+    /// Pushes a JSON event.
+    pub fn push_event(&self, target: Target, event: &Value) {
+        self.push(target, WireFrame::Text(event.to_string()));
+    }
+
+    /// A scripted user acts now.
+    pub fn act(&self, action: UserAction) -> Result<(), Error> {
+        self.shared.with_model(|m, now| match m.act(now, action) {
+            Ok(actions) => (Ok(()), actions),
+            Err(e) => (Err(Error::Model(e)), Vec::new()),
+        })
+    }
+
+    /// Runs a script of user acts from now on.
+    pub fn run_script(&self, script: &Script) {
+        self.shared
+            .with_model(|m, now| (m.run_script(now, script), Vec::new()));
+    }
+
+    /// Floods every open connection with `count` ~360-byte message events; returns how many
+    /// connections were flooded.
+    pub fn flood(&self, count: u64) -> usize {
+        self.flood_on(Target::All, count)
+    }
+
+    /// Floods the target connections.
+    pub fn flood_on(&self, target: Target, count: u64) -> usize {
+        self.shared.with_model(|m, now| {
+            let actions = m.inject(now, target, Fault::Flood { count });
+            (actions.len(), actions)
+        })
+    }
+
+    // ---- queries ----
+
+    /// Reads the record without copying it.
+    pub fn with_record<R>(&self, f: impl FnOnce(&Record) -> R) -> R {
+        self.shared.read(|m| f(m.record()))
+    }
+
+    /// A copy of the whole record.
+    pub fn record(&self) -> Record {
+        self.with_record(Record::clone)
+    }
+
+    /// Open connections, oldest first.
+    pub fn open_connections(&self) -> Vec<ConnId> {
+        self.shared.read(SlackModel::open_connections)
+    }
+
+    /// How many connections are open.
+    pub fn active_connections(&self) -> usize {
+        self.open_connections().len()
+    }
+
+    /// The last `presence_sub` list of a connection.
+    pub fn presence_subscription(&self, conn: ConnId) -> Option<Vec<String>> {
+        self.shared
+            .read(|m| m.presence_subscription(conn).map(<[String]>::to_vec))
+    }
+
+    /// Messages posted to a channel.
+    pub fn history(&self, channel: &str) -> Vec<HistoryEntry> {
+        self.shared.read(|m| m.history(channel).to_vec())
+    }
+
+    // ---- waiting ----
+
+    /// Resolves with `f`'s value once it returns `Some` for the record, re-checking after
+    /// every change; fails after `timeout`. Works on any executor: the timer runs on the
+    /// server's own runtime.
+    pub fn wait_for<'a, T: 'a>(
+        &'a self,
+        timeout: Duration,
+        mut f: impl FnMut(&Record) -> Option<T> + 'a,
+    ) -> impl Future<Output = Result<T, Error>> + 'a {
+        let (tx, rx) = oneshot::channel::<()>();
+        let timer = self.rt.spawn(async move {
+            tokio::time::sleep(timeout).await;
+            let _ = tx.send(());
+        });
+        let shared = self.shared.clone();
+        async move {
+            let check = async {
+                loop {
+                    let mut notified = pin!(shared.changed.notified());
+                    notified.as_mut().enable();
+                    if let Some(v) = shared.read(|m| f(m.record())) {
+                        return v;
+                    }
+                    notified.await;
+                }
+            };
+            match select(pin!(check), rx).await {
+                Either::Left((v, _)) => {
+                    timer.abort();
+                    Ok(v)
+                }
+                Either::Right(_) => Err(Error::Timeout(timeout)),
+            }
+        }
+    }
+
+    /// [`MockSlack::wait_for`] with a yes/no predicate.
+    pub fn wait_until<'a>(
+        &'a self,
+        timeout: Duration,
+        mut pred: impl FnMut(&Record) -> bool + 'a,
+    ) -> impl Future<Output = Result<(), Error>> + 'a {
+        self.wait_for(timeout, move |r| pred(r).then_some(()))
+    }
+
+    /// Blocking [`MockSlack::wait_for`], for code without a runtime.
+    pub fn wait_for_blocking<T>(
+        &self,
+        timeout: Duration,
+        f: impl FnMut(&Record) -> Option<T>,
+    ) -> Result<T, Error> {
+        futures::executor::block_on(self.wait_for(timeout, f))
+    }
+
+    /// Blocking [`MockSlack::wait_until`].
+    pub fn wait_until_blocking(
+        &self,
+        timeout: Duration,
+        pred: impl FnMut(&Record) -> bool,
+    ) -> Result<(), Error> {
+        futures::executor::block_on(self.wait_until(timeout, pred))
+    }
+
+    /// Resolves when `POST /admin/shutdown` is called (the standalone binary waits on it).
+    pub fn shutdown_requested(&self) -> impl Future<Output = ()> + '_ {
+        self.shared.shutdown_requested.notified()
+    }
+
+    /// Closes every socket (1001), stops listening and joins the server thread.
+    pub fn shutdown(mut self) {
+        self.stop();
+    }
+
+    fn stop(&mut self) {
+        if let Some(tx) = self.stop.take() {
+            let _ = tx.send(());
+        }
+        if let Some(t) = self.thread.take()
+            && t.join().is_err()
+        {
+            tracing::error!("mock slack thread panicked");
+        }
+    }
+}
+
+impl Drop for MockSlack {
+    fn drop(&mut self) {
+        self.stop();
+    }
+}
+
+async fn serve_main(
+    listener: std::net::TcpListener,
+    ctx: Arc<Ctx>,
+    acceptor: Option<TlsAcceptor>,
+    mut stop: oneshot::Receiver<()>,
+) {
+    let listener = match tokio::net::TcpListener::from_std(listener) {
+        Ok(l) => l,
+        Err(e) => {
+            tracing::error!(error = %e, "cannot register listener");
+            return;
+        }
+    };
+    let ticker = tokio::spawn(ticker(ctx.shared.clone()));
+    loop {
+        tokio::select! {
+            _ = &mut stop => break,
+            accepted = listener.accept() => {
+                let (tcp, peer) = match accepted {
+                    Ok(a) => a,
+                    Err(e) => {
+                        tracing::warn!(error = %e, "accept failed");
+                        continue;
+                    }
+                };
+                // Small frames (acks, pongs) must not wait for Nagle.
+                let _ = tcp.set_nodelay(true);
+                let ctx = ctx.clone();
+                let acceptor = acceptor.clone();
+                tokio::spawn(async move {
+                    match acceptor {
+                        Some(acc) => match acc.accept(tcp).await {
+                            Ok(tls) => http::serve(tls, ctx).await,
+                            Err(e) => tracing::debug!(error = %e, %peer, "TLS handshake failed"),
+                        },
+                        None => http::serve(tcp, ctx).await,
+                    }
+                });
+            }
+        }
+    }
+    drop(listener);
+    let shared = &ctx.shared;
+    shared.shutdown_all();
+    let all_gone = async {
+        loop {
+            let mut gone = pin!(shared.conn_gone.notified());
+            gone.as_mut().enable();
+            if shared.live_tasks() == 0 {
+                return;
+            }
+            gone.await;
+        }
+    };
+    if tokio::time::timeout(Duration::from_secs(3), all_gone)
+        .await
+        .is_err()
+    {
+        tracing::warn!("connections still open at shutdown");
+    }
+    ticker.abort();
+}
+
+/// Calls the model's `tick` at its next deadline; re-plans whenever the model changes.
+async fn ticker(shared: Arc<Shared>) {
+    loop {
+        let mut changed = pin!(shared.changed.notified());
+        changed.as_mut().enable();
+        match shared.read(SlackModel::next_deadline) {
+            Some(at) => {
+                tokio::select! {
+                    _ = tokio::time::sleep_until(tokio::time::Instant::from_std(at)) => {
+                        shared.with_model(|m, now| ((), m.tick(now)));
+                    }
+                    _ = changed => {}
+                }
+            }
+            None => changed.await,
+        }
+    }
+}
