@@ -125,8 +125,13 @@ pub struct Client {
     origin: Option<Instant>,
 }
 
+/// The longest wait the core schedules (about 31 years): a longer configured duration, or one
+/// that would overflow the clock, is clamped so that every timed state keeps a deadline.
+const FAR: Duration = Duration::from_secs(1_000_000_000);
+
 fn after(now: Instant, d: Duration) -> Option<Instant> {
-    now.checked_add(d)
+    now.checked_add(d.min(FAR))
+        .or_else(|| now.checked_add(FAR / 1000))
 }
 
 fn earliest(a: Option<Instant>, b: Option<Instant>) -> Option<Instant> {
@@ -376,6 +381,9 @@ impl Client {
                 let conn = *conn;
                 out.push(Action::Emit(Event::Disconnecting));
                 out.push(Action::CloseWebSocket { conn, code: 1000 });
+                // A start still under way fails now: the user asked to stop. (Only a start
+                // made while closing, kept in `restart`, outlives the close.)
+                self.settle_start(Err(RtmError::Disconnected), out);
                 self.phase = Phase::Disconnecting {
                     conn,
                     deadline: after(now, self.config.close_timeout),
@@ -736,12 +744,13 @@ impl Client {
                 return true;
             }
         };
+        // Replies settle their sends even while closing: the ack is as good as before.
+        if let Some(reply_to) = event.reply_to() {
+            self.reply(now, reply_to, event.raw(), out);
+        }
         if matches!(self.phase, Phase::Disconnecting { .. }) {
             out.push(Action::Emit(Event::Slack(event)));
             return true;
-        }
-        if let Some(reply_to) = event.reply_to() {
-            self.reply(now, reply_to, event.raw(), out);
         }
         enum Then {
             Nothing,

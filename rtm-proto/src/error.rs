@@ -98,7 +98,9 @@ impl RtmError {
     pub fn is_recoverable(&self) -> bool {
         match self {
             RtmError::Platform { error } => !FATAL_CONNECT_ERRORS.contains(&error.as_str()),
-            RtmError::Http { status } => *status >= 500 || *status == 408,
+            // Only the platform errors above are known to be permanent; an HTTP status may
+            // come from a proxy or an outage, and the retry budget bounds the attempts.
+            RtmError::Http { .. } => true,
             RtmError::RetriesExhausted { .. } | RtmError::Disconnected => false,
             _ => true,
         }

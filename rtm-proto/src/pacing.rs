@@ -5,6 +5,9 @@ use std::time::{Duration, Instant};
 
 use crate::config::Pacing;
 
+/// The longest interval between two messages (about 31 years).
+const MAX_INTERVAL: Duration = Duration::from_secs(1_000_000_000);
+
 #[derive(Debug)]
 pub(crate) struct Pacer {
     interval: Duration,
@@ -15,10 +18,16 @@ pub(crate) struct Pacer {
 
 impl Pacer {
     pub(crate) fn new(p: Pacing) -> Self {
-        let interval = Duration::from_secs_f64(1.0 / p.per_second);
+        // A rate so low that its interval overflows is, for all purposes, one message per
+        // MAX_INTERVAL; a tolerance that overflows lets everything through, as such a burst would.
+        let interval = Duration::try_from_secs_f64(1.0 / p.per_second)
+            .unwrap_or(MAX_INTERVAL)
+            .min(MAX_INTERVAL);
         Pacer {
             interval,
-            tolerance: interval * p.burst.saturating_sub(1),
+            tolerance: interval
+                .checked_mul(p.burst.saturating_sub(1))
+                .unwrap_or(Duration::MAX),
             tat: HashMap::new(),
         }
     }
