@@ -97,7 +97,8 @@ fn escaped_type_and_subtype_are_read_correctly() {
 
 #[test]
 fn typed_views_of_common_events() {
-    let cases: &[(&str, fn(&TypedEvent) -> bool)] = &[
+    type Check = fn(&TypedEvent) -> bool;
+    let cases: &[(&str, Check)] = &[
         (r#"{"type":"hello"}"#, |t| *t == TypedEvent::Hello),
         (
             r#"{"type":"message","channel":"C2147483705","user":"U2147483697","text":"Hello world","ts":"1355517523.000005"}"#,
