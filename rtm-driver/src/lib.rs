@@ -1,2 +1,42 @@
-//! rtm-driver (under construction)
+//! # rtm-driver: the async Slack RTM client, written once for every runtime
+//!
+//! The protocol lives in [`rtm_proto`] (sans-IO: it decides everything, does nothing).
+//! This crate is the one async client built on it: a driver task that owns the core, waits on
+//! the WebSocket, the user's commands, the in-flight web call and the core's next deadline,
+//! and performs what the core asks. It is generic over two small traits, so an adapter crate
+//! (`rtm-tokio`, `rtm-async-std`) only supplies:
+//!
+//! - a [`Runtime`]: spawn a task, and a resettable [`AsyncTimer`];
+//! - a [`Connector`]: the web call, and opening a WebSocket that is a `Stream` + `Sink` of
+//!   tungstenite messages.
+//!
+//! Users depend on an adapter, which re-exports this crate's API; see README.md for the design.
 #![forbid(unsafe_code)]
+#![warn(missing_docs)]
+
+mod builder;
+mod client;
+mod driver;
+mod error;
+mod events;
+mod runtime;
+mod status;
+mod transport;
+mod url_policy;
+
+pub use builder::{ClientBuilder, DEFAULT_API_URL, TransportOptions};
+pub use client::{Ack, RtmClient};
+pub use error::Error;
+pub use events::{Events, Lagged, SharedEvent};
+pub use runtime::{AsyncTimer, BoxFuture, Runtime};
+pub use status::Status;
+pub use transport::{Connector, WebRequest, WebSocket};
+
+/// The protocol core's types that appear in this API.
+pub use rtm_proto::{
+    Config, ConfigError, ConnectInfo, Connected, Connecting, Event, NoReplyReason, Pacing, Reply,
+    RetryPolicy, RtmError, SendError, Sent, SlackEvent, StartOptions, State, Token, TypedEvent,
+    WebResponse, typed,
+};
+/// The WebSocket message type shared by tokio-tungstenite and async-tungstenite.
+pub use tungstenite::{Error as WsError, Message};

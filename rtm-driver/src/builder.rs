@@ -1,0 +1,256 @@
+//! The options of a client, and building one on a runtime and a connector.
+
+use std::hash::{BuildHasher, Hasher};
+use std::time::Duration;
+
+use rtm_proto::{Config, Pacing, RetryPolicy, StartOptions, Token};
+
+use crate::client::RtmClient;
+use crate::error::Error;
+use crate::runtime::Runtime;
+use crate::transport::Connector;
+use crate::url_policy;
+
+/// The default Web API URL.
+pub const DEFAULT_API_URL: &str = "https://slack.com/api/";
+
+/// Settings that adapters read to build their [`Connector`].
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct TransportOptions {
+    /// Root certificates (DER) trusted in addition to the webpki roots, e.g. a test server's.
+    pub extra_root_certs: Vec<Vec<u8>>,
+    /// An HTTP proxy for the web call (`http://host:port`); `None` connects directly and
+    /// ignores proxy environment variables.
+    pub proxy: Option<String>,
+    /// Whether `http://`/`ws://` URLs to non-loopback hosts are allowed.
+    pub allow_insecure: bool,
+}
+
+/// The options of a client; `build_with` (or an adapter's `build`) makes the client.
+///
+/// ```
+/// # use std::time::Duration;
+/// let builder = rtm_driver::ClientBuilder::new("xoxb-secret")
+///     .auto_reconnect(true)
+///     .client_ping_timeout(Duration::from_secs(30))
+///     .server_pong_timeout(Duration::from_secs(10));
+/// assert!(builder.validate().is_ok());
+/// assert!(!format!("{builder:?}").contains("secret"));
+/// ```
+#[derive(Debug, Clone)]
+pub struct ClientBuilder {
+    start: StartOptions,
+    api_url: String,
+    config: Config,
+    seeded: bool,
+    transport: TransportOptions,
+    event_buffer: usize,
+}
+
+impl ClientBuilder {
+    /// Options with the reference client's defaults and this token.
+    pub fn new(token: impl Into<Token>) -> Self {
+        ClientBuilder {
+            start: StartOptions::new(token),
+            api_url: DEFAULT_API_URL.to_owned(),
+            config: Config::default(),
+            seeded: false,
+            transport: TransportOptions::default(),
+            event_buffer: 64,
+        }
+    }
+
+    /// The Web API base URL (`slackApiUrl`), default `https://slack.com/api/`.
+    pub fn api_url(mut self, url: impl Into<String>) -> Self {
+        let mut url = url.into();
+        if !url.ends_with('/') {
+            url.push('/');
+        }
+        self.api_url = url;
+        self
+    }
+
+    /// Reconnect after the connection is lost (`autoReconnect`, default true).
+    pub fn auto_reconnect(mut self, on: bool) -> Self {
+        self.config.auto_reconnect = on;
+        self
+    }
+
+    /// `rtm.connect` (true, default) or the legacy `rtm.start`.
+    pub fn use_rtm_connect(mut self, on: bool) -> Self {
+        self.config.use_rtm_connect = on;
+        self
+    }
+
+    /// Ping after this long without an outgoing frame (default 6 s).
+    pub fn client_ping_timeout(mut self, d: Duration) -> Self {
+        self.config.client_ping_timeout = d;
+        self
+    }
+
+    /// Reconnect when a ping is unanswered this long (default 4 s; must be shorter than
+    /// `client_ping_timeout`).
+    pub fn server_pong_timeout(mut self, d: Duration) -> Self {
+        self.config.server_pong_timeout = d;
+        self
+    }
+
+    /// After a reconnect, how long replies from the previous connection are awaited (2 s).
+    pub fn reply_ack_on_reconnect_timeout(mut self, d: Duration) -> Self {
+        self.config.reply_ack_on_reconnect_timeout = d;
+        self
+    }
+
+    /// How long an awaited reply is waited for; `None` waits as long as the session lives.
+    pub fn reply_timeout(mut self, d: Option<Duration>) -> Self {
+        self.config.reply_timeout = d;
+        self
+    }
+
+    /// Deadline of the `rtm.connect` web call (default 30 s).
+    pub fn web_call_timeout(mut self, d: Duration) -> Self {
+        self.config.web_call_timeout = d;
+        self
+    }
+
+    /// Deadline from the web call's success to `hello` (default 10 s).
+    pub fn hello_timeout(mut self, d: Duration) -> Self {
+        self.config.hello_timeout = d;
+        self
+    }
+
+    /// How long a close handshake may take (default 2 s).
+    pub fn close_timeout(mut self, d: Duration) -> Self {
+        self.config.close_timeout = d;
+        self
+    }
+
+    /// Retries of failed connection attempts (`retryConfig`).
+    pub fn retry(mut self, policy: RetryPolicy) -> Self {
+        self.config.retry = policy;
+        self
+    }
+
+    /// Per-channel pacing of messages; `None` switches it off (default about 1/s, burst 3).
+    pub fn pacing(mut self, pacing: Option<Pacing>) -> Self {
+        self.config.pacing = pacing;
+        self
+    }
+
+    /// At most this many sends wait in the queue (default 1024).
+    pub fn queue_limit(mut self, n: usize) -> Self {
+        self.config.queue_limit = n;
+        self
+    }
+
+    /// Emit `outgoing_message` for every frame written (default true).
+    pub fn emit_outgoing(mut self, on: bool) -> Self {
+        self.config.emit_outgoing = on;
+        self
+    }
+
+    /// The backoff jitter seed (default: random per client, so a fleet does not reconnect
+    /// in lockstep; set it for reproducible runs).
+    pub fn seed(mut self, seed: u64) -> Self {
+        self.config.seed = seed;
+        self.seeded = true;
+        self
+    }
+
+    /// Every core option at once (replaces those set before).
+    pub fn config(mut self, config: Config) -> Self {
+        self.config = config;
+        self
+    }
+
+    /// `batch_presence_aware` form parameter of `rtm.connect`.
+    pub fn batch_presence_aware(mut self, on: bool) -> Self {
+        self.start.batch_presence_aware = Some(on);
+        self
+    }
+
+    /// `presence_sub` form parameter of `rtm.connect`.
+    pub fn presence_sub(mut self, on: bool) -> Self {
+        self.start.presence_sub = Some(on);
+        self
+    }
+
+    /// Trusts this root certificate (DER) in addition to the webpki roots.
+    pub fn add_root_certificate(mut self, der: impl Into<Vec<u8>>) -> Self {
+        self.transport.extra_root_certs.push(der.into());
+        self
+    }
+
+    /// Sends the web call through this HTTP proxy.
+    pub fn proxy(mut self, url: impl Into<String>) -> Self {
+        self.transport.proxy = Some(url.into());
+        self
+    }
+
+    /// Accept plain `http://`/`ws://` URLs to any host. Without it they are accepted only
+    /// for loopback hosts (127.0.0.0/8, ::1, localhost).
+    pub fn allow_insecure(mut self, on: bool) -> Self {
+        self.transport.allow_insecure = on;
+        self
+    }
+
+    /// Each subscriber's buffer, in deliveries: one delivery holds the events of one wake-up
+    /// of the driver (at most 128). Default 64. See [`Events`](crate::Events).
+    pub fn event_buffer(mut self, deliveries: usize) -> Self {
+        self.event_buffer = deliveries.max(1);
+        self
+    }
+
+    /// The core options.
+    pub fn core_config(&self) -> &Config {
+        &self.config
+    }
+
+    /// The settings a connector is built from.
+    pub fn transport(&self) -> &TransportOptions {
+        &self.transport
+    }
+
+    /// The Web API base URL.
+    pub fn api_url_str(&self) -> &str {
+        &self.api_url
+    }
+
+    /// Checks the options: the core's rules and the URL policy.
+    pub fn validate(&self) -> Result<(), Error> {
+        self.config.validate()?;
+        url_policy::check(
+            &self.api_url,
+            "https",
+            "http",
+            self.transport.allow_insecure,
+        )
+    }
+
+    /// Builds the client and spawns its driver task on `runtime`. The connector does the I/O.
+    pub fn build_with<R: Runtime, C: Connector>(
+        mut self,
+        runtime: R,
+        connector: C,
+    ) -> Result<RtmClient, Error> {
+        self.validate()?;
+        if !self.seeded {
+            // Entropy, not policy: the std hasher's keys are random per process and instance.
+            let mut h = std::collections::hash_map::RandomState::new().build_hasher();
+            h.write_u64(self.config.seed);
+            self.config.seed = h.finish();
+        }
+        RtmClient::spawn(
+            runtime,
+            connector,
+            crate::client::Settings {
+                start: self.start,
+                api_url: self.api_url,
+                config: self.config,
+                allow_insecure: self.transport.allow_insecure,
+                event_buffer: self.event_buffer,
+            },
+        )
+    }
+}

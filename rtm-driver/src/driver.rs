@@ -1,0 +1,483 @@
+//! The driver task: owns the core, waits on everything at once, feeds what happened, and
+//! performs the actions. Written once for every runtime.
+
+use std::collections::{HashMap, VecDeque};
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::Arc;
+use std::task::{Context, Poll};
+use std::time::Instant;
+
+use futures::{Sink, Stream};
+use rtm_proto::{Action, ConnId, ConnectInfo, Event, Input, RtmError, SendError, SendHandle, Sent};
+use tokio::sync::{mpsc, oneshot, watch};
+use tungstenite::Message;
+use tungstenite::protocol::CloseFrame;
+use tungstenite::protocol::frame::coding::CloseCode;
+
+use crate::client::Command;
+use crate::events::Publisher;
+use crate::runtime::{AsyncTimer, BoxFuture};
+use crate::status::Status;
+use crate::transport::{Connector, WebRequest};
+use crate::url_policy;
+
+/// Events per delivery: bounds a subscriber's memory (buffer × this) and the latency of the
+/// first event of a flood.
+pub(crate) const MAX_BATCH: usize = 128;
+/// Frames read per round before the other sources get a turn.
+const READ_BUDGET: usize = 256;
+/// Commands taken per round.
+const COMMAND_BUDGET: usize = 128;
+/// Rounds per wake-up before yielding to the executor (fairness to other tasks).
+const MAX_ROUNDS: usize = 16;
+/// Frames waiting to be written beyond which user commands wait (backpressure to `send`).
+const WRITE_HIGH_WATER: usize = 512;
+
+type WebCall = BoxFuture<Result<rtm_proto::WebResponse, String>>;
+type Opening<S> = BoxFuture<Result<S, String>>;
+
+/// The socket in use.
+struct Socket<S> {
+    conn: ConnId,
+    io: S,
+    /// Frames the core wrote that the sink has not taken yet.
+    out: VecDeque<Message>,
+    needs_flush: bool,
+    /// Its end was reported to the core; it is only drained (to send the close reply).
+    ended: bool,
+}
+
+pub(crate) struct Driver<C: Connector> {
+    core: rtm_proto::Client,
+    connector: C,
+    api_url: String,
+    allow_insecure: bool,
+
+    commands: mpsc::Receiver<Command>,
+    alive: Option<oneshot::Receiver<()>>,
+    status: watch::Sender<Status>,
+    last_status: Status,
+    publisher: Publisher,
+
+    /// Reused buffers: the core's actions, and inputs born of performing them.
+    actions: Vec<Action>,
+    inputs: VecDeque<Input>,
+    batch: Vec<Event>,
+
+    web: Option<(ConnId, WebCall)>,
+    opening: Option<(ConnId, Opening<C::Socket>)>,
+    socket: Option<Socket<C::Socket>>,
+    timer: Pin<Box<dyn AsyncTimer>>,
+    timer_at: Option<Instant>,
+
+    next_handle: u64,
+    sends: HashMap<SendHandle, oneshot::Sender<Result<Sent, SendError>>>,
+    starts: Vec<oneshot::Sender<Result<Arc<ConnectInfo>, RtmError>>>,
+    disconnects: Vec<oneshot::Sender<()>>,
+}
+
+impl<C: Connector> Driver<C> {
+    #[allow(clippy::too_many_arguments)]
+    pub(crate) fn new(
+        core: rtm_proto::Client,
+        connector: C,
+        timer: Pin<Box<dyn AsyncTimer>>,
+        api_url: String,
+        allow_insecure: bool,
+        commands: mpsc::Receiver<Command>,
+        alive: oneshot::Receiver<()>,
+        status: watch::Sender<Status>,
+        publisher: Publisher,
+    ) -> Self {
+        Driver {
+            core,
+            connector,
+            api_url,
+            allow_insecure,
+            commands,
+            alive: Some(alive),
+            status,
+            last_status: Status::initial(),
+            publisher,
+            actions: Vec::new(),
+            inputs: VecDeque::new(),
+            batch: Vec::new(),
+            web: None,
+            opening: None,
+            socket: None,
+            timer,
+            timer_at: None,
+            next_handle: 1,
+            sends: HashMap::new(),
+            starts: Vec::new(),
+            disconnects: Vec::new(),
+        }
+    }
+
+    /// Feeds one input, performs its actions, and feeds the inputs they caused.
+    fn feed(&mut self, input: Input) {
+        self.inputs.push_back(input);
+        while let Some(input) = self.inputs.pop_front() {
+            let mut actions = std::mem::take(&mut self.actions);
+            self.core
+                .handle_input_into(Instant::now(), input, &mut actions);
+            // Before completing anything: whoever is woken must see the new status.
+            self.refresh_status();
+            for action in actions.drain(..) {
+                self.perform(action);
+            }
+            self.actions = actions;
+        }
+    }
+
+    fn refresh_status(&mut self) {
+        let now = Status::of(&self.core);
+        if !now.same_as(&self.last_status) {
+            self.last_status = now.clone();
+            self.status.send_replace(now);
+        }
+    }
+
+    fn perform(&mut self, action: Action) {
+        match action {
+            Action::CallWebApi {
+                conn,
+                method,
+                token,
+                form,
+            } => {
+                let request = WebRequest {
+                    url: format!("{}{}", self.api_url, method.as_str()),
+                    token,
+                    form,
+                };
+                tracing::debug!(%conn, url = %request.url, "web call");
+                // A newer attempt replaces an older call (the core ignores its answer anyway).
+                self.web = Some((conn, self.connector.web_call(request)));
+            }
+            Action::OpenWebSocket { conn, url } => {
+                // One socket at a time: the new one replaces the old.
+                self.socket = None;
+                match url_policy::check(&url, "wss", "ws", self.allow_insecure) {
+                    Ok(()) => {
+                        tracing::debug!(%conn, "opening WebSocket");
+                        self.opening = Some((conn, self.connector.open_websocket(url)));
+                    }
+                    Err(e) => {
+                        tracing::warn!(%conn, error = %e, "refusing WebSocket URL");
+                        self.opening = None;
+                        self.inputs.push_back(Input::WsError {
+                            conn,
+                            message: e.to_string(),
+                        });
+                    }
+                }
+            }
+            Action::SendText { conn, text } => match &mut self.socket {
+                Some(s) if s.conn == conn && !s.ended => s.out.push_back(Message::text(text)),
+                _ => tracing::debug!(%conn, "frame for a socket that is gone; dropped"),
+            },
+            Action::CloseWebSocket { conn, code } => {
+                if let Some(s) = self.socket.as_mut().filter(|s| s.conn == conn && !s.ended) {
+                    s.out.push_back(Message::Close(Some(CloseFrame {
+                        code: CloseCode::from(code),
+                        reason: "".into(),
+                    })));
+                } else if self.opening.as_ref().is_some_and(|(c, _)| *c == conn) {
+                    // Not open yet: abandoning the handshake is the whole close.
+                    self.opening = None;
+                    self.inputs.push_back(Input::WsClosed {
+                        conn,
+                        code: 1006,
+                        reason: "closed before the WebSocket opened".to_owned(),
+                    });
+                }
+            }
+            Action::DropWebSocket { conn } => {
+                if self.socket.as_ref().is_some_and(|s| s.conn == conn) {
+                    self.socket = None;
+                }
+                if self.opening.as_ref().is_some_and(|(c, _)| *c == conn) {
+                    self.opening = None;
+                }
+            }
+            Action::Emit(event) => {
+                if let Event::Disconnected { error } = &event {
+                    tracing::info!(error = ?error, "disconnected");
+                    for tx in self.disconnects.drain(..) {
+                        let _ = tx.send(());
+                    }
+                }
+                if self.publisher.has_subscribers() {
+                    self.batch.push(event);
+                    if self.batch.len() >= MAX_BATCH {
+                        self.publisher.publish(&mut self.batch);
+                    }
+                }
+            }
+            Action::Settle { handle, result } => {
+                if let Some(tx) = self.sends.remove(&handle) {
+                    // The caller may have stopped waiting; that is its choice.
+                    let _ = tx.send(result);
+                }
+            }
+            Action::StartSettled(result) => {
+                for tx in self.starts.drain(..) {
+                    let _ = tx.send(result.clone());
+                }
+            }
+            Action::Ignored { input, state } => {
+                tracing::debug!(input, ?state, "input ignored in this state");
+            }
+        }
+    }
+
+    fn command(&mut self, command: Command) {
+        match command {
+            Command::Start(options, tx) => {
+                self.starts.push(tx);
+                self.feed(Input::Start(options));
+            }
+            Command::Disconnect(tx) => {
+                self.disconnects.push(tx);
+                self.feed(Input::Disconnect);
+                // Already disconnected (the core ignored it): nothing to wait for.
+                if self.core.state() == rtm_proto::State::Disconnected {
+                    for tx in self.disconnects.drain(..) {
+                        let _ = tx.send(());
+                    }
+                }
+            }
+            Command::Send(send) => {
+                let handle = SendHandle(self.next_handle);
+                self.next_handle += 1;
+                let (outgoing, done) = send.into_outgoing(handle);
+                self.sends.insert(handle, done);
+                self.feed(Input::Send(outgoing));
+            }
+        }
+    }
+
+    /// One pass over every source. Returns whether anything happened.
+    fn round(&mut self, cx: &mut Context<'_>) -> bool {
+        let mut progress = false;
+
+        // User commands, unless the socket is backed up.
+        let backlog = self.socket.as_ref().map_or(0, |s| s.out.len());
+        if backlog < WRITE_HIGH_WATER {
+            for _ in 0..COMMAND_BUDGET {
+                match self.commands.poll_recv(cx) {
+                    Poll::Ready(Some(command)) => {
+                        progress = true;
+                        self.command(command);
+                    }
+                    // Unreachable while a handle lives (it holds a sender); treated as shutdown.
+                    Poll::Ready(None) => {
+                        self.alive = None;
+                        break;
+                    }
+                    Poll::Pending => break,
+                }
+            }
+        }
+
+        if let Some((conn, call)) = &mut self.web
+            && let Poll::Ready(result) = call.as_mut().poll(cx)
+        {
+            let conn = *conn;
+            self.web = None;
+            progress = true;
+            if let Err(e) = &result {
+                tracing::debug!(%conn, error = %e, "web call failed");
+            }
+            self.feed(Input::WebApiResult { conn, result });
+        }
+
+        if let Some((conn, open)) = &mut self.opening
+            && let Poll::Ready(result) = open.as_mut().poll(cx)
+        {
+            let conn = *conn;
+            self.opening = None;
+            progress = true;
+            match result {
+                Ok(io) => {
+                    tracing::debug!(%conn, "WebSocket open");
+                    self.socket = Some(Socket {
+                        conn,
+                        io,
+                        out: VecDeque::new(),
+                        needs_flush: false,
+                        ended: false,
+                    });
+                    self.feed(Input::WsOpened { conn });
+                }
+                Err(message) => self.feed(Input::WsError { conn, message }),
+            }
+        }
+
+        progress |= self.read(cx);
+        progress |= self.write(cx);
+
+        // Time: Tick when the core's next deadline has passed.
+        if let Some(deadline) = self.core.next_deadline() {
+            let due = if deadline <= Instant::now() {
+                true
+            } else {
+                if self.timer_at != Some(deadline) {
+                    self.timer.as_mut().reset(deadline);
+                    self.timer_at = Some(deadline);
+                }
+                self.timer.as_mut().poll(cx).is_ready()
+            };
+            if due {
+                self.timer_at = None;
+                progress = true;
+                self.feed(Input::Tick);
+            }
+        }
+
+        self.publisher.publish(&mut self.batch);
+        progress
+    }
+
+    /// Drains the frames that are ready (up to a budget).
+    fn read(&mut self, cx: &mut Context<'_>) -> bool {
+        let mut progress = false;
+        for _ in 0..READ_BUDGET {
+            let Some(s) = &mut self.socket else { break };
+            let conn = s.conn;
+            let ended = s.ended;
+            let input = match Pin::new(&mut s.io).poll_next(cx) {
+                Poll::Pending => break,
+                Poll::Ready(Some(Ok(message))) => match message {
+                    Message::Text(text) => Input::WsText {
+                        conn,
+                        text: text.as_str().to_owned(),
+                    },
+                    Message::Binary(data) => Input::WsBinary {
+                        conn,
+                        len: data.len(),
+                    },
+                    Message::Close(frame) => {
+                        // tungstenite queues the close reply; keep polling to send it.
+                        s.ended = true;
+                        let (code, reason) = frame.map_or((1005, String::new()), |f| {
+                            (u16::from(f.code), f.reason.as_str().to_owned())
+                        });
+                        Input::WsClosed { conn, code, reason }
+                    }
+                    // tungstenite answers pings itself.
+                    Message::Ping(_) | Message::Pong(_) | Message::Frame(_) => {
+                        progress = true;
+                        continue;
+                    }
+                },
+                Poll::Ready(Some(Err(e))) => {
+                    self.socket = None;
+                    Input::WsError {
+                        conn,
+                        message: e.to_string(),
+                    }
+                }
+                Poll::Ready(None) => {
+                    self.socket = None;
+                    Input::WsClosed {
+                        conn,
+                        code: 1006,
+                        reason: "connection dropped without a close frame".to_owned(),
+                    }
+                }
+            };
+            progress = true;
+            if !ended {
+                self.feed(input);
+            }
+        }
+        progress
+    }
+
+    /// Hands queued frames to the sink and flushes them.
+    fn write(&mut self, cx: &mut Context<'_>) -> bool {
+        let Some(s) = &mut self.socket else {
+            return false;
+        };
+        let mut progress = false;
+        let mut failure = None;
+        while !s.out.is_empty() {
+            match Pin::new(&mut s.io).poll_ready(cx) {
+                Poll::Ready(Ok(())) => {
+                    let frame = s.out.pop_front().expect("not empty");
+                    progress = true;
+                    s.needs_flush = true;
+                    if let Err(e) = Pin::new(&mut s.io).start_send(frame) {
+                        failure = Some(e);
+                        break;
+                    }
+                }
+                Poll::Ready(Err(e)) => {
+                    failure = Some(e);
+                    break;
+                }
+                Poll::Pending => break,
+            }
+        }
+        if failure.is_none() && s.needs_flush {
+            match Pin::new(&mut s.io).poll_flush(cx) {
+                Poll::Ready(Ok(())) => s.needs_flush = false,
+                Poll::Ready(Err(e)) => failure = Some(e),
+                Poll::Pending => {}
+            }
+        }
+        if let Some(e) = failure {
+            let (conn, ended) = (s.conn, s.ended);
+            self.socket = None;
+            progress = true;
+            if !ended {
+                self.feed(Input::WsError {
+                    conn,
+                    message: e.to_string(),
+                });
+            }
+        }
+        progress
+    }
+
+    fn shutdown(&mut self) {
+        tracing::debug!("every client handle is gone; shutting down");
+        self.feed(Input::Shutdown);
+        self.publisher.publish(&mut self.batch);
+        // Anything still unsettled (nothing, by the core's contract) learns it by the drop.
+        self.sends.clear();
+        self.starts.clear();
+        self.disconnects.clear();
+    }
+}
+
+// The connector is never pinned (only `&self` is used), and every future is boxed.
+impl<C: Connector> Unpin for Driver<C> {}
+
+impl<C: Connector> Future for Driver<C> {
+    type Output = ();
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
+        let this = self.get_mut();
+        for _ in 0..MAX_ROUNDS {
+            if let Some(alive) = &mut this.alive
+                && Pin::new(alive).poll(cx).is_ready()
+            {
+                this.alive = None;
+            }
+            if this.alive.is_none() {
+                this.shutdown();
+                return Poll::Ready(());
+            }
+            if !this.round(cx) {
+                return Poll::Pending;
+            }
+        }
+        // Still busy: let other tasks run, and come back at once.
+        cx.waker().wake_by_ref();
+        Poll::Pending
+    }
+}

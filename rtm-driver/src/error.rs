@@ -1,0 +1,68 @@
+//! The one error type of the client.
+
+use rtm_proto::{ConfigError, RtmError, SendError};
+
+/// Everything that can go wrong, with the reference client's error codes ([`Error::code`]).
+/// No variant ever holds the token.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum Error {
+    /// The session could not be opened, or it ended (`start()`).
+    #[error(transparent)]
+    Rtm(#[from] RtmError),
+    /// A send failed; every send settles exactly once, with a result or this.
+    #[error(transparent)]
+    Send(#[from] SendError),
+    /// The options cannot work (found at build time).
+    #[error(transparent)]
+    Config(#[from] ConfigError),
+    /// The driver task is gone: every client handle was dropped, or its runtime shut down.
+    #[error("the client was shut down")]
+    ClientClosed,
+    /// A plain-text (`http://`, `ws://`) URL to a host that is not loopback, without
+    /// `allow_insecure(true)`.
+    #[error("refusing insecure {scheme}:// URL to non-loopback host {host} (see allow_insecure)")]
+    InsecureUrl {
+        /// The scheme.
+        scheme: String,
+        /// The host.
+        host: String,
+    },
+    /// A URL that cannot be used at all.
+    #[error("invalid URL: {reason}")]
+    InvalidUrl {
+        /// What is wrong with it.
+        reason: String,
+    },
+    /// The TLS configuration could not be built (e.g. an extra root certificate is not DER).
+    #[error("TLS configuration: {0}")]
+    Tls(String),
+    /// The adapter could not be set up (no runtime, HTTP client failed to build, ...).
+    #[error("transport setup: {0}")]
+    Transport(String),
+}
+
+impl Error {
+    /// The reference client's error code (`slack_rtmapi_…`, `slack_webapi_…`), with codes in
+    /// the same style for what the reference does not have.
+    pub fn code(&self) -> &'static str {
+        match self {
+            Error::Rtm(e) => e.code(),
+            Error::Send(e) => e.code(),
+            Error::Config(e) => e.code(),
+            Error::ClientClosed => "slack_rtmapi_client_closed_error",
+            Error::InsecureUrl { .. } => "slack_rtmapi_insecure_url_error",
+            Error::InvalidUrl { .. } => "slack_rtmapi_invalid_url_error",
+            Error::Tls(_) => "slack_rtmapi_tls_config_error",
+            Error::Transport(_) => "slack_rtmapi_transport_setup_error",
+        }
+    }
+
+    /// Whether the client was shut down (as a session or as a send error).
+    pub fn is_client_closed(&self) -> bool {
+        matches!(
+            self,
+            Error::ClientClosed | Error::Send(SendError::ClientClosed)
+        )
+    }
+}

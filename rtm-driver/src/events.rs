@@ -1,0 +1,232 @@
+//! The event streams: every subscriber gets every event, through a bounded buffer of its own.
+//!
+//! The driver publishes the events of one wake-up as one shared batch (one allocation and one
+//! channel operation per batch, not per event and subscriber). Each subscriber has a bounded
+//! buffer of batches (a `tokio::sync::broadcast` channel, which is executor-agnostic): a slow
+//! or absent consumer never stalls the driver (keepalive goes on) and never grows memory
+//! without bound; instead it loses the oldest batches and is told how many events it missed
+//! with an `Err(Lagged(n))` item, then goes on with the oldest events still buffered.
+
+use std::fmt;
+use std::ops::Deref;
+use std::pin::Pin;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::task::{Context, Poll};
+
+use futures::Stream;
+use futures::stream::BoxStream;
+use rtm_proto::Event;
+use tokio::sync::broadcast;
+
+/// The events of one wake-up of the driver, shared by all subscribers.
+#[derive(Debug)]
+pub(crate) struct Batch {
+    /// The sequence number of the first event: events published before it.
+    pub(crate) first_seq: u64,
+    pub(crate) events: Vec<Event>,
+}
+
+/// The publishing side, owned by the driver.
+#[derive(Debug, Clone)]
+pub(crate) struct Publisher {
+    pub(crate) tx: broadcast::Sender<Arc<Batch>>,
+    /// Events published so far (a subscriber's starting point for lag accounting).
+    pub(crate) published: Arc<AtomicU64>,
+}
+
+impl Publisher {
+    pub(crate) fn new(capacity: usize) -> Self {
+        Publisher {
+            tx: broadcast::channel(capacity.max(1)).0,
+            published: Arc::new(AtomicU64::new(0)),
+        }
+    }
+
+    pub(crate) fn has_subscribers(&self) -> bool {
+        self.tx.receiver_count() > 0
+    }
+
+    /// Publishes `events` (emptied), unless nobody listens.
+    pub(crate) fn publish(&self, events: &mut Vec<Event>) {
+        if events.is_empty() {
+            return;
+        }
+        let n = events.len() as u64;
+        let first_seq = self.published.load(Ordering::Relaxed);
+        let batch = Batch {
+            first_seq,
+            events: std::mem::take(events),
+        };
+        // Counted before sending, so a subscriber that joins meanwhile never counts this
+        // batch as missed (at worst it receives it).
+        self.published.store(first_seq + n, Ordering::Release);
+        // An error only means that nobody listens: the events are dropped, as documented.
+        let _ = self.tx.send(Arc::new(batch));
+    }
+
+    pub(crate) fn subscribe(&self) -> Events {
+        let rx = self.tx.subscribe();
+        let next_seq = self.published.load(Ordering::Acquire);
+        Events::new(rx, next_seq)
+    }
+}
+
+/// One event of a batch: dereferences to the [`Event`]. Cloning it is cheap (no copy of the
+/// frame); [`SharedEvent::to_event`] makes an owned copy.
+#[derive(Clone)]
+pub struct SharedEvent {
+    batch: Arc<Batch>,
+    index: usize,
+}
+
+impl SharedEvent {
+    /// The event.
+    pub fn event(&self) -> &Event {
+        &self.batch.events[self.index]
+    }
+
+    /// An owned copy of the event.
+    pub fn to_event(&self) -> Event {
+        self.event().clone()
+    }
+
+    /// Its position in the client's event sequence (0 for the first event ever published).
+    pub fn seq(&self) -> u64 {
+        self.batch.first_seq + self.index as u64
+    }
+}
+
+impl Deref for SharedEvent {
+    type Target = Event;
+
+    fn deref(&self) -> &Event {
+        self.event()
+    }
+}
+
+impl fmt::Debug for SharedEvent {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        self.event().fmt(f)
+    }
+}
+
+/// The subscriber fell behind and `0` events were dropped from its buffer.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[error("the event subscriber lagged behind and missed {0} events")]
+pub struct Lagged(pub u64);
+
+/// Which events a subscriber wants: names such as `ready`, `message`, `message::bot_message`.
+#[derive(Debug, Clone, Default)]
+struct Filter {
+    patterns: Vec<String>,
+}
+
+impl Filter {
+    fn accepts(&self, event: &Event) -> bool {
+        self.patterns.is_empty()
+            || self.patterns.iter().any(|p| match event {
+                Event::Slack(e) => e.matches(p),
+                other => p == "*" || other.name() == p,
+            })
+    }
+}
+
+enum Delivery {
+    Batch(Arc<Batch>),
+    Lagged(u64),
+}
+
+/// A subscription to the client's events: a [`Stream`] of `Result<SharedEvent, Lagged>`.
+///
+/// Lifecycle events (`connecting`, `ready`, `disconnected`, ...) and Slack's events come in
+/// the order they happened. Subscribe before `start()` to see the session open. The stream
+/// ends when the client is shut down (every handle dropped).
+pub struct Events {
+    deliveries: BoxStream<'static, Delivery>,
+    current: Option<(Arc<Batch>, usize)>,
+    filter: Filter,
+}
+
+impl fmt::Debug for Events {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Events")
+            .field("filter", &self.filter.patterns)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Events {
+    fn new(rx: broadcast::Receiver<Arc<Batch>>, next_seq: u64) -> Self {
+        let deliveries = futures::stream::unfold(
+            (rx, next_seq, None::<Arc<Batch>>),
+            |(mut rx, mut next_seq, held)| async move {
+                // After a lag report, the batch that revealed its size comes next.
+                let batch = match held {
+                    Some(b) => b,
+                    None => loop {
+                        match rx.recv().await {
+                            Ok(b) => break b,
+                            Err(broadcast::error::RecvError::Lagged(_)) => continue,
+                            Err(broadcast::error::RecvError::Closed) => return None,
+                        }
+                    },
+                };
+                let missed = batch.first_seq.saturating_sub(next_seq);
+                if missed > 0 {
+                    next_seq = batch.first_seq;
+                    return Some((Delivery::Lagged(missed), (rx, next_seq, Some(batch))));
+                }
+                next_seq = batch.first_seq + batch.events.len() as u64;
+                Some((Delivery::Batch(batch), (rx, next_seq, None)))
+            },
+        );
+        Events {
+            deliveries: Box::pin(deliveries),
+            current: None,
+            filter: Filter::default(),
+        }
+    }
+
+    /// Only the events matching one of the patterns from now on: lifecycle event names
+    /// (`ready`, `disconnected`, ...), Slack types (`message`) or `type::subtype`
+    /// (`message::bot_message`); `*` matches everything. `Lagged` counts all missed events,
+    /// matching or not.
+    pub fn only<I, S>(mut self, patterns: I) -> Self
+    where
+        I: IntoIterator<Item = S>,
+        S: Into<String>,
+    {
+        self.filter.patterns = patterns.into_iter().map(Into::into).collect();
+        self
+    }
+}
+
+impl Stream for Events {
+    type Item = Result<SharedEvent, Lagged>;
+
+    fn poll_next(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
+        let this = self.get_mut();
+        loop {
+            if let Some((batch, index)) = &mut this.current {
+                while *index < batch.events.len() {
+                    let i = *index;
+                    *index += 1;
+                    if this.filter.accepts(&batch.events[i]) {
+                        return Poll::Ready(Some(Ok(SharedEvent {
+                            batch: batch.clone(),
+                            index: i,
+                        })));
+                    }
+                }
+                this.current = None;
+            }
+            match this.deliveries.as_mut().poll_next(cx) {
+                Poll::Ready(Some(Delivery::Batch(b))) => this.current = Some((b, 0)),
+                Poll::Ready(Some(Delivery::Lagged(n))) => return Poll::Ready(Some(Err(Lagged(n)))),
+                Poll::Ready(None) => return Poll::Ready(None),
+                Poll::Pending => return Poll::Pending,
+            }
+        }
+    }
+}
