@@ -1,0 +1,499 @@
+//! Random interleavings of user commands, transport results, frames (valid, malformed, replies
+//! to unknown ids, duplicate replies) and time jumps, then a well-behaved Slack.
+//!
+//! Invariants checked on every case:
+//! - no panic;
+//! - every send settles exactly once (never twice while running; once each after `Shutdown`);
+//! - message ids on the wire strictly increase, across reconnects;
+//! - every state but `Disconnected` and `Ready` has a deadline;
+//! - the same configuration, seed and inputs give the same actions (each case runs twice);
+//! - once the faults stop and the transport behaves ([`common::FakeSlack`]), the client is
+//!   `Ready` again within [`recovery_bound`] of virtual time.
+
+mod common;
+
+use std::collections::HashMap;
+use std::time::{Duration, Instant};
+
+use common::*;
+use proptest::prelude::*;
+use rtm_proto::{
+    Action, Config, ConnId, Connected, Input, Outgoing, Pacing, RetryPolicy, SendHandle, State,
+};
+use serde_json::json;
+
+#[derive(Debug, Clone)]
+enum Fail {
+    Status500,
+    RateLimited(u64),
+    Recoverable,
+    Fatal,
+    Transport,
+    BadBody,
+}
+
+#[derive(Debug, Clone)]
+enum Frame {
+    Event(usize),
+    Malformed(usize),
+    ReplyUnknown(u64),
+    ReplyDuplicate,
+    /// A reply to the n-th most recent id written; ok or error.
+    Reply(usize, bool),
+    Pong,
+    Goodbye,
+    Migration,
+    ServerError,
+    Hello,
+}
+
+#[derive(Debug, Clone)]
+enum Op {
+    Start,
+    Disconnect,
+    Immediate(u8),
+    Queued(bool),
+    Message(u8),
+    Typing,
+    Presence,
+    WebOk {
+        stale: bool,
+    },
+    WebFail(Fail),
+    WsOpened {
+        stale: bool,
+    },
+    Frame {
+        frame: Frame,
+        stale: bool,
+    },
+    Closed {
+        stale: bool,
+    },
+    WsError,
+    Binary,
+    /// Advance the clock (ms), then tick or not.
+    Jump(u32, bool),
+    /// Advance to the next deadline and tick.
+    TickDeadline,
+}
+
+const EVENTS: &[&str] = &[
+    r#"{"type":"message","channel":"C1","user":"U1","text":"hi","ts":"1.1"}"#,
+    r#"{"type":"message","subtype":"bot_message","channel":"C1","bot_id":"B1","text":"x","ts":"1.2"}"#,
+    r#"{"type":"user_typing","channel":"C1","user":"U1"}"#,
+    r#"{"type":"presence_change","user":"U1","presence":"away"}"#,
+    r#"{"type":"reaction_added","user":"U1","reaction":"+1","item":{"type":"message","channel":"C1","ts":"1.1"}}"#,
+    r#"{"type":"reconnect_url","url":"wss://x"}"#,
+    r#"{"type":"brand_new","a":[1,{"b":null}]}"#,
+];
+
+const MALFORMED: &[&str] = &[
+    "",
+    "{",
+    "not json",
+    "[\"hello\"]",
+    "null",
+    r#"{"type":"message"} x"#,
+    r#"{"type":5,"reply_to":"1"}"#,
+];
+
+fn fail_strategy() -> impl Strategy<Value = Fail> {
+    prop_oneof![
+        3 => Just(Fail::Status500),
+        2 => (0u64..200).prop_map(Fail::RateLimited),
+        3 => Just(Fail::Recoverable),
+        1 => Just(Fail::Fatal),
+        2 => Just(Fail::Transport),
+        1 => Just(Fail::BadBody),
+    ]
+}
+
+fn frame_strategy() -> impl Strategy<Value = Frame> {
+    prop_oneof![
+        4 => (0..EVENTS.len()).prop_map(Frame::Event),
+        2 => (0..MALFORMED.len()).prop_map(Frame::Malformed),
+        1 => (0u64..5).prop_map(Frame::ReplyUnknown),
+        2 => Just(Frame::ReplyDuplicate),
+        5 => (0usize..4, prop::bool::weighted(0.8)).prop_map(|(n, ok)| Frame::Reply(n, ok)),
+        2 => Just(Frame::Pong),
+        1 => Just(Frame::Goodbye),
+        1 => Just(Frame::Migration),
+        1 => Just(Frame::ServerError),
+        4 => Just(Frame::Hello),
+    ]
+}
+
+fn op_strategy() -> impl Strategy<Value = Op> {
+    prop_oneof![
+        3 => Just(Op::Start),
+        1 => Just(Op::Disconnect),
+        2 => (0u8..3).prop_map(Op::Immediate),
+        2 => any::<bool>().prop_map(Op::Queued),
+        4 => (0u8..3).prop_map(Op::Message),
+        1 => Just(Op::Typing),
+        1 => Just(Op::Presence),
+        6 => prop::bool::weighted(0.1).prop_map(|stale| Op::WebOk { stale }),
+        2 => fail_strategy().prop_map(Op::WebFail),
+        5 => prop::bool::weighted(0.1).prop_map(|stale| Op::WsOpened { stale }),
+        10 => (frame_strategy(), prop::bool::weighted(0.1))
+            .prop_map(|(frame, stale)| Op::Frame { frame, stale }),
+        1 => prop::bool::weighted(0.2).prop_map(|stale| Op::Closed { stale }),
+        1 => Just(Op::WsError),
+        1 => Just(Op::Binary),
+        3 => (0u32..70_000, any::<bool>()).prop_map(|(ms, tick)| Op::Jump(ms, tick)),
+        3 => Just(Op::TickDeadline),
+    ]
+}
+
+fn config_strategy() -> impl Strategy<Value = Config> {
+    (
+        any::<u64>(),
+        prop::bool::weighted(0.8),
+        any::<bool>(),
+        prop::option::of(0u32..6),
+        prop::option::of(1u64..60),
+        any::<bool>(),
+        prop::sample::select(vec![2usize, 5, 1024]),
+        100u64..8000,
+    )
+        .prop_map(
+            |(seed, auto_reconnect, use_rtm_connect, max_retries, reply, paced, queue, resume)| {
+                Config {
+                    seed,
+                    auto_reconnect,
+                    use_rtm_connect,
+                    retry: RetryPolicy {
+                        max_retries,
+                        ..RetryPolicy::default()
+                    },
+                    reply_timeout: reply.map(Duration::from_secs),
+                    pacing: paced.then_some(Pacing::default()),
+                    queue_limit: queue,
+                    reply_ack_on_reconnect_timeout: Duration::from_millis(resume),
+                    ..Config::default()
+                }
+            },
+        )
+}
+
+/// The longest Retry-After the strategies inject.
+const MAX_RETRY_AFTER: Duration = Duration::from_secs(200);
+
+/// How long, once faults stop, the client may take to be ready again:
+///
+/// `max(web_call_timeout, hello_timeout, close_timeout, server_pong_timeout)` for whatever the
+/// faults left hanging (a web call or socket nobody answers, a close nobody completes) to time
+/// out, plus `max(retry.max_delay, the largest Retry-After)` for one backoff wait, plus
+/// `reply_ack_on_reconnect_timeout` for the resume window of replies lost with the old
+/// connection. With the default configuration: 30 s + 200 s + up to 8 s.
+fn recovery_bound(c: &Config) -> Duration {
+    c.web_call_timeout
+        .max(c.hello_timeout)
+        .max(c.close_timeout)
+        .max(c.server_pong_timeout)
+        + c.retry.max_delay.max(MAX_RETRY_AFTER)
+        + c.reply_ack_on_reconnect_timeout
+}
+
+struct Run {
+    h: H,
+    /// The latest attempt (from the latest web call).
+    conn: ConnId,
+    written: Vec<u64>,
+    acked: Vec<u64>,
+    last_id: u64,
+    next_handle: u64,
+    settled: HashMap<u64, u32>,
+}
+
+impl Run {
+    fn new(config: Config) -> Run {
+        Run {
+            h: H::new(config),
+            conn: ConnId(0),
+            written: Vec::new(),
+            acked: Vec::new(),
+            last_id: 0,
+            next_handle: 1,
+            settled: HashMap::new(),
+        }
+    }
+
+    /// Feeds one input and checks the invariants on what comes out.
+    fn feed(&mut self, input: Input) -> Vec<Action> {
+        let actions = self.h.input(input);
+        for a in &actions {
+            match a {
+                Action::CallWebApi { conn, .. } => self.conn = *conn,
+                Action::SendText { text, .. } => {
+                    let v: serde_json::Value = serde_json::from_str(text).expect("JSON frame");
+                    let id = v["id"].as_u64().expect("id");
+                    assert!(id > self.last_id, "id {id} after {}", self.last_id);
+                    self.last_id = id;
+                    self.written.push(id);
+                }
+                Action::Settle { handle, .. } => {
+                    let n = self.settled.entry(handle.0).or_insert(0);
+                    *n += 1;
+                    assert_eq!(*n, 1, "handle {} settled twice", handle.0);
+                }
+                _ => {}
+            }
+        }
+        let state = self.h.state();
+        assert!(
+            matches!(
+                state,
+                State::Disconnected | State::Connected(Connected::Ready)
+            ) || self.h.client.next_deadline().is_some(),
+            "{state:?} without a deadline"
+        );
+        actions
+    }
+
+    fn handle(&mut self) -> SendHandle {
+        let h = SendHandle(self.next_handle);
+        self.next_handle += 1;
+        h
+    }
+
+    fn conn(&self, stale: bool) -> ConnId {
+        if stale {
+            ConnId(self.conn.0.saturating_sub(1))
+        } else {
+            self.conn
+        }
+    }
+
+    fn apply(&mut self, op: &Op) {
+        let input = match op {
+            Op::Start => Input::Start(rtm_proto::StartOptions::new(TOKEN)),
+            Op::Disconnect => Input::Disconnect,
+            Op::Immediate(c) => {
+                let h = self.handle();
+                let (kind, body) = if *c == 0 {
+                    ("custom", json!({"n": 1}))
+                } else {
+                    (
+                        "message",
+                        json!({"channel": format!("C{c}"), "text": "now"}),
+                    )
+                };
+                Input::Send(Outgoing {
+                    handle: h,
+                    kind: kind.into(),
+                    body,
+                    mode: rtm_proto::SendMode::Immediate,
+                })
+            }
+            Op::Queued(await_reply) => {
+                let h = self.handle();
+                Input::Send(Outgoing {
+                    handle: h,
+                    kind: "custom".into(),
+                    body: json!({}),
+                    mode: rtm_proto::SendMode::Queued {
+                        await_reply: *await_reply,
+                    },
+                })
+            }
+            Op::Message(c) => {
+                let h = self.handle();
+                Input::Send(Outgoing::message(h, &format!("C{c}"), "hello"))
+            }
+            Op::Typing => {
+                let h = self.handle();
+                Input::Send(Outgoing::typing(h, "C1"))
+            }
+            Op::Presence => {
+                let h = self.handle();
+                Input::Send(Outgoing::presence_sub(h, &["U1", "U2"]))
+            }
+            Op::WebOk { stale } => web_ok(self.conn(*stale)),
+            Op::WebFail(f) => {
+                let c = self.conn;
+                match f {
+                    Fail::Status500 => web_status(c, 500, None, ""),
+                    Fail::RateLimited(s) => web_status(
+                        c,
+                        429,
+                        Some(&s.to_string()),
+                        r#"{"ok":false,"error":"ratelimited"}"#,
+                    ),
+                    Fail::Recoverable => web_error(c, "internal_error"),
+                    Fail::Fatal => web_error(c, "invalid_auth"),
+                    Fail::Transport => Input::WebApiResult {
+                        conn: c,
+                        result: Err("connection reset".into()),
+                    },
+                    Fail::BadBody => web_status(c, 200, None, "<html>"),
+                }
+            }
+            Op::WsOpened { stale } => Input::WsOpened {
+                conn: self.conn(*stale),
+            },
+            Op::Frame { frame, stale } => {
+                let t = match frame {
+                    Frame::Event(i) => EVENTS[*i].to_owned(),
+                    Frame::Malformed(i) => MALFORMED[*i].to_owned(),
+                    Frame::ReplyUnknown(k) => ack(1_000_000 + k),
+                    Frame::ReplyDuplicate => ack(self.acked.last().copied().unwrap_or(1)),
+                    Frame::Reply(n, ok) => {
+                        let id = self
+                            .written
+                            .iter()
+                            .rev()
+                            .nth(*n)
+                            .copied()
+                            .unwrap_or(self.last_id + 1);
+                        self.acked.push(id);
+                        if *ok {
+                            ack(id)
+                        } else {
+                            format!(
+                                r#"{{"ok":false,"reply_to":{id},"error":{{"code":2,"msg":"no"}}}}"#
+                            )
+                        }
+                    }
+                    Frame::Pong => format!(r#"{{"type":"pong","reply_to":{}}}"#, self.last_id),
+                    Frame::Goodbye => r#"{"type":"goodbye"}"#.to_owned(),
+                    Frame::Migration => r#"{"type":"team_migration_started"}"#.to_owned(),
+                    Frame::ServerError => {
+                        r#"{"type":"error","error":{"code":1,"msg":"Socket URL has expired"}}"#
+                            .to_owned()
+                    }
+                    Frame::Hello => r#"{"type":"hello"}"#.to_owned(),
+                };
+                text(self.conn(*stale), &t)
+            }
+            Op::Closed { stale } => closed(self.conn(*stale), 1006),
+            Op::WsError => Input::WsError {
+                conn: self.conn,
+                message: "reset".into(),
+            },
+            Op::Binary => Input::WsBinary {
+                conn: self.conn,
+                len: 4,
+            },
+            Op::Jump(ms, tick) => {
+                self.h.advance(Duration::from_millis(u64::from(*ms)));
+                if !tick {
+                    return;
+                }
+                Input::Tick
+            }
+            Op::TickDeadline => {
+                if let Some(at) = self.h.client.next_deadline() {
+                    if at > self.h.now {
+                        self.h.now = at;
+                    }
+                }
+                Input::Tick
+            }
+        };
+        self.feed(input);
+    }
+
+    /// Faults stop: a well-behaved Slack answers. Returns the virtual time until ready.
+    fn recover(&mut self) -> Duration {
+        let begin = self.h.now;
+        let bound = recovery_bound(self.h.client.config());
+        let mut fake = FakeSlack::default();
+        for _ in 0..10_000 {
+            if self.h.state() == State::Disconnected {
+                let a = self.feed(Input::Start(rtm_proto::StartOptions::new(TOKEN)));
+                fake.perform(&a);
+            }
+            while let Some(input) = fake.inbox.pop_front() {
+                let a = self.feed(input);
+                fake.perform(&a);
+            }
+            if self.h.state() == State::Connected(Connected::Ready) {
+                return self.h.now - begin;
+            }
+            if self.h.state() == State::Disconnected {
+                continue;
+            }
+            let at = self.h.client.next_deadline().expect("a deadline");
+            assert!(
+                at <= begin + bound,
+                "not ready within {bound:?}: {:?} waits until +{:?}",
+                self.h.state(),
+                at.saturating_duration_since(begin)
+            );
+            if at > self.h.now {
+                self.h.now = at;
+            }
+            let a = self.feed(Input::Tick);
+            fake.perform(&a);
+        }
+        panic!("no progress while recovering: {:?}", self.h.state());
+    }
+
+    fn shutdown(&mut self) {
+        self.feed(Input::Shutdown);
+        for h in 1..self.next_handle {
+            assert_eq!(self.settled.get(&h), Some(&1), "handle {h} settled once");
+        }
+    }
+}
+
+fn run(config: &Config, ops: &[Op]) -> (Vec<Action>, Duration) {
+    let mut r = Run::new(config.clone());
+    for op in ops {
+        r.apply(op);
+    }
+    let took = r.recover();
+    assert!(took <= recovery_bound(config));
+    // The session works: a message goes and is acked.
+    let h = r.handle();
+    let a = r.feed(Input::Send(Outgoing::message(h, "C9", "after recovery")));
+    let mut fake = FakeSlack::default();
+    fake.perform(&a);
+    while let Some(input) = fake.inbox.pop_front() {
+        let a = r.feed(input);
+        fake.perform(&a);
+    }
+    assert!(
+        matches!(
+            settles(&r.h.log).iter().find(|(x, _)| *x == h),
+            Some((_, Ok(rtm_proto::Sent::Replied(_))))
+        ),
+        "a send after recovery is acked"
+    );
+    r.shutdown();
+    (r.h.log, took)
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(2000))]
+
+    #[test]
+    fn random_interleavings_keep_the_invariants(
+        config in config_strategy(),
+        ops in prop::collection::vec(op_strategy(), 0..60),
+    ) {
+        let (first, _) = run(&config, &ops);
+        let (second, _) = run(&config, &ops);
+        prop_assert!(first == second, "same seed and inputs, same actions");
+    }
+}
+
+#[test]
+fn the_recovery_bound_is_met_from_the_worst_stuck_states() {
+    // A web call nobody answers, then a 429 with the longest Retry-After.
+    let config = Config::default();
+    let mut r = Run::new(config.clone());
+    r.apply(&Op::Start);
+    r.apply(&Op::WebFail(Fail::RateLimited(199)));
+    let took = r.recover();
+    assert!(took >= Duration::from_secs(199) && took <= recovery_bound(&config));
+    // A socket that never says hello.
+    let mut r = Run::new(config.clone());
+    r.apply(&Op::Start);
+    r.apply(&Op::WebOk { stale: false });
+    let took = r.recover();
+    assert!(took >= config.hello_timeout && took <= recovery_bound(&config));
+    let _ = Instant::now();
+}
