@@ -6,7 +6,7 @@ use common::*;
 use futures::StreamExt;
 use rtm_tokio::{BuilderExt, Connected, Error, SendError, State};
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn connects_and_becomes_ready() {
     let slack = server();
     let client = builder(&slack).build().unwrap();
@@ -36,7 +36,7 @@ async fn connects_and_becomes_ready() {
     assert_eq!(call.token.as_deref(), Some(TOKEN));
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn send_message_is_acked_with_ts() {
     let slack = server();
     let client = started(&slack).await;
@@ -49,7 +49,7 @@ async fn send_message_is_acked_with_ts() {
     assert_eq!(slack.history(CHANNEL).len(), 1);
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn platform_error_is_a_typed_send_error() {
     let slack = server();
     let client = started(&slack).await;
@@ -68,4 +68,160 @@ async fn platform_error_is_a_typed_send_error() {
     within(client.send_message("still here", CHANNEL))
         .await
         .unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn five_hundred_pipelined_sends_all_settle_with_distinct_ids() {
+    let slack = server();
+    let client = started(&slack).await;
+    let sends: Vec<_> = (0..500)
+        .map(|i| tokio::spawn(client.send_message(format!("message {i}"), CHANNEL)))
+        .collect();
+    let mut ids = std::collections::BTreeSet::new();
+    let mut stamps = std::collections::BTreeSet::new();
+    for send in sends {
+        let ack = within(send).await.unwrap().unwrap();
+        assert!(ids.insert(ack.id), "id {} twice", ack.id);
+        assert!(stamps.insert(ack.ts.unwrap()));
+    }
+    assert_eq!(ids.len(), 500);
+    assert_eq!(slack.history(CHANNEL).len(), 500);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn typing_and_presence_sub_go_on_the_wire() {
+    let slack = server();
+    let client = started(&slack).await;
+    within(client.send_typing(CHANNEL)).await.unwrap();
+    within(client.subscribe_presence(&["U0ALICE", "U0BOB"]))
+        .await
+        .unwrap();
+    let id = within(client.send("ping", serde_json::json!({"extra": 5})))
+        .await
+        .unwrap();
+    // `send` is immediate; its reply (the pong) comes back as an event.
+    within(slack.wait_until(WAIT, |r| {
+        r.last_conn().is_some_and(|c| c.reply_to(id).is_some())
+    }))
+    .await
+    .unwrap();
+    let conn = slack.record().last_conn().unwrap().clone();
+    let frames = conn.from_client_json();
+    let typing = frames.iter().find(|f| f["type"] == "typing").unwrap();
+    assert_eq!(typing["channel"], CHANNEL);
+    assert!(typing["id"].as_u64().is_some());
+    let presence = frames.iter().find(|f| f["type"] == "presence_sub").unwrap();
+    assert_eq!(presence["ids"], serde_json::json!(["U0ALICE", "U0BOB"]));
+    assert_eq!(
+        slack.presence_subscription(conn.conn),
+        Some(vec!["U0ALICE".to_owned(), "U0BOB".to_owned()])
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn reconnects_after_the_server_closes() {
+    let slack = server();
+    let client = started(&slack).await;
+    let mut lifecycle = client.subscribe_filtered(["reconnecting", "ready"]);
+    slack.inject(rtm_testkit::Fault::Close {
+        code: 4000,
+        reason: "bye".into(),
+    });
+    let first = within(lifecycle.next()).await.unwrap().unwrap();
+    match first.event() {
+        rtm_tokio::Event::Reconnecting { reason, .. } => {
+            assert!(matches!(
+                reason,
+                rtm_tokio::RtmError::Closed { code: 4000, .. }
+            ))
+        }
+        other => panic!("unexpected {other:?}"),
+    }
+    let second = within(lifecycle.next()).await.unwrap().unwrap();
+    assert_eq!(second.name(), "ready");
+    assert!(client.status().ready());
+    within(client.send_message("after reconnect", CHANNEL))
+        .await
+        .unwrap();
+    let record = slack.record();
+    assert_eq!(record.web_calls.len(), 2);
+    assert_eq!(record.connections.len(), 2);
+    assert_eq!(record.active_connections(), 1);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn disconnect_during_the_web_call_ends_at_once() {
+    let slack = server();
+    slack.arm_web_fault(
+        rtm_testkit::WebFault::Slow {
+            delay: std::time::Duration::from_secs(5),
+        },
+        1,
+    );
+    let client = builder(&slack).build().unwrap();
+    let start = tokio::spawn(client.start());
+    within(
+        client.wait_for(|s| s.state == State::Connecting(rtm_tokio::Connecting::Authenticating)),
+    )
+    .await
+    .unwrap();
+    let t = std::time::Instant::now();
+    within(client.disconnect()).await.unwrap();
+    let err = within(start).await.unwrap().unwrap_err();
+    assert_eq!(err, Error::Rtm(rtm_tokio::RtmError::Disconnected));
+    assert!(t.elapsed() < std::time::Duration::from_secs(1));
+    assert_eq!(client.state(), State::Disconnected);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn disconnect_while_waiting_for_hello_closes_the_socket() {
+    let slack = server();
+    slack.inject(rtm_testkit::Fault::NoHello);
+    let client = builder(&slack).build().unwrap();
+    let start = tokio::spawn(client.start());
+    within(client.wait_for(|s| s.state == State::Connecting(rtm_tokio::Connecting::Handshaking)))
+        .await
+        .unwrap();
+    within(client.disconnect()).await.unwrap();
+    assert!(within(start).await.unwrap().is_err());
+    within(slack.wait_until(WAIT, |r| r.active_connections() == 0))
+        .await
+        .unwrap();
+    // A new start after a disconnect works.
+    within(client.start()).await.unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn disconnect_when_ready_and_when_already_disconnected() {
+    let slack = server();
+    let client = started(&slack).await;
+    within(client.disconnect()).await.unwrap();
+    assert_eq!(client.state(), State::Disconnected);
+    assert!(!client.connected());
+    within(client.disconnect()).await.unwrap();
+    let err = within(client.send(
+        "message",
+        serde_json::json!({"channel": CHANNEL, "text": "x"}),
+    ))
+    .await
+    .unwrap_err();
+    assert_eq!(err, Error::Send(SendError::NotConnected));
+    assert_eq!(err.code(), "slack_rtmapi_send_while_disconnected_error");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_fatal_web_error_fails_start() {
+    let slack = server();
+    let client = builder(&slack).build().unwrap();
+    let err = within(client.start_with(rtm_tokio::StartOptions::new("xoxb-wrong")))
+        .await
+        .unwrap_err();
+    assert_eq!(
+        err,
+        Error::Rtm(rtm_tokio::RtmError::Platform {
+            error: "invalid_auth".into()
+        })
+    );
+    assert_eq!(err.code(), "slack_webapi_platform_error");
+    assert!(!err.to_string().contains("xoxb-wrong"));
 }

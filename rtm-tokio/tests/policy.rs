@@ -1,0 +1,140 @@
+//! Transport policy: insecure URLs, TLS with extra roots, configuration errors, secrets.
+
+mod common;
+
+use std::time::Duration;
+
+use common::*;
+use futures::StreamExt;
+use rtm_testkit::{MockSlack, ServerOptions};
+use rtm_tokio::{BuilderExt, ClientBuilder, ConfigError, Error, Event, RtmError};
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn insecure_api_url_is_refused_unless_loopback_or_opted_in() {
+    let err = ClientBuilder::new(TOKEN)
+        .api_url("http://slack.example.com/api/")
+        .build()
+        .unwrap_err();
+    assert_eq!(
+        err,
+        Error::InsecureUrl {
+            scheme: "http".into(),
+            host: "slack.example.com".into()
+        }
+    );
+    assert_eq!(err.code(), "slack_rtmapi_insecure_url_error");
+    assert!(
+        ClientBuilder::new(TOKEN)
+            .api_url("http://slack.example.com/api/")
+            .allow_insecure(true)
+            .build()
+            .is_ok()
+    );
+    assert!(
+        ClientBuilder::new(TOKEN)
+            .api_url("http://127.0.0.1:9/api/")
+            .build()
+            .is_ok()
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn insecure_socket_url_is_refused_before_dialing() {
+    let slack = server();
+    // The server hands out a plain ws:// URL to a non-loopback host.
+    slack.with_model(|m, _| {
+        m.set_ws_base_url("ws://slack.example.com/websocket".to_owned());
+        ((), Vec::new())
+    });
+    let client = builder(&slack)
+        .retry(rtm_tokio::RetryPolicy {
+            max_retries: Some(1),
+            initial_delay: Duration::from_millis(10),
+            factor: 2.0,
+            max_delay: Duration::from_millis(10),
+        })
+        .build()
+        .unwrap();
+    let mut errors = client.subscribe_filtered(["error"]);
+    let err = within(client.start()).await.unwrap_err();
+    assert!(err.to_string().contains("insecure"), "{err}");
+    let first = within(errors.next()).await.unwrap().unwrap();
+    match first.event() {
+        Event::Error(RtmError::Websocket { message }) => {
+            assert!(message.contains("slack.example.com"), "{message}")
+        }
+        other => panic!("unexpected {other:?}"),
+    }
+    assert_eq!(slack.record().connections.len(), 0);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn tls_with_the_test_certificate_trusted() {
+    let slack = MockSlack::start(ServerOptions::default().tls(true)).unwrap();
+    assert!(slack.api_url().starts_with("https://"));
+    let der = slack.tls_cert().unwrap().der().to_vec();
+    let client = builder(&slack).add_root_certificate(der).build().unwrap();
+    let info = within(client.start()).await.unwrap();
+    assert_eq!(info.self_id, "U0BOT");
+    let ack = within(client.send_message("over TLS", CHANNEL))
+        .await
+        .unwrap();
+    assert!(ack.ts.is_some());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn tls_without_the_certificate_fails() {
+    let slack = MockSlack::start(ServerOptions::default().tls(true)).unwrap();
+    let client = builder(&slack)
+        .retry(rtm_tokio::RetryPolicy {
+            max_retries: Some(0),
+            ..rtm_tokio::RetryPolicy::default()
+        })
+        .build()
+        .unwrap();
+    let err = within(client.start()).await.unwrap_err();
+    assert!(
+        err.to_string().to_lowercase().contains("certificate"),
+        "{err}"
+    );
+}
+
+#[test]
+fn a_bad_extra_root_is_a_tls_error() {
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .build()
+        .unwrap();
+    let _guard = rt.enter();
+    let err = ClientBuilder::new(TOKEN)
+        .add_root_certificate(b"not DER".to_vec())
+        .build()
+        .unwrap_err();
+    assert!(matches!(err, Error::Tls(_)), "{err:?}");
+}
+
+#[test]
+fn building_outside_a_runtime_is_an_error() {
+    let err = ClientBuilder::new(TOKEN).build().unwrap_err();
+    assert!(matches!(err, Error::Transport(_)), "{err:?}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn keepalive_config_error_at_build_time() {
+    let err = ClientBuilder::new(TOKEN)
+        .client_ping_timeout(Duration::from_secs(4))
+        .server_pong_timeout(Duration::from_secs(4))
+        .build()
+        .unwrap_err();
+    assert!(matches!(err, Error::Config(ConfigError::Keepalive { .. })));
+    assert_eq!(err.code(), "slack_rtmapi_keepalive_config_error");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_token_never_shows() {
+    let secret = "xoxb-very-secret-token";
+    let builder = ClientBuilder::new(secret).api_url("http://127.0.0.1:9/api/");
+    assert!(!format!("{builder:?}").contains(secret));
+    let client = builder.build().unwrap();
+    assert!(!format!("{client:?}").contains(secret));
+    assert!(!format!("{:?}", client.status()).contains(secret));
+}
