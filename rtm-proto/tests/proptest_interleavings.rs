@@ -384,10 +384,10 @@ impl Run {
                 Input::Tick
             }
             Op::TickDeadline => {
-                if let Some(at) = self.h.client.next_deadline() {
-                    if at > self.h.now {
-                        self.h.now = at;
-                    }
+                if let Some(at) = self.h.client.next_deadline()
+                    && at > self.h.now
+                {
+                    self.h.now = at;
                 }
                 Input::Tick
             }
