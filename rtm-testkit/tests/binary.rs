@@ -1,0 +1,162 @@
+//! The standalone `mock-slack` binary, driven end to end through its stdout, raw tungstenite
+//! and the admin interface.
+
+mod common;
+
+use std::io::{BufRead, BufReader};
+use std::process::{Child, Command, Stdio};
+
+use common::*;
+use serde_json::json;
+
+/// Kills the child if a test fails half way.
+struct Guard(Child);
+
+impl Drop for Guard {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+fn spawn(args: &[&str]) -> (Guard, String, String) {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_mock-slack"))
+        .args(args)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::inherit())
+        .spawn()
+        .expect("spawn mock-slack");
+    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+    let first = lines.next().expect("a first line").unwrap();
+    let api = first
+        .strip_prefix("API_URL=")
+        .expect("API_URL= first")
+        .to_string();
+    let admin = lines
+        .next()
+        .unwrap()
+        .unwrap()
+        .strip_prefix("ADMIN_URL=")
+        .unwrap()
+        .to_string();
+    (Guard(child), api, admin)
+}
+
+#[tokio::test]
+async fn binary_end_to_end_with_admin() {
+    let (mut guard, api, admin_url) = spawn(&["--port", "0", "--token", "xoxb-test-token"]);
+    assert!(
+        api.starts_with("http://127.0.0.1:") && api.ends_with("/api/"),
+        "{api}"
+    );
+
+    let mut ws = open_ready(&api).await;
+    send_json(
+        &mut ws,
+        json!({"id": 1, "type": "message", "channel": "C0GENERAL", "text": "hi"}),
+    )
+    .await;
+    assert_eq!(next_json(&mut ws).await["reply_to"], 1);
+
+    // Admin: connections, push, act, fault, flood, history, record.
+    let c = admin(&admin_url, "GET", "connections", None).await;
+    assert_eq!(c["count"], 1);
+    admin(
+        &admin_url,
+        "POST",
+        "push",
+        Some(json!({"event": {"type": "custom", "x": 1}})),
+    )
+    .await;
+    assert_eq!(next_json(&mut ws).await, json!({"type": "custom", "x": 1}));
+    let r = admin(&admin_url, "POST", "act", Some(json!({"action": "message", "user": "U0ALICE", "channel": "C0GENERAL", "text": "from alice"}))).await;
+    assert_eq!(r["ok"], true);
+    assert_eq!(next_json(&mut ws).await["text"], "from alice");
+    let r = admin(
+        &admin_url,
+        "POST",
+        "act",
+        Some(json!({"action": "typing", "user": "U0NOBODY", "channel": "C0GENERAL"})),
+    )
+    .await;
+    assert_eq!(r["ok"], false);
+    admin(&admin_url, "POST", "script", Some(json!({"steps": [{"after_ms": 10, "action": "typing", "user": "U0BOB", "channel": "C0GENERAL"}]}))).await;
+    assert_eq!(next_json(&mut ws).await["type"], "user_typing");
+    assert_eq!(
+        admin(&admin_url, "POST", "flood", Some(json!({"count": 500}))).await["connections"],
+        1
+    );
+    for _ in 0..500 {
+        assert_eq!(next_json(&mut ws).await["type"], "message");
+    }
+    let h = admin(&admin_url, "GET", "history?channel=C0GENERAL", None).await;
+    assert_eq!(h["messages"].as_array().unwrap().len(), 2);
+    admin(
+        &admin_url,
+        "POST",
+        "fault",
+        Some(json!({"fault": "goodbye", "target": {"conn": 1}})),
+    )
+    .await;
+    assert_eq!(next_json(&mut ws).await, json!({"type": "goodbye"}));
+    admin(
+        &admin_url,
+        "POST",
+        "fault",
+        Some(json!({"fault": "close", "code": 4002, "reason": "admin"})),
+    )
+    .await;
+    assert_eq!(close_code(&mut ws).await, Some(4002));
+    let r = admin(
+        &admin_url,
+        "POST",
+        "web_fault",
+        Some(json!({"fault": "rate_limited", "retry_after_secs": 9, "times": 1})),
+    )
+    .await;
+    assert_eq!(r["ok"], true);
+    let resp = post(&api, "rtm.connect", &[], &format!("token={TOKEN}")).await;
+    assert_eq!((resp.status, resp.header("retry-after")), (429, Some("9")));
+    let bad = admin(
+        &admin_url,
+        "POST",
+        "fault",
+        Some(json!({"fault": "no_such_fault"})),
+    )
+    .await;
+    assert_eq!(bad["ok"], false);
+
+    let rec = admin(&admin_url, "GET", "record", None).await;
+    assert_eq!(rec["web_calls"].as_array().unwrap().len(), 2);
+    let conn = &rec["connections"][0];
+    assert_eq!(conn["flooded"], 500);
+    assert_eq!(conn["server_close"]["code"], 4002);
+    assert!(
+        conn["from_client"][0]["text"]
+            .as_str()
+            .unwrap()
+            .contains("\"hi\"")
+    );
+
+    assert_eq!(
+        admin(&admin_url, "POST", "shutdown", None).await["ok"],
+        true
+    );
+    let status = tokio::task::spawn_blocking(move || guard.0.wait())
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(status.success());
+}
+
+#[test]
+fn binary_serves_tls_and_writes_its_cert() {
+    let dir = std::env::temp_dir().join(format!("mock-slack-test-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let pem_path = dir.join("cert.pem");
+    let (_guard, api, _) = spawn(&["--tls", "--cert-out", pem_path.to_str().unwrap()]);
+    assert!(api.starts_with("https://127.0.0.1:"), "{api}");
+    let pem = std::fs::read_to_string(&pem_path).unwrap();
+    assert!(pem.contains("BEGIN CERTIFICATE"));
+    let _ = std::fs::remove_dir_all(&dir);
+}
