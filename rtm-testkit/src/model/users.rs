@@ -102,7 +102,7 @@ impl SlackModel {
                 .map(|_| ())
                 .ok_or_else(|| ModelError::UnknownChannel(c.into()))
         };
-        let event = match &action {
+        let (channel, event) = match &action {
             UserAction::Message {
                 user,
                 channel,
@@ -122,7 +122,7 @@ impl SlackModel {
                 let client_msg_id = self.rng.uuid();
                 let block_id = self.rng.block_id();
                 let bot_id = self.ws.user(user).and_then(|u| u.bot_id.clone());
-                events::message(&MessageEvent {
+                let event = events::message(&MessageEvent {
                     user,
                     text,
                     channel,
@@ -131,7 +131,8 @@ impl SlackModel {
                     client_msg_id: Some(&client_msg_id),
                     block_id: &block_id,
                     bot_id: bot_id.as_deref(),
-                })
+                });
+                (channel, event)
             }
             UserAction::React {
                 user,
@@ -159,19 +160,20 @@ impl SlackModel {
                     }
                 };
                 let event_ts = self.ts.next(now);
-                events::reaction_added(
+                let event = events::reaction_added(
                     user,
                     reaction,
                     channel,
                     &item_ts,
                     item_user.as_deref(),
                     &event_ts,
-                )
+                );
+                (channel, event)
             }
             UserAction::Typing { user, channel } => {
                 check_user(self, user)?;
                 check_channel(self, channel)?;
-                events::user_typing(channel, user)
+                (channel, events::user_typing(channel, user))
             }
             UserAction::Join { user, channel } => {
                 check_user(self, user)?;
@@ -185,7 +187,14 @@ impl SlackModel {
                     ch.members.push(user.clone());
                 }
                 let letter = ch.type_letter();
-                events::member_joined_channel(user, channel, letter, &self.ws.team.id, &event_ts)
+                let event = events::member_joined_channel(
+                    user,
+                    channel,
+                    letter,
+                    &self.ws.team.id,
+                    &event_ts,
+                );
+                (channel, event)
             }
             UserAction::Presence { user, presence } => {
                 check_user(self, user)?;
@@ -207,17 +216,10 @@ impl SlackModel {
                 return Ok(());
             }
         };
-        // The bot is in every conversation it hears about: only members' events reach it.
-        let channel = match &action {
-            UserAction::Message { channel, .. }
-            | UserAction::React { channel, .. }
-            | UserAction::Typing { channel, .. }
-            | UserAction::Join { channel, .. } => channel.clone(),
-            UserAction::Presence { .. } => unreachable!("handled above"),
-        };
+        // Like Slack, the bot hears only conversations it is a member of.
         let bot_is_member = self
             .ws
-            .channel(&channel)
+            .channel(channel)
             .is_some_and(|c| c.members.contains(&self.ws.bot_user_id));
         if bot_is_member {
             for conn in self.open_connections() {

@@ -16,7 +16,7 @@ use super::shared::{ConnCmd, Shared};
 use crate::model::ConnId;
 
 /// How long a closing server waits for the client's close frame.
-const CLOSE_LINGER: Duration = Duration::from_secs(2);
+const CLOSE_LINGER: Duration = Duration::from_secs(1);
 
 /// Whether the connection goes on after a command.
 enum Next {
