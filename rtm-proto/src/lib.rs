@@ -50,6 +50,8 @@ mod connect;
 mod error;
 mod event;
 mod frame;
+#[doc(hidden)]
+pub mod fuzzing;
 mod io;
 mod outgoing;
 mod pacing;

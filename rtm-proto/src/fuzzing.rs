@@ -1,0 +1,451 @@
+//! Fuzzing harnesses, shared by the cargo-fuzz targets in `fuzz/` and the corpus replay test
+//! (`tests/fuzz_corpus.rs`), so that CI runs the same logic without a nightly toolchain.
+//!
+//! Not part of the API: each function panics when an invariant of the core is broken, which
+//! is what a fuzzer looks for.
+
+use std::collections::HashMap;
+use std::time::{Duration, Instant};
+
+use serde_json::{Value, json};
+
+use crate::{
+    Action, Client, Config, ConnId, Connected, Event, Input, Outgoing, Pacing, RetryPolicy,
+    RtmError, SendHandle, SendMode, SlackEvent, StartOptions, State, WebResponse,
+};
+
+const TOKEN: &str = "xoxb-fuzz-token";
+
+fn ok_body(conn: ConnId) -> String {
+    format!(
+        r#"{{"ok":true,"url":"wss://fuzz/{}","self":{{"id":"U1","name":"bot"}},"team":{{"id":"T1","name":"Team","domain":"team"}}}}"#,
+        conn.0
+    )
+}
+
+/// One fuzzed frame (the bytes, lossily UTF-8) fed to a ready client that awaits replies to
+/// ids 1 and 2, to the event parser, and to the connect-answer reader. Checks the core's
+/// reading of `type`, `subtype` and `reply_to` against `serde_json::Value`.
+pub fn frames(data: &[u8]) {
+    let raw = String::from_utf8_lossy(data).into_owned();
+    let expected = serde_json::from_str::<Value>(&raw);
+
+    // The parser alone.
+    match (SlackEvent::from_json(raw.clone()), &expected) {
+        (Ok(e), Ok(Value::Object(map))) => {
+            assert_eq!(e.event_type(), map.get("type").and_then(Value::as_str));
+            assert_eq!(e.subtype(), map.get("subtype").and_then(Value::as_str));
+            assert_eq!(e.reply_to(), map.get("reply_to").and_then(Value::as_u64));
+            assert_eq!(e.raw(), raw);
+            let _ = e.typed();
+            let _ = e.matches("message::bot_message");
+            let _ = e.json();
+        }
+        (Err(_), Ok(Value::Object(_))) => panic!("a JSON object refused: {raw:?}"),
+        (Ok(e), _) => panic!("not a JSON object, yet read as {e:?}"),
+        (Err(_), _) => {}
+    }
+
+    // The client, ready, with two replies awaited.
+    let t0 = Instant::now();
+    let config = Config {
+        pacing: None,
+        ..Config::default()
+    };
+    let mut client = Client::new(config).expect("valid config");
+    let conn = ConnId(1);
+    client.handle_input(t0, Input::Start(StartOptions::new(TOKEN)));
+    client.handle_input(
+        t0,
+        Input::WebApiResult {
+            conn,
+            result: Ok(WebResponse {
+                status: 200,
+                retry_after: None,
+                body: ok_body(conn),
+            }),
+        },
+    );
+    client.handle_input(t0, Input::WsOpened { conn });
+    client.handle_input(
+        t0,
+        Input::WsText {
+            conn,
+            text: r#"{"type":"hello"}"#.into(),
+        },
+    );
+    assert_eq!(client.state(), State::Connected(Connected::Ready));
+    for h in 1..=2 {
+        client.handle_input(
+            t0,
+            Input::Send(Outgoing::message(SendHandle(h), "C1", "fuzz")),
+        );
+    }
+    let actions = client.handle_input(
+        t0,
+        Input::WsText {
+            conn,
+            text: raw.clone(),
+        },
+    );
+    match &expected {
+        Ok(Value::Object(map)) => {
+            assert!(
+                actions
+                    .iter()
+                    .any(|a| matches!(a, Action::Emit(Event::Slack(e)) if e.raw() == raw)),
+                "an object is passed on: {actions:?}"
+            );
+            let reply_to = map.get("reply_to").and_then(Value::as_u64);
+            let settled: Vec<_> = actions
+                .iter()
+                .filter_map(|a| match a {
+                    Action::Settle { handle, .. } => Some(handle.0),
+                    _ => None,
+                })
+                .collect();
+            match reply_to {
+                Some(id @ 1..=2) => assert_eq!(settled, [id]),
+                _ => assert!(settled.is_empty(), "{actions:?}"),
+            }
+        }
+        _ => assert!(
+            matches!(
+                &actions[..],
+                [Action::Emit(Event::Error(RtmError::MalformedFrame { .. }))]
+            ),
+            "{actions:?}"
+        ),
+    }
+    let state = client.state();
+    assert!(
+        state == State::Connected(Connected::Ready) || client.next_deadline().is_some(),
+        "{state:?}"
+    );
+
+    // The same bytes as the answer of rtm.connect.
+    let mut client = Client::new(Config::default()).expect("valid config");
+    client.handle_input(t0, Input::Start(StartOptions::new(TOKEN)));
+    let actions = client.handle_input(
+        t0,
+        Input::WebApiResult {
+            conn,
+            result: Ok(WebResponse {
+                status: 200,
+                retry_after: Some(raw.clone()),
+                body: raw,
+            }),
+        },
+    );
+    assert!(!actions.is_empty());
+    let state = client.state();
+    assert!(state == State::Disconnected || client.next_deadline().is_some());
+}
+
+/// Reads the fuzzer's bytes as a script.
+struct Script<'a>(&'a [u8]);
+
+impl Script<'_> {
+    fn byte(&mut self) -> Option<u8> {
+        let (b, rest) = self.0.split_first()?;
+        self.0 = rest;
+        Some(*b)
+    }
+
+    fn arg(&mut self) -> u8 {
+        self.byte().unwrap_or(0)
+    }
+
+    fn u16(&mut self) -> u16 {
+        u16::from_le_bytes([self.arg(), self.arg()])
+    }
+
+    fn bytes(&mut self, n: usize) -> &[u8] {
+        let n = n.min(self.0.len());
+        let (b, rest) = self.0.split_at(n);
+        self.0 = rest;
+        b
+    }
+}
+
+const FRAMES: &[&str] = &[
+    r#"{"type":"hello"}"#,
+    r#"{"type":"message","channel":"C1","user":"U1","text":"hi","ts":"1.1"}"#,
+    r#"{"type":"message","subtype":"bot_message","channel":"C1","bot_id":"B1","text":"x"}"#,
+    r#"{"type":"user_typing","channel":"C1","user":"U1"}"#,
+    r#"{"type":"goodbye"}"#,
+    r#"{"type":"team_migration_started"}"#,
+    r#"{"type":"error","error":{"code":1,"msg":"Socket URL has expired"}}"#,
+    r#"{"type":"reconnect_url","url":"wss://x"}"#,
+    "not json",
+    r#"["hello"]"#,
+];
+
+/// A client and the invariant checks on everything it does.
+struct Checked {
+    client: Client,
+    now: Instant,
+    conn: ConnId,
+    last_id: u64,
+    written: Vec<u64>,
+    next_handle: u64,
+    settled: HashMap<u64, u32>,
+    log: Vec<Action>,
+}
+
+impl Checked {
+    fn feed(&mut self, input: Input) {
+        let actions = self.client.handle_input(self.now, input);
+        for a in &actions {
+            match a {
+                Action::CallWebApi { conn, .. } => self.conn = *conn,
+                Action::SendText { text, .. } => {
+                    let v: Value = serde_json::from_str(text).expect("frames written are JSON");
+                    let id = v["id"].as_u64().expect("frames written have an id");
+                    assert!(id > self.last_id, "id {id} after {}", self.last_id);
+                    assert!(text.len() <= self.client.config().max_frame_bytes);
+                    self.last_id = id;
+                    self.written.push(id);
+                }
+                Action::Settle { handle, .. } => {
+                    let n = self.settled.entry(handle.0).or_insert(0);
+                    *n += 1;
+                    assert!(*n == 1, "handle {} settled twice", handle.0);
+                }
+                _ => {}
+            }
+        }
+        let state = self.client.state();
+        assert!(
+            matches!(
+                state,
+                State::Disconnected | State::Connected(Connected::Ready)
+            ) || self.client.next_deadline().is_some(),
+            "{state:?} without a deadline"
+        );
+        self.log.extend(actions);
+    }
+
+    fn handle(&mut self) -> SendHandle {
+        self.next_handle += 1;
+        SendHandle(self.next_handle)
+    }
+
+    fn conn(&self, b: u8) -> ConnId {
+        if b & 0x80 != 0 {
+            ConnId(self.conn.0.wrapping_sub(u64::from(b & 3)))
+        } else {
+            self.conn
+        }
+    }
+}
+
+fn run_script(data: &[u8]) -> Vec<Action> {
+    let mut s = Script(data);
+    let flags = s.arg();
+    let config = Config {
+        seed: u64::from(s.u16()),
+        auto_reconnect: flags & 1 == 0,
+        use_rtm_connect: flags & 2 == 0,
+        pacing: (flags & 4 == 0).then_some(Pacing::default()),
+        reply_timeout: (flags & 8 == 0).then_some(Duration::from_secs(u64::from(flags >> 4) + 1)),
+        queue_limit: if flags & 0x40 != 0 { 3 } else { 1024 },
+        retry: RetryPolicy {
+            max_retries: (flags & 0x80 == 0).then_some(u32::from(flags & 7)),
+            ..RetryPolicy::default()
+        },
+        ..Config::default()
+    };
+    let mut c = Checked {
+        client: Client::new(config).expect("valid config"),
+        now: Instant::now(),
+        conn: ConnId(0),
+        last_id: 0,
+        written: Vec::new(),
+        next_handle: 0,
+        settled: HashMap::new(),
+        log: Vec::new(),
+    };
+    let mut steps = 0;
+    while let Some(op) = s.byte() {
+        steps += 1;
+        if steps > 2000 {
+            break;
+        }
+        let input = match op % 21 {
+            0 => Input::Start(StartOptions::new(TOKEN)),
+            1 => Input::Disconnect,
+            2 => {
+                let b = s.arg();
+                let handle = c.handle();
+                let (kind, body) = match b % 4 {
+                    0 => ("custom".to_owned(), json!({"n": b})),
+                    1 => (
+                        "message".to_owned(),
+                        json!({"channel": format!("C{}", b % 3), "text": "x"}),
+                    ),
+                    2 => ("".to_owned(), Value::Null),
+                    _ => (
+                        "big".to_owned(),
+                        json!({"blob": "x".repeat(usize::from(b) * 80)}),
+                    ),
+                };
+                Input::Send(Outgoing {
+                    handle,
+                    kind,
+                    body,
+                    mode: SendMode::Immediate,
+                })
+            }
+            3 => {
+                let b = s.arg();
+                let handle = c.handle();
+                Input::Send(Outgoing {
+                    handle,
+                    kind: "custom".into(),
+                    body: json!({}),
+                    mode: SendMode::Queued {
+                        await_reply: b & 1 == 0,
+                    },
+                })
+            }
+            4 => {
+                let b = s.arg();
+                let handle = c.handle();
+                Input::Send(Outgoing::message(handle, &format!("C{}", b % 3), "hello"))
+            }
+            5 => {
+                let handle = c.handle();
+                Input::Send(Outgoing::typing(handle, "C1"))
+            }
+            6 => {
+                let handle = c.handle();
+                Input::Send(Outgoing::presence_sub(handle, &["U1", "U2"]))
+            }
+            7 => {
+                let conn = c.conn(s.arg());
+                Input::WebApiResult {
+                    conn,
+                    result: Ok(WebResponse {
+                        status: 200,
+                        retry_after: None,
+                        body: ok_body(conn),
+                    }),
+                }
+            }
+            8 => {
+                let kind = s.arg();
+                let retry_after = s.arg();
+                let conn = c.conn;
+                let (status, body) = match kind % 5 {
+                    0 => (500, String::new()),
+                    1 => (429, r#"{"ok":false,"error":"ratelimited"}"#.to_owned()),
+                    2 => (200, r#"{"ok":false,"error":"internal_error"}"#.to_owned()),
+                    3 => (200, r#"{"ok":false,"error":"invalid_auth"}"#.to_owned()),
+                    _ => (200, "<html>".to_owned()),
+                };
+                Input::WebApiResult {
+                    conn,
+                    result: if kind & 0x80 != 0 {
+                        Err("connection refused".into())
+                    } else {
+                        Ok(WebResponse {
+                            status,
+                            retry_after: Some(retry_after.to_string()),
+                            body,
+                        })
+                    },
+                }
+            }
+            9 => Input::WsOpened {
+                conn: c.conn(s.arg()),
+            },
+            10 => {
+                let b = s.arg();
+                Input::WsText {
+                    conn: c.conn(b),
+                    text: FRAMES[usize::from(b) % FRAMES.len()].into(),
+                }
+            }
+            11 => {
+                let n = usize::from(s.arg());
+                let text = String::from_utf8_lossy(s.bytes(n)).into_owned();
+                Input::WsText { conn: c.conn, text }
+            }
+            12 => {
+                // A reply to a recent id, ok or not.
+                let b = s.arg();
+                let id = c
+                    .written
+                    .iter()
+                    .rev()
+                    .nth(usize::from(b & 3))
+                    .copied()
+                    .unwrap_or(1);
+                let text = if b & 4 == 0 {
+                    format!(r#"{{"ok":true,"reply_to":{id},"ts":"1.{id}"}}"#)
+                } else {
+                    format!(r#"{{"ok":false,"reply_to":{id},"error":{{"code":2,"msg":"no"}}}}"#)
+                };
+                Input::WsText { conn: c.conn, text }
+            }
+            13 => {
+                let b = s.arg();
+                let text = format!(r#"{{"ok":true,"reply_to":{}}}"#, u64::from(b) * 1000 + 7);
+                Input::WsText { conn: c.conn, text }
+            }
+            14 => {
+                let text = format!(r#"{{"type":"pong","reply_to":{}}}"#, c.last_id);
+                Input::WsText { conn: c.conn, text }
+            }
+            15 => Input::WsClosed {
+                conn: c.conn(s.arg()),
+                code: 1006,
+                reason: String::new(),
+            },
+            16 => Input::WsError {
+                conn: c.conn,
+                message: "reset".into(),
+            },
+            17 => Input::WsBinary {
+                conn: c.conn,
+                len: usize::from(s.arg()),
+            },
+            18 => {
+                c.now += Duration::from_millis(u64::from(s.u16()) * 4);
+                Input::Tick
+            }
+            19 => {
+                if let Some(at) = c.client.next_deadline()
+                    && at > c.now
+                {
+                    c.now = at;
+                }
+                Input::Tick
+            }
+            _ => {
+                c.now += Duration::from_millis(u64::from(s.arg()) * 10);
+                continue;
+            }
+        };
+        c.feed(input);
+    }
+    c.feed(Input::Shutdown);
+    for h in 1..=c.next_handle {
+        assert_eq!(
+            c.settled.get(&h),
+            Some(&1),
+            "handle {h} settles exactly once"
+        );
+    }
+    c.log
+}
+
+/// The fuzzer's bytes as a configuration and a sequence of inputs (user commands, transport
+/// results, frames, time). Checks: no panic, every send settles exactly once, ids on the
+/// wire grow, no transient state without a deadline, and the same bytes give the same actions.
+pub fn inputs(data: &[u8]) {
+    let first = run_script(data);
+    let second = run_script(data);
+    assert!(first == second, "the same inputs gave different actions");
+}
