@@ -4,7 +4,7 @@
 //! connection state machine, the outgoing queue and message ids, ack matching, keepalive,
 //! reconnect backoff and pacing. No I/O, no clock, no threads: time is an input, and the
 //! [`Action`]s are performed by whoever owns the sockets (an async adapter such as
-//! `rtm-tokio`, or a plain blocking loop, see `examples/blocking_transport.rs`).
+//! `rtm-tokio`, or a plain blocking loop, see `examples/src/bin/blocking_transport.rs`).
 //!
 //! ```no_run
 //! use std::time::Instant;
