@@ -1,1 +1,161 @@
-fn main() {}
+//! Incoming frame handling by the core on a ready client, against a plain
+//! `serde_json::from_str::<serde_json::Value>` of the same bytes; and the core's cost of one
+//! `send_message` and its ack.
+//!
+//! Run: `cargo bench -p rtm-proto --bench frames`
+
+use std::hint::black_box;
+use std::time::Instant;
+
+use criterion::{BatchSize, Criterion, Throughput, criterion_group, criterion_main};
+use rtm_proto::{
+    Action, Client, Config, ConnId, Connected, Input, Outgoing, SendHandle, StartOptions, State,
+    WebResponse,
+};
+
+/// Frames as Slack sends them: messages with and without subtypes (~360 bytes), reactions,
+/// typing, presence changes, acks and pongs.
+fn corpus() -> Vec<String> {
+    let mut frames = Vec::new();
+    for i in 0..8 {
+        frames.push(format!(
+            r#"{{"client_msg_id":"4f2c6a1e-9b3d-4c1f-8e0a-2d5b7c9e1f{i:02}","suppress_notification":false,"type":"message","text":"Deploy {i} finished for <https://ci.example.com/build/1234|build 1234> :tada: all checks passed","user":"U024BE7LH","team":"T024BE7LD","source_team":"T024BE7LD","user_team":"T024BE7LD","channel":"C024BE91L","event_ts":"1700000000.00020{i}","ts":"1700000000.00020{i}"}}"#
+        ));
+        frames.push(format!(
+            r#"{{"type":"message","subtype":"bot_message","text":"Build #{i}234 passed on main in 4m 12s, 1432 tests, coverage 87.3%","ts":"1700000001.00030{i}","username":"ci-bot","bot_id":"B0123ABCD","icons":{{"image_48":"https://example.com/bot_48.png"}},"channel":"C024BE91L","event_ts":"1700000001.00030{i}","team":"T024BE7LD"}}"#
+        ));
+        frames.push(format!(
+            r#"{{"type":"message","subtype":"message_changed","hidden":true,"message":{{"type":"message","text":"edited text {i}","user":"U024BE7LH","ts":"1700000000.000200","edited":{{"user":"U024BE7LH","ts":"1700000005.000000"}}}},"channel":"C024BE91L","previous_message":{{"type":"message","text":"original text","user":"U024BE7LH","ts":"1700000000.000200"}},"event_ts":"1700000005.00010{i}","ts":"1700000005.00010{i}"}}"#
+        ));
+        frames.push(format!(
+            r#"{{"type":"reaction_added","user":"U024BE7LH","item":{{"type":"message","channel":"C024BE91L","ts":"1700000000.000200"}},"reaction":"thumbsup","item_user":"U0G9QF9C6","event_ts":"1700000002.00040{i}","ts":"1700000002.00040{i}"}}"#
+        ));
+        frames.push(r#"{"type":"user_typing","channel":"C024BE91L","user":"U024BE7LH"}"#.into());
+        frames.push(format!(
+            r#"{{"type":"presence_change","presence":"{}","user":"U024BE7L{i}"}}"#,
+            if i % 2 == 0 { "away" } else { "active" }
+        ));
+        // Replies to ids this client never sent (the pending-reply path is the other bench).
+        frames.push(format!(
+            r#"{{"ok":true,"reply_to":{},"ts":"1700000003.00050{i}","text":"Hello world"}}"#,
+            1_000_000 + i
+        ));
+        frames.push(format!(
+            r#"{{"type":"pong","reply_to":{},"time":1403299273342}}"#,
+            2_000_000 + i
+        ));
+    }
+    frames
+}
+
+fn ready_client(now: Instant) -> (Client, ConnId) {
+    let config = Config {
+        pacing: None,
+        emit_outgoing: false,
+        ..Config::default()
+    };
+    let mut client = Client::new(config).expect("valid config");
+    let conn = match &client.handle_input(now, Input::Start(StartOptions::new("xoxb-bench")))[..] {
+        [.., Action::CallWebApi { conn, .. }] => *conn,
+        other => panic!("{other:?}"),
+    };
+    client.handle_input(
+        now,
+        Input::WebApiResult {
+            conn,
+            result: Ok(WebResponse {
+                status: 200,
+                retry_after: None,
+                body: r#"{"ok":true,"url":"wss://bench/","self":{"id":"U1","name":"b"},"team":{"id":"T1","name":"t","domain":"t"}}"#.into(),
+            }),
+        },
+    );
+    client.handle_input(now, Input::WsOpened { conn });
+    client.handle_input(
+        now,
+        Input::WsText {
+            conn,
+            text: r#"{"type":"hello"}"#.into(),
+        },
+    );
+    assert_eq!(client.state(), State::Connected(Connected::Ready));
+    (client, conn)
+}
+
+fn frames(c: &mut Criterion) {
+    let corpus = corpus();
+    let bytes: usize = corpus.iter().map(String::len).sum();
+    eprintln!(
+        "corpus: {} frames, {} bytes on average",
+        corpus.len(),
+        bytes / corpus.len()
+    );
+    let now = Instant::now();
+    let mut group = c.benchmark_group("frames");
+    group.throughput(Throughput::Elements(corpus.len() as u64));
+
+    let (mut client, conn) = ready_client(now);
+    let mut out = Vec::with_capacity(8);
+    group.bench_function("core_handle_input_into", |b| {
+        // The frames are owned Strings, as a WebSocket library hands them over; making the
+        // copies is setup, not measured.
+        b.iter_batched(
+            || corpus.clone(),
+            |frames| {
+                for text in frames {
+                    client.handle_input_into(now, Input::WsText { conn, text }, &mut out);
+                    black_box(&out);
+                    out.clear();
+                }
+            },
+            BatchSize::SmallInput,
+        )
+    });
+    assert_eq!(client.state(), State::Connected(Connected::Ready));
+
+    group.bench_function("serde_json_value", |b| {
+        b.iter(|| {
+            for text in &corpus {
+                black_box(serde_json::from_str::<serde_json::Value>(black_box(text)).unwrap());
+            }
+        })
+    });
+    group.finish();
+}
+
+fn send_ack(c: &mut Criterion) {
+    let now = Instant::now();
+    let (mut client, conn) = ready_client(now);
+    let mut out = Vec::with_capacity(8);
+    let mut handle = 0;
+    let mut group = c.benchmark_group("send_ack");
+    group.throughput(Throughput::Elements(1));
+    group.bench_function("message_then_ack", |b| {
+        b.iter(|| {
+            handle += 1;
+            let id = client.next_message_id();
+            client.handle_input_into(
+                now,
+                Input::Send(Outgoing::message(
+                    SendHandle(handle),
+                    "C024BE91L",
+                    "Hello world",
+                )),
+                &mut out,
+            );
+            out.clear();
+            let text = format!(
+                r#"{{"ok":true,"reply_to":{id},"ts":"1355517523.000005","text":"Hello world"}}"#
+            );
+            client.handle_input_into(now, Input::WsText { conn, text }, &mut out);
+            debug_assert!(matches!(out[0], Action::Settle { .. }));
+            black_box(&out);
+            out.clear();
+        })
+    });
+    group.finish();
+    assert_eq!(client.awaiting_reply(), 0);
+}
+
+criterion_group!(benches, frames, send_ack);
+criterion_main!(benches);

@@ -31,7 +31,8 @@ pub fn frames(data: &[u8]) {
     let expected = serde_json::from_str::<Value>(&raw);
 
     // The parser alone.
-    match (SlackEvent::from_json(raw.clone()), &expected) {
+    let parsed = SlackEvent::from_json(raw.clone());
+    match (&parsed, &expected) {
         (Ok(e), Ok(Value::Object(map))) => {
             assert_eq!(e.event_type(), map.get("type").and_then(Value::as_str));
             assert_eq!(e.subtype(), map.get("subtype").and_then(Value::as_str));
@@ -42,7 +43,17 @@ pub fn frames(data: &[u8]) {
             let _ = e.json();
         }
         (Err(_), Ok(Value::Object(_))) => panic!("a JSON object refused: {raw:?}"),
-        (Ok(e), _) => panic!("not a JSON object, yet read as {e:?}"),
+        (Ok(e), Ok(_)) => panic!("not a JSON object, yet read as {e:?}"),
+        // `Value` refuses strings it cannot hold (a lone surrogate such as `\ude00`) even in
+        // fields the core skips; such a frame is still syntactically an object, and is passed
+        // on raw.
+        (Ok(e), Err(_)) => {
+            assert!(raw.trim_start().starts_with('{'), "not an object: {e:?}");
+            assert!(
+                serde_json::from_str::<serde::de::IgnoredAny>(&raw).is_ok(),
+                "not JSON, yet read as {e:?}"
+            );
+        }
         (Err(_), _) => {}
     }
 
@@ -88,15 +99,14 @@ pub fn frames(data: &[u8]) {
             text: raw.clone(),
         },
     );
-    match &expected {
-        Ok(Value::Object(map)) => {
+    match &parsed {
+        Ok(event) => {
             assert!(
                 actions
                     .iter()
                     .any(|a| matches!(a, Action::Emit(Event::Slack(e)) if e.raw() == raw)),
                 "an object is passed on: {actions:?}"
             );
-            let reply_to = map.get("reply_to").and_then(Value::as_u64);
             let settled: Vec<_> = actions
                 .iter()
                 .filter_map(|a| match a {
@@ -104,12 +114,12 @@ pub fn frames(data: &[u8]) {
                     _ => None,
                 })
                 .collect();
-            match reply_to {
+            match event.reply_to() {
                 Some(id @ 1..=2) => assert_eq!(settled, [id]),
                 _ => assert!(settled.is_empty(), "{actions:?}"),
             }
         }
-        _ => assert!(
+        Err(_) => assert!(
             matches!(
                 &actions[..],
                 [Action::Emit(Event::Error(RtmError::MalformedFrame { .. }))]
