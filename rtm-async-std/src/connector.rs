@@ -90,11 +90,14 @@ impl Connector for AsyncStdConnector {
         let call = async move {
             let url = surf::Url::parse(&request.url).map_err(|e| e.to_string())?;
             let body = surf::Body::from_form(&request.form).map_err(|e| describe_surf(&e))?;
+            let token = request.token.expose();
+            // http-types panics on a non-ASCII header value, and isahc on a control character;
+            // a bad token is an error for the core instead (never quoted: it is a secret).
+            if !token.bytes().all(|b| b.is_ascii_graphic()) {
+                return Err("the token has characters that cannot go in an HTTP header".into());
+            }
             let mut outgoing = surf::Request::new(surf::http::Method::Post, url);
-            outgoing.insert_header(
-                "Authorization",
-                format!("Bearer {}", request.token.expose()),
-            );
+            outgoing.insert_header("Authorization", format!("Bearer {token}"));
             outgoing.set_body(body);
             let mut response = http.send(outgoing).await.map_err(|e| describe_surf(&e))?;
             let status = u16::from(response.status());
