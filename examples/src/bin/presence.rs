@@ -1,0 +1,4 @@
+//! presence (being written).
+#![forbid(unsafe_code)]
+
+fn main() {}

@@ -1,0 +1,650 @@
+//! `rtm-tail`: a workspace's live RTM stream as JSON lines on stdout, commands as JSON lines
+//! on stdin. See `rtm-tail --help` and examples/README.md for the formats.
+//!
+//! The command loop ([`run`]) is written once against rtm-driver's API, which both adapters
+//! re-export; `--runtime` only decides which adapter builds the client and which executor
+//! runs the loop.
+#![forbid(unsafe_code)]
+
+use std::io::{BufRead, Write};
+use std::process::ExitCode;
+use std::time::Duration;
+
+use clap::{Parser, ValueEnum};
+use futures::channel::mpsc;
+use futures::future::{BoxFuture, Fuse, FusedFuture};
+use futures::stream::FuturesUnordered;
+use futures::{FutureExt, SinkExt, StreamExt};
+use rtm_driver::{
+    ClientBuilder, Error, Event, Lagged, RtmClient, RtmError, SendError, Sent, SharedEvent,
+};
+use serde::de::IgnoredAny;
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value, json};
+
+const LONG_ABOUT: &str = "\
+Shows a Slack workspace's live RTM stream as JSON lines, and sends what you type.
+
+OUTPUT (stdout): one JSON object per line, with a \"kind\":
+  {\"kind\":\"lifecycle\",\"seq\":0,\"event\":\"connecting\"}
+  {\"kind\":\"lifecycle\",\"seq\":1,\"event\":\"authenticated\",\"self\":{\"id\":\"U..\",\"name\":\"..\"},\
+\"team\":{\"id\":\"T..\",\"name\":\"..\",\"domain\":\"..\"}}
+  {\"kind\":\"lifecycle\",\"seq\":2,\"event\":\"connected\"}      (also: ready, disconnecting)
+  {\"kind\":\"lifecycle\",\"event\":\"reconnecting\",\"attempt\":1,\"delay_ms\":0,\"reason\":{\"code\":..,\"message\":..}}
+  {\"kind\":\"lifecycle\",\"event\":\"disconnected\",\"error\":null}   (or an error object)
+  {\"kind\":\"lifecycle\",\"event\":\"unable_to_rtm_start\",\"error\":{..}}   (also: error)
+  {\"kind\":\"lifecycle\",\"event\":\"outgoing_message\",\"id\":3,\"frame\":{..the frame written..}}
+  {\"kind\":\"slack\",\"seq\":9,\"type\":\"message\",\"subtype\":null,\"event\":{..the frame as received..}}
+      (replies to our frames have \"type\":null and a \"reply_to\" id)
+  {\"kind\":\"lagged\",\"missed\":120}     this reader fell behind; that many events were dropped
+  {\"kind\":\"result\",\"tag\":..,\"cmd\":\"message\",\"ok\":true,\"id\":4,\"ts\":\"1700000000.000002\",\
+\"text\":\"..\",\"reply\":{..}}
+  {\"kind\":\"result\",\"tag\":..,\"cmd\":\"message\",\"ok\":false,\"error\":{\"code\":\"slack_rtmapi_..\",\
+\"message\":\"..\",\"slack\":{\"code\":4,\"msg\":\"channel not found\"}}}
+Error objects: {\"code\": the library's error code, \"message\": text}, plus \"slack\" (Slack's \
+own code and msg) for errors Slack answered with. \"seq\" numbers events from 0; a gap means \
+events were missed (see lagged).
+
+INPUT (stdin): one JSON object per line; \"tag\" (any JSON value) is optional and echoed in the \
+result; blank lines are ignored:
+  {\"cmd\":\"message\",\"channel\":\"C024BE91L\",\"text\":\"Hello\",\"thread_ts\":\"..optional..\",\"tag\":1}
+  {\"cmd\":\"typing\",\"channel\":\"C024BE91L\"}
+  {\"cmd\":\"presence_sub\",\"ids\":[\"U123\",\"U456\"]}        (replaces the previous list)
+  {\"cmd\":\"raw\",\"type\":\"ping\",\"body\":{\"time\":1},\"await_reply\":true}
+      a frame of any type, queued until the session is ready; with \"immediate\":true it is \
+written now or fails (send)
+  {\"cmd\":\"disconnect\"}     ends the session and the program
+Every command gets exactly one result line; results come as sends settle, so they may be out \
+of order: use tags. A line that is not a valid command gets an error result \
+(code \"invalid_command\"), never a crash.
+
+EXIT: 0 once stdin is closed (pending sends get up to --drain-timeout to settle) or after \
+disconnect, and the client has disconnected. 1 with a one-line error on stderr when the session \
+cannot start or ends for good (e.g. invalid_auth). 2 for bad arguments.
+
+Logs go to stderr (RUST_LOG, e.g. RUST_LOG=rtm_driver=debug).";
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum RuntimeKind {
+    /// rtm-tokio: tokio, reqwest, tokio-tungstenite.
+    Tokio,
+    /// rtm-async-std: async-std, surf, async-tungstenite.
+    AsyncStd,
+}
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "rtm-tail",
+    version,
+    about = "Tail a Slack workspace's RTM stream as JSON lines; send commands on stdin",
+    long_about = LONG_ABOUT
+)]
+struct Args {
+    /// Slack token (xoxb-… or xoxp-…).
+    #[arg(long, env = "SLACK_TOKEN", hide_env_values = true)]
+    token: String,
+    /// Web API base URL (for a mock Slack: http://127.0.0.1:PORT/api/).
+    #[arg(long, env = "SLACK_API_URL", default_value = rtm_driver::DEFAULT_API_URL)]
+    api_url: String,
+    /// Which async runtime (and adapter crate) runs the client.
+    #[arg(long, value_enum, default_value_t = RuntimeKind::Tokio)]
+    runtime: RuntimeKind,
+    /// Allow plain http:// and ws:// to hosts that are not loopback (refused by default).
+    #[arg(long)]
+    insecure: bool,
+    /// Do not print an outgoing_message line for every frame written.
+    #[arg(long)]
+    no_outgoing: bool,
+    /// Ask for batched presence events (rtm.connect batch_presence_aware).
+    #[arg(long)]
+    batch_presence: bool,
+    /// After stdin closes, how long (seconds) pending sends may take to settle before the
+    /// client disconnects.
+    #[arg(long, default_value_t = 10.0)]
+    drain_timeout: f64,
+}
+
+// ---------------------------------------------------------------------------------------------
+// Output
+
+/// One JSON object, written field by field so keys keep their order (`kind` first) and raw
+/// frames are copied as received, without a parse.
+struct Obj(String);
+
+impl Obj {
+    fn new(kind: &str) -> Obj {
+        Obj(String::from("{")).field("kind", kind)
+    }
+
+    fn key(mut self, key: &str) -> Obj {
+        if self.0.len() > 1 {
+            self.0.push(',');
+        }
+        self.0.push_str(&json_text(&key));
+        self.0.push(':');
+        self
+    }
+
+    fn field(self, key: &str, value: impl Serialize) -> Obj {
+        let mut o = self.key(key);
+        o.0.push_str(&json_text(&value));
+        o
+    }
+
+    /// A JSON text received from the wire. A JSON object on one line (every Slack frame) is
+    /// copied as is; anything else is re-encoded, so the output stays one object per line.
+    fn raw(self, key: &str, text: &str) -> Obj {
+        let text = text.trim();
+        if text.starts_with('{')
+            && !text.contains(['\n', '\r'])
+            && serde_json::from_str::<IgnoredAny>(text).is_ok()
+        {
+            let mut o = self.key(key);
+            o.0.push_str(text);
+            return o;
+        }
+        match serde_json::from_str::<Value>(text) {
+            Ok(v) => self.field(key, v),
+            Err(_) => self.field(key, text),
+        }
+    }
+
+    fn finish(mut self) -> String {
+        self.0.push('}');
+        self.0
+    }
+}
+
+fn json_text(value: &impl Serialize) -> String {
+    serde_json::to_string(value).unwrap_or_else(|_| "null".to_owned())
+}
+
+/// `{"code":..,"message":..}` of a session error.
+fn rtm_error(e: &RtmError) -> Value {
+    let mut o = json!({ "code": e.code(), "message": e.to_string() });
+    if let RtmError::Platform { error } = e {
+        o["slack"] = json!({ "error": error });
+    }
+    o
+}
+
+/// `{"code":..,"message":..}` of a send (or client) error, with Slack's code when it answered.
+fn send_error(e: &Error) -> Value {
+    let mut o = json!({ "code": e.code(), "message": e.to_string() });
+    match e {
+        Error::Send(SendError::Platform { code, msg, raw, .. }) => {
+            o["slack"] = json!({ "code": code, "msg": msg });
+            if let Ok(reply) = serde_json::from_str::<Value>(raw) {
+                o["reply"] = reply;
+            }
+        }
+        Error::Send(SendError::Paced { retry_after }) => {
+            o["retry_after_ms"] = json!(retry_after.as_millis() as u64);
+        }
+        _ => {}
+    }
+    o
+}
+
+/// The line for one event.
+fn event_line(event: &SharedEvent) -> String {
+    let seq = event.seq();
+    let lifecycle = |name: &str| Obj::new("lifecycle").field("seq", seq).field("event", name);
+    let o = match event.event() {
+        Event::Slack(e) => {
+            let mut o = Obj::new("slack")
+                .field("seq", seq)
+                .field("type", e.event_type())
+                .field("subtype", e.subtype());
+            if let Some(id) = e.reply_to() {
+                o = o.field("reply_to", id);
+            }
+            o.raw("event", e.raw())
+        }
+        Event::Authenticated(info) => lifecycle("authenticated")
+            .field(
+                "self",
+                json!({ "id": info.self_id, "name": info.self_name }),
+            )
+            .field(
+                "team",
+                json!({ "id": info.team_id, "name": info.team_name, "domain": info.team_domain }),
+            ),
+        Event::Reconnecting {
+            attempt,
+            delay,
+            reason,
+        } => lifecycle("reconnecting")
+            .field("attempt", attempt)
+            .field("delay_ms", delay.as_millis() as u64)
+            .field("reason", rtm_error(reason)),
+        Event::Disconnected { error } => {
+            lifecycle("disconnected").field("error", error.as_ref().map(rtm_error))
+        }
+        Event::UnableToRtmStart(e) | Event::Error(e) => {
+            lifecycle(event.name()).field("error", rtm_error(e))
+        }
+        Event::OutgoingMessage { id, frame } => lifecycle("outgoing_message")
+            .field("id", id)
+            .raw("frame", frame),
+        other => lifecycle(other.name()),
+    };
+    o.finish()
+}
+
+/// stdout, line by line. A closed stdout (`rtm-tail | head`) is not an error: the program
+/// then winds down as if stdin had closed.
+struct Output {
+    closed: bool,
+}
+
+impl Output {
+    fn line(&mut self, line: &str) {
+        if self.closed {
+            return;
+        }
+        let mut out = std::io::stdout().lock();
+        // Flushed per line: a reader (a pipe, a test) sees each event as it happens.
+        if writeln!(out, "{line}").and_then(|()| out.flush()).is_err() {
+            self.closed = true;
+        }
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Input
+
+/// A command line, parsed. `tag` and `cmd` are kept for the result even when the rest fails.
+#[derive(Debug, Deserialize)]
+#[serde(tag = "cmd", rename_all = "snake_case")]
+enum Command {
+    Message {
+        channel: String,
+        text: String,
+        #[serde(default)]
+        thread_ts: Option<String>,
+    },
+    Typing {
+        channel: String,
+    },
+    PresenceSub {
+        ids: Vec<String>,
+    },
+    Raw {
+        #[serde(rename = "type")]
+        kind: String,
+        #[serde(default)]
+        body: Map<String, Value>,
+        #[serde(default)]
+        await_reply: bool,
+        #[serde(default)]
+        immediate: bool,
+    },
+    Disconnect,
+}
+
+/// What a line of stdin says.
+struct Parsed {
+    tag: Option<Value>,
+    cmd: Option<String>,
+    command: Result<Command, String>,
+}
+
+fn parse_line(line: &str) -> Parsed {
+    let mut value: Value = match serde_json::from_str(line) {
+        Ok(v) => v,
+        Err(e) => {
+            return Parsed {
+                tag: None,
+                cmd: None,
+                command: Err(format!("not JSON: {e}")),
+            };
+        }
+    };
+    let Some(obj) = value.as_object_mut() else {
+        return Parsed {
+            tag: None,
+            cmd: None,
+            command: Err("a command is a JSON object".to_owned()),
+        };
+    };
+    let tag = obj.remove("tag");
+    let cmd = obj.get("cmd").and_then(Value::as_str).map(str::to_owned);
+    let command = match &cmd {
+        None => Err("no \"cmd\" (message, typing, presence_sub, raw, disconnect)".to_owned()),
+        Some(_) => Command::deserialize(value).map_err(|e| e.to_string()),
+    };
+    Parsed { tag, cmd, command }
+}
+
+fn result_ok(tag: &Option<Value>, cmd: &str) -> Obj {
+    let mut o = Obj::new("result");
+    if let Some(tag) = tag {
+        o = o.field("tag", tag);
+    }
+    o.field("cmd", cmd).field("ok", true)
+}
+
+fn result_err(tag: &Option<Value>, cmd: Option<&str>, error: Value) -> String {
+    let mut o = Obj::new("result");
+    if let Some(tag) = tag {
+        o = o.field("tag", tag);
+    }
+    o.field("cmd", cmd)
+        .field("ok", false)
+        .field("error", error)
+        .finish()
+}
+
+/// The result line of a settled send.
+fn sent_line(tag: &Option<Value>, cmd: &str, sent: Result<Sent, Error>) -> String {
+    match sent {
+        Ok(Sent::Written { id }) => result_ok(tag, cmd).field("id", id).finish(),
+        Ok(Sent::Replied(reply)) => {
+            let mut o = result_ok(tag, cmd)
+                .field("id", reply.id)
+                .field("ts", &reply.ts)
+                .field("text", &reply.text);
+            if !reply.raw.is_empty() {
+                o = o.raw("reply", &reply.raw);
+            }
+            o.finish()
+        }
+        Err(e) => result_err(tag, Some(cmd), send_error(&e)),
+    }
+}
+
+/// Reads stdin on a thread of its own (blocking reads, whatever the runtime) and hands each
+/// line over; the channel closes at end of input. Bytes that are not UTF-8 are reported as
+/// such, so that line gets an error result.
+fn spawn_stdin_reader() -> mpsc::Receiver<Result<String, String>> {
+    let (mut tx, rx) = mpsc::channel(64);
+    let spawned = std::thread::Builder::new()
+        .name("stdin".into())
+        .spawn(move || {
+            let stdin = std::io::stdin();
+            let mut input = stdin.lock();
+            let mut buf = Vec::new();
+            loop {
+                buf.clear();
+                let line = match input.read_until(b'\n', &mut buf) {
+                    Ok(0) => break,
+                    Ok(_) => String::from_utf8(std::mem::take(&mut buf))
+                        .map(|s| s.trim_end_matches(['\n', '\r']).to_owned())
+                        .map_err(|_| "the line is not UTF-8".to_owned()),
+                    Err(e) => {
+                        tracing::warn!(error = %e, "reading stdin failed; treating it as closed");
+                        break;
+                    }
+                };
+                // Blocks while the command loop is busy: backpressure to whoever writes stdin.
+                if futures::executor::block_on(tx.send(line)).is_err() {
+                    break;
+                }
+            }
+        });
+    if let Err(e) = spawned {
+        tracing::error!(error = %e, "cannot start the stdin thread; no commands will be read");
+    }
+    rx
+}
+
+// ---------------------------------------------------------------------------------------------
+// The command loop, once for every runtime.
+
+/// How the session ended.
+enum Outcome {
+    /// stdin closed or `disconnect`: a clean end.
+    Done,
+    /// The session could not start, or ended for good.
+    Failed(String),
+}
+
+type Sleep = fn(Duration) -> BoxFuture<'static, ()>;
+
+/// Prints events and results, runs commands, and winds down when stdin closes.
+async fn run(
+    client: RtmClient,
+    mut stdin: mpsc::Receiver<Result<String, String>>,
+    drain_timeout: Duration,
+    sleep: Sleep,
+) -> Outcome {
+    let mut out = Output { closed: false };
+    // Subscribed before start(), so the session's opening is shown.
+    let mut events = client.events().fuse();
+    let mut start = client.start().boxed().fuse();
+    let mut client = Some(client);
+    let mut pending: FuturesUnordered<BoxFuture<'static, String>> = FuturesUnordered::new();
+    let mut drain: Fuse<BoxFuture<'static, ()>> = Fuse::terminated();
+    let mut disconnect: Fuse<BoxFuture<'static, Result<(), Error>>> = Fuse::terminated();
+    // Set by the `disconnect` command: the tag its result line carries.
+    let mut disconnect_tag: Option<Option<Value>> = None;
+    let mut closing = false;
+    let mut drain_armed = false;
+    let mut failure: Option<String> = None;
+
+    loop {
+        // Winding down: once nothing is pending (or the drain time is up), disconnect; once
+        // disconnected, drop the client, which ends the event stream and settles the rest.
+        if closing
+            && let Some(c) = &client
+            && disconnect.is_terminated()
+        {
+            // `disconnect` and a closed stdout do not wait for pending sends.
+            if pending.is_empty() || disconnect_tag.is_some() || out.closed {
+                disconnect = c.disconnect().boxed().fuse();
+            } else if !drain_armed {
+                drain_armed = true;
+                drain = sleep(drain_timeout).fuse();
+            }
+        }
+
+        futures::select! {
+            item = events.next() => match item {
+                Some(Ok(event)) => {
+                    out.line(&event_line(&event));
+                    if let Event::Disconnected { error: Some(e) } = event.event()
+                        && !closing
+                    {
+                        // With auto-reconnect, `disconnected` with an error is final.
+                        failure.get_or_insert_with(|| format!("{e} ({})", e.code()));
+                        closing = true;
+                        client = None;
+                    }
+                }
+                Some(Err(Lagged(missed))) => {
+                    out.line(&Obj::new("lagged").field("missed", missed).finish());
+                }
+                // The client is gone (dropped below): every event has been shown.
+                None => break,
+            },
+            started = start => {
+                if let Err(e) = started
+                    && !closing
+                {
+                    failure.get_or_insert_with(|| format!("{e} ({})", e.code()));
+                    closing = true;
+                    client = None;
+                }
+            },
+            line = stdin.next() => match line {
+                None => closing = true,
+                Some(Err(e)) => out.line(&result_err(
+                    &None,
+                    None,
+                    json!({ "code": "invalid_command", "message": e }),
+                )),
+                Some(Ok(line)) if line.trim().is_empty() => {}
+                Some(Ok(line)) => {
+                    let Parsed { tag, cmd, command } = parse_line(&line);
+                    let command = match command {
+                        Ok(c) => c,
+                        Err(message) => {
+                            out.line(&result_err(
+                                &tag,
+                                cmd.as_deref(),
+                                json!({ "code": "invalid_command", "message": message }),
+                            ));
+                            continue;
+                        }
+                    };
+                    let Some(c) = &client else {
+                        out.line(&result_err(&tag, cmd.as_deref(), send_error(&Error::ClientClosed)));
+                        continue;
+                    };
+                    match command {
+                        Command::Disconnect => {
+                            disconnect_tag = Some(tag);
+                            closing = true;
+                            // Lines after `disconnect` are not read: an input that is
+                            // already at its end takes the place of stdin.
+                            stdin = mpsc::channel(0).1;
+                        }
+                        Command::Message { channel, text, thread_ts: None } => {
+                            let sent = c.send_message(text, channel);
+                            pending.push(Box::pin(async move {
+                                sent_line(&tag, "message", sent.await.map(Sent::Replied))
+                            }));
+                        }
+                        Command::Message { channel, text, thread_ts: Some(thread) } => {
+                            let body = json!({ "channel": channel, "text": text, "thread_ts": thread });
+                            let sent = c.add_outgoing_event(true, "message", body);
+                            pending.push(Box::pin(async move { sent_line(&tag, "message", sent.await) }));
+                        }
+                        Command::Typing { channel } => {
+                            let sent = c.send_typing(channel);
+                            pending.push(Box::pin(async move {
+                                match sent.await {
+                                    Ok(()) => result_ok(&tag, "typing").finish(),
+                                    Err(e) => result_err(&tag, Some("typing"), send_error(&e)),
+                                }
+                            }));
+                        }
+                        Command::PresenceSub { ids } => {
+                            let sent = c.subscribe_presence(&ids);
+                            pending.push(Box::pin(async move {
+                                match sent.await {
+                                    Ok(()) => result_ok(&tag, "presence_sub").finish(),
+                                    Err(e) => result_err(&tag, Some("presence_sub"), send_error(&e)),
+                                }
+                            }));
+                        }
+                        Command::Raw { kind, body, await_reply, immediate } => {
+                            let body = Value::Object(body);
+                            if immediate {
+                                let sent = c.send(kind, body);
+                                pending.push(Box::pin(async move {
+                                    sent_line(&tag, "raw", sent.await.map(|id| Sent::Written { id }))
+                                }));
+                            } else {
+                                let sent = c.add_outgoing_event(await_reply, kind, body);
+                                pending.push(Box::pin(async move { sent_line(&tag, "raw", sent.await) }));
+                            }
+                        }
+                    }
+                }
+            },
+            line = pending.select_next_some() => out.line(&line),
+            () = drain => {
+                // The drain time is up: disconnect with sends still pending (they settle as
+                // the session ends, and are shown).
+                if let Some(c) = &client
+                    && disconnect.is_terminated()
+                {
+                    disconnect = c.disconnect().boxed().fuse();
+                }
+            },
+            done = disconnect => {
+                if let Some(tag) = disconnect_tag.take() {
+                    out.line(&match done {
+                        Ok(()) => result_ok(&tag, "disconnect").finish(),
+                        Err(e) => result_err(&tag, Some("disconnect"), send_error(&e)),
+                    });
+                }
+                client = None;
+            },
+        }
+
+        if out.closed && !closing {
+            // Nobody reads the output any more: wind down.
+            closing = true;
+        }
+    }
+    // The driver is gone, so whatever is still pending settles now (client closed).
+    while let Some(line) = pending.next().await {
+        out.line(&line);
+    }
+    match failure {
+        Some(e) => Outcome::Failed(e),
+        None => Outcome::Done,
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+
+fn run_tokio(
+    builder: ClientBuilder,
+    stdin: mpsc::Receiver<Result<String, String>>,
+    drain: Duration,
+) -> Result<Outcome, String> {
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| format!("cannot start the tokio runtime: {e}"))?;
+    runtime.block_on(async {
+        let client = rtm_tokio::BuilderExt::build(builder).map_err(|e| e.to_string())?;
+        Ok(run(client, stdin, drain, |d| tokio::time::sleep(d).boxed()).await)
+    })
+}
+
+#[cfg(feature = "async-std")]
+fn run_async_std(
+    builder: ClientBuilder,
+    stdin: mpsc::Receiver<Result<String, String>>,
+    drain: Duration,
+) -> Result<Outcome, String> {
+    async_std::task::block_on(async {
+        let client = rtm_async_std::BuilderExt::build(builder).map_err(|e| e.to_string())?;
+        Ok(run(client, stdin, drain, |d| async_std::task::sleep(d).boxed()).await)
+    })
+}
+
+#[cfg(not(feature = "async-std"))]
+fn run_async_std(
+    _: ClientBuilder,
+    _: mpsc::Receiver<Result<String, String>>,
+    _: Duration,
+) -> Result<Outcome, String> {
+    Err(
+        "this build has no async-std support (build rtm-examples with --features async-std)"
+            .to_owned(),
+    )
+}
+
+fn main() -> ExitCode {
+    rtm_examples::init_tracing();
+    let args = Args::parse();
+    let drain = Duration::try_from_secs_f64(args.drain_timeout).unwrap_or(Duration::ZERO);
+    let builder = ClientBuilder::new(args.token)
+        .api_url(args.api_url)
+        .allow_insecure(args.insecure)
+        .emit_outgoing(!args.no_outgoing)
+        .batch_presence_aware(args.batch_presence);
+    // Checked before anything runs: a refused URL is a one-line error, not a session.
+    if let Err(e) = builder.validate() {
+        eprintln!("rtm-tail: {e}");
+        return ExitCode::FAILURE;
+    }
+    let stdin = spawn_stdin_reader();
+    let outcome = match args.runtime {
+        RuntimeKind::Tokio => run_tokio(builder, stdin, drain),
+        RuntimeKind::AsyncStd => run_async_std(builder, stdin, drain),
+    };
+    match outcome {
+        Ok(Outcome::Done) => ExitCode::SUCCESS,
+        Ok(Outcome::Failed(e)) | Err(e) => {
+            eprintln!("rtm-tail: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
