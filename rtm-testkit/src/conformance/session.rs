@@ -1,0 +1,181 @@
+//! Opening a session: rtm.connect and rtm.start, the properties, options on the wire, TLS,
+//! and incoming events.
+
+use rtm_driver::{Connected, Error, Event, RtmError, State};
+use serde_json::json;
+
+use super::{
+    BOT, CHANNEL, Ctx, Harness, TEAM, TOKEN, WAIT, client_frames, event_named, fast_retry,
+    next_event, within,
+};
+use crate::model::{Target, UserAction};
+
+/// `start()` completes when ready, with the connect info; the properties and the lifecycle
+/// events follow the reference; the token goes as a bearer header.
+pub async fn connect_and_ready<H: Harness>(t: Ctx<H>) {
+    let client = t.client();
+    let mut events = client.events();
+    assert_eq!(client.state(), State::Disconnected);
+    assert!(!client.connected() && !client.authenticated());
+    assert_eq!(client.active_user_id(), None);
+
+    let info = within("start()", WAIT, client.start()).await.unwrap();
+    assert_eq!(info.self_id, BOT);
+    assert_eq!(info.team_id, TEAM);
+    let scheme = if t.tls { "wss://" } else { "ws://" };
+    assert!(
+        info.url.starts_with(scheme),
+        "socket URL scheme: {}",
+        info.url
+    );
+    assert_eq!(client.state(), State::Connected(Connected::Ready));
+    assert!(client.connected() && client.authenticated());
+    assert_eq!(client.active_user_id().as_deref(), Some(BOT));
+    assert_eq!(client.active_team_id().as_deref(), Some(TEAM));
+
+    let (_, before) = event_named(&mut events, "ready").await;
+    assert_eq!(
+        before,
+        ["connecting", "authenticated", "hello", "connected"]
+    );
+
+    let record = t.slack.record();
+    assert_eq!(record.web_calls.len(), 1);
+    let call = &record.web_calls[0];
+    assert_eq!(call.api_method, "rtm.connect");
+    assert_eq!(call.token.as_deref(), Some(TOKEN));
+    assert_eq!(call.status, 200);
+    assert_eq!(record.connections.len(), 1);
+    assert!(record.connections[0].is_open());
+    assert_eq!(record.connections[0].to_client_json()[0]["type"], "hello");
+}
+
+/// `use_rtm_connect(false)` calls the legacy `rtm.start` and keeps its whole answer.
+pub async fn start_via_rtm_start<H: Harness>(t: Ctx<H>) {
+    let client = t.build(t.builder().use_rtm_connect(false));
+    let info = within("start()", WAIT, client.start()).await.unwrap();
+    assert_eq!(info.self_id, BOT);
+    assert!(info.body.contains("\"channels\""), "rtm.start body kept");
+    assert!(info.body.contains(CHANNEL));
+    let record = t.slack.record();
+    assert_eq!(record.web_calls.len(), 1);
+    assert_eq!(record.web_calls[0].api_method, "rtm.start");
+    let ack = within(
+        "send_message",
+        WAIT,
+        client.send_message("via rtm.start", CHANNEL),
+    )
+    .await
+    .unwrap();
+    assert!(ack.ts.is_some());
+}
+
+/// `batch_presence_aware` and `presence_sub` reach `rtm.connect`, and every reconnect keeps
+/// the options of `start()`; the token never travels as a form field.
+pub async fn start_options_reach_the_web_call<H: Harness>(t: Ctx<H>) {
+    let client = t.build(t.builder().batch_presence_aware(true).presence_sub(true));
+    let client = t.start(client).await;
+    t.slack.inject(crate::model::Fault::Close {
+        code: 4000,
+        reason: "again".into(),
+    });
+    t.wire("a second rtm.connect", |r| r.web_calls.len() == 2)
+        .await;
+    super::status(&client, "ready again", |s| s.ready()).await;
+    for call in t.slack.record().web_calls {
+        let param = |k: &str| {
+            call.params
+                .iter()
+                .find(|(name, _)| name == k)
+                .map(|(_, v)| v.clone())
+        };
+        assert_eq!(param("batch_presence_aware").as_deref(), Some("true"));
+        assert_eq!(param("presence_sub").as_deref(), Some("true"));
+        assert_eq!(param("token"), None, "the token is a header");
+        assert_eq!(call.token.as_deref(), Some(TOKEN));
+    }
+}
+
+/// Over TLS, the server's certificate is verified: without its root the client cannot even
+/// make the web call. In plain mode, loopback `http`/`ws` is accepted without opting in.
+pub async fn tls_is_verified<H: Harness>(t: Ctx<H>) {
+    if t.tls {
+        assert!(t.slack.api_url().starts_with("https://"));
+        let untrusting = rtm_driver::ClientBuilder::new(TOKEN)
+            .api_url(t.slack.api_url())
+            .retry(fast_retry(1));
+        let client = t.build(untrusting);
+        let err = within("start() without the root", WAIT, client.start())
+            .await
+            .unwrap_err();
+        match &err {
+            Error::Rtm(RtmError::RetriesExhausted { last, .. }) => {
+                assert!(matches!(**last, RtmError::Request { .. }), "{last:?}")
+            }
+            other => panic!("expected a request failure, got {other:?}"),
+        }
+        assert!(
+            t.slack.record().web_calls.is_empty(),
+            "no HTTP request may pass an untrusted TLS handshake"
+        );
+        // The same mock with its root trusted works.
+        t.started().await;
+    } else {
+        assert!(t.slack.api_url().starts_with("http://"));
+        let client = t.started().await;
+        let url = client.status().info.unwrap().url.clone();
+        assert!(url.starts_with("ws://127.0.0.1:"), "{url}");
+    }
+    assert_eq!(t.slack.record().web_calls.len(), 1);
+    assert_eq!(t.slack.active_connections(), 1);
+}
+
+/// Slack's events reach every subscriber as they came: typed fields, subtypes and unknown
+/// types included; a filtered subscription gets only what it asked for.
+pub async fn incoming_events_pass_through<H: Harness>(t: Ctx<H>) {
+    let client = t.started().await;
+    let mut all = client.events();
+    let mut odd = client.subscribe_filtered(["custom_event::odd"]);
+    t.slack
+        .act(UserAction::Message {
+            user: "U0ALICE".into(),
+            channel: CHANNEL.into(),
+            text: "hello bot".into(),
+        })
+        .unwrap();
+    t.slack.push_event(
+        Target::All,
+        &json!({"type": "custom_event", "subtype": "plain", "n": 1}),
+    );
+    t.slack.push_event(
+        Target::All,
+        &json!({"type": "custom_event", "subtype": "odd", "n": 2}),
+    );
+
+    let (message, _) = event_named(&mut all, "message").await;
+    let v = match message.event() {
+        Event::Slack(e) => e.json().unwrap(),
+        other => panic!("{other:?}"),
+    };
+    assert_eq!(v["user"], "U0ALICE");
+    assert_eq!(v["text"], "hello bot");
+    assert_eq!(v["channel"], CHANNEL);
+    let (first, _) = event_named(&mut all, "custom_event").await;
+    let (second, _) = event_named(&mut all, "custom_event").await;
+    let subtype = |e: &rtm_driver::SharedEvent| match e.event() {
+        Event::Slack(s) => s.subtype().map(str::to_owned),
+        _ => None,
+    };
+    assert_eq!(subtype(&first).as_deref(), Some("plain"));
+    assert_eq!(subtype(&second).as_deref(), Some("odd"));
+
+    let only = next_event(&mut odd, "the filtered event").await;
+    assert_eq!(subtype(&only).as_deref(), Some("odd"));
+    assert!(second.seq() > first.seq());
+    assert_eq!(
+        only.seq(),
+        second.seq(),
+        "the same event for both subscribers"
+    );
+    assert!(client_frames(&t.conn(1), "message").is_empty());
+}
