@@ -57,7 +57,7 @@ impl ClientBuilder {
             config: Config::default(),
             seeded: false,
             transport: TransportOptions::default(),
-            event_buffer: 64,
+            event_buffer: 32,
         }
     }
 
@@ -196,7 +196,7 @@ impl ClientBuilder {
     }
 
     /// Each subscriber's buffer, in deliveries: one delivery holds the events of one wake-up
-    /// of the driver (at most 128). Default 64. See [`Events`](crate::Events).
+    /// of the driver (at most 128). Default 32. See [`Events`](crate::Events).
     pub fn event_buffer(mut self, deliveries: usize) -> Self {
         self.event_buffer = deliveries.max(1);
         self

@@ -59,6 +59,8 @@ pub(crate) struct Driver<C: Connector> {
     status: watch::Sender<Status>,
     last_status: Status,
     publisher: Publisher,
+    /// Whether anyone listens, sampled once per round (asking takes the channel's lock).
+    subscribed: bool,
 
     /// Reused buffers: the core's actions, and inputs born of performing them.
     actions: Vec<Action>,
@@ -100,6 +102,7 @@ impl<C: Connector> Driver<C> {
             status,
             last_status: Status::initial(),
             publisher,
+            subscribed: false,
             actions: Vec::new(),
             inputs: VecDeque::new(),
             batch: Vec::new(),
@@ -132,8 +135,17 @@ impl<C: Connector> Driver<C> {
     }
 
     fn refresh_status(&mut self) {
-        let now = Status::of(&self.core);
-        if !now.same_as(&self.last_status) {
+        // Compared in place: this runs per frame, and most frames change nothing.
+        let last = &self.last_status;
+        let unchanged = last.state == self.core.state()
+            && last.authenticated == self.core.is_authenticated()
+            && match (&last.info, self.core.connect_info()) {
+                (Some(a), Some(b)) => Arc::ptr_eq(a, b),
+                (None, None) => true,
+                _ => false,
+            };
+        if !unchanged {
+            let now = Status::of(&self.core);
             self.last_status = now.clone();
             self.status.send_replace(now);
         }
@@ -209,7 +221,7 @@ impl<C: Connector> Driver<C> {
                         let _ = tx.send(());
                     }
                 }
-                if self.publisher.has_subscribers() {
+                if self.subscribed {
                     self.batch.push(event);
                     if self.batch.len() >= MAX_BATCH {
                         self.publisher.publish(&mut self.batch);
@@ -234,6 +246,8 @@ impl<C: Connector> Driver<C> {
     }
 
     fn command(&mut self, command: Command) {
+        // A handle may have subscribed just before this command (subscribe, then start).
+        self.subscribed = self.publisher.has_subscribers();
         match command {
             Command::Start(options, tx) => {
                 self.starts.push(tx);
@@ -262,6 +276,7 @@ impl<C: Connector> Driver<C> {
     /// One pass over every source. Returns whether anything happened.
     fn round(&mut self, cx: &mut Context<'_>) -> bool {
         let mut progress = false;
+        self.subscribed = self.publisher.has_subscribers();
 
         // User commands, unless the socket is backed up.
         let backlog = self.socket.as_ref().map_or(0, |s| s.out.len());
@@ -445,6 +460,7 @@ impl<C: Connector> Driver<C> {
 
     fn shutdown(&mut self) {
         tracing::debug!("every client handle is gone; shutting down");
+        self.subscribed = self.publisher.has_subscribers();
         self.feed(Input::Shutdown);
         self.publisher.publish(&mut self.batch);
         // Anything still unsettled (nothing, by the core's contract) learns it by the drop.

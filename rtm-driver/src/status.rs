@@ -52,15 +52,4 @@ impl Status {
     pub fn active_team_id(&self) -> Option<&str> {
         self.info.as_deref().map(|i| i.team_id.as_str())
     }
-
-    /// Whether `other` differs, comparing the connect info by identity (cheap).
-    pub(crate) fn same_as(&self, other: &Status) -> bool {
-        self.state == other.state
-            && self.authenticated == other.authenticated
-            && match (&self.info, &other.info) {
-                (Some(a), Some(b)) => Arc::ptr_eq(a, b),
-                (None, None) => true,
-                _ => false,
-            }
-    }
 }

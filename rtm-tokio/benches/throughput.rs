@@ -1,1 +1,314 @@
-fn main() {}
+//! Throughput and latency of the tokio adapter against the mock Slack on loopback.
+//!
+//! `cargo bench -p rtm-tokio --bench throughput [-- --events N --rtts N]`
+//!
+//! - flood: the server pushes ~360-byte `message` events as fast as the socket takes them;
+//!   one subscriber counts them → events/s through socket, core, driver and fan-out;
+//! - send→ack: `send_message` round trips, one at a time, pacing off → median and p99;
+//! - bare: a tokio-tungstenite echo server and client on loopback, same frame size, for the
+//!   floor that the send→ack figure compares with.
+
+use std::time::{Duration, Instant};
+
+use futures::{SinkExt, StreamExt};
+use rtm_testkit::{MockSlack, ServerOptions};
+use rtm_tokio::{BuilderExt, ClientBuilder, Lagged};
+use tokio_tungstenite::tungstenite::Message;
+
+fn arg(name: &str, default: u64) -> u64 {
+    let args: Vec<String> = std::env::args().collect();
+    args.iter()
+        .position(|a| a == name)
+        .and_then(|i| args.get(i + 1))
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(default)
+}
+
+fn percentile(sorted: &[Duration], p: f64) -> Duration {
+    sorted[((sorted.len() as f64 - 1.0) * p).round() as usize]
+}
+
+fn report(name: &str, mut rtts: Vec<Duration>) {
+    rtts.sort();
+    println!(
+        "{name}: n={} median={:.1} µs p99={:.1} µs min={:.1} µs",
+        rtts.len(),
+        percentile(&rtts, 0.5).as_secs_f64() * 1e6,
+        percentile(&rtts, 0.99).as_secs_f64() * 1e6,
+        rtts[0].as_secs_f64() * 1e6,
+    );
+}
+
+async fn flood(slack: &MockSlack, count: u64) {
+    let client = ClientBuilder::new("xoxb-test-token")
+        .api_url(slack.api_url())
+        .pacing(None)
+        // Deep enough that the one subscriber never loses events during the measurement.
+        .event_buffer(1 << 14)
+        .build()
+        .unwrap();
+    client.start().await.unwrap();
+    let mut events = client.subscribe_filtered(["message"]);
+    // Warm-up.
+    slack.flood(10_000);
+    let (mut seen, mut missed) = (0, 0);
+    while seen + missed < 10_000 {
+        match events.next().await.unwrap() {
+            Ok(_) => seen += 1,
+            Err(Lagged(n)) => missed += n,
+        }
+    }
+    let t = Instant::now();
+    slack.flood(count);
+    let (mut seen, mut missed, mut bytes) = (0u64, 0u64, 0u64);
+    while seen + missed < count {
+        match events.next().await.unwrap() {
+            Ok(e) => {
+                seen += 1;
+                if let rtm_tokio::Event::Slack(s) = e.event() {
+                    bytes += s.raw().len() as u64;
+                }
+            }
+            Err(Lagged(n)) => missed += n,
+        }
+    }
+    let secs = t.elapsed().as_secs_f64();
+    println!(
+        "flood: {count} events ({} B avg) in {:.3} s = {:.0} events/s (missed {missed})",
+        bytes / seen.max(1),
+        secs,
+        count as f64 / secs
+    );
+}
+
+async fn send_ack(name: &str, api_url: String, n: u64) {
+    let client = ClientBuilder::new("xoxb-test-token")
+        .api_url(api_url)
+        .pacing(None)
+        .emit_outgoing(false)
+        .build()
+        .unwrap();
+    client.start().await.unwrap();
+    for _ in 0..1000 {
+        client.send_message("warm-up", "C0GENERAL").await.unwrap();
+    }
+    let mut rtts = Vec::with_capacity(n as usize);
+    for i in 0..n {
+        let t = Instant::now();
+        client
+            .send_message(format!("round trip {i}"), "C0GENERAL")
+            .await
+            .unwrap();
+        rtts.push(t.elapsed());
+    }
+    report(name, rtts);
+}
+
+/// A lean server: rtm.connect over hand-rolled HTTP, then `hello` and an immediate ack per
+/// frame with no model behind it. RTT against it minus the bare echo is the client's cost.
+fn lean_server() -> String {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let http = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let ws = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let (http_addr, ws_addr) = (http.local_addr().unwrap(), ws.local_addr().unwrap());
+    std::thread::spawn(move || {
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap();
+        rt.block_on(async move {
+            http.set_nonblocking(true).unwrap();
+            ws.set_nonblocking(true).unwrap();
+            let http = tokio::net::TcpListener::from_std(http).unwrap();
+            let ws = tokio::net::TcpListener::from_std(ws).unwrap();
+            tokio::spawn(async move {
+                loop {
+                    let (mut tcp, _) = http.accept().await.unwrap();
+                    tokio::spawn(async move {
+                        let mut buf = Vec::new();
+                        let mut chunk = [0u8; 4096];
+                        loop {
+                            let n = tcp.read(&mut chunk).await.unwrap();
+                            buf.extend_from_slice(&chunk[..n]);
+                            let text = String::from_utf8_lossy(&buf);
+                            if let Some(end) = text.find("\r\n\r\n") {
+                                let len = text[..end]
+                                    .lines()
+                                    .find_map(|l| {
+                                        l.to_ascii_lowercase()
+                                            .strip_prefix("content-length:")
+                                            .map(|v| v.trim().parse::<usize>().unwrap())
+                                    })
+                                    .unwrap_or(0);
+                                if buf.len() >= end + 4 + len || n == 0 {
+                                    break;
+                                }
+                            }
+                        }
+                        let body = format!(
+                            r#"{{"ok":true,"url":"ws://{ws_addr}/ws","self":{{"id":"U0BOT","name":"bot"}},"team":{{"id":"T0","name":"t","domain":"t"}}}}"#
+                        );
+                        let response = format!(
+                            "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+                            body.len()
+                        );
+                        tcp.write_all(response.as_bytes()).await.unwrap();
+                    });
+                }
+            });
+            loop {
+                let (tcp, _) = ws.accept().await.unwrap();
+                tcp.set_nodelay(true).unwrap();
+                tokio::spawn(async move {
+                    // Small buffers, so the idle-memory figure is mostly the client's.
+                    let config = tokio_tungstenite::tungstenite::protocol::WebSocketConfig::default()
+                        .read_buffer_size(4096)
+                        .write_buffer_size(0);
+                    let mut ws = tokio_tungstenite::accept_async_with_config(tcp, Some(config))
+                        .await
+                        .unwrap();
+                    ws.send(Message::text(r#"{"type":"hello"}"#)).await.unwrap();
+                    while let Some(Ok(m)) = ws.next().await {
+                        let Message::Text(t) = m else { continue };
+                        let id: u64 = t
+                            .split_once(r#""id":"#)
+                            .map(|(_, rest)| {
+                                rest.chars().take_while(char::is_ascii_digit).collect::<String>()
+                            })
+                            .and_then(|d| d.parse().ok())
+                            .unwrap_or(0);
+                        let ack = format!(
+                            r#"{{"ok":true,"reply_to":{id},"ts":"1700000000.{id:06}","text":"x"}}"#
+                        );
+                        if ws.send(Message::text(ack)).await.is_err() {
+                            break;
+                        }
+                    }
+                });
+            }
+        });
+    });
+    format!("http://{http_addr}/api/")
+}
+
+/// A bare tungstenite echo over loopback: the floor for a round trip.
+async fn bare_echo(n: u64) {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = listener.local_addr().unwrap();
+    // The server on its own thread and runtime, as the mock Slack runs.
+    std::thread::spawn(move || {
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap();
+        rt.block_on(async move {
+            listener.set_nonblocking(true).unwrap();
+            let listener = tokio::net::TcpListener::from_std(listener).unwrap();
+            let (tcp, _) = listener.accept().await.unwrap();
+            tcp.set_nodelay(true).unwrap();
+            let mut ws = tokio_tungstenite::accept_async(tcp).await.unwrap();
+            while let Some(Ok(m)) = ws.next().await {
+                if m.is_text() && ws.send(m).await.is_err() {
+                    break;
+                }
+            }
+        });
+    });
+    let tcp = tokio::net::TcpStream::connect(addr).await.unwrap();
+    tcp.set_nodelay(true).unwrap();
+    let (mut ws, _) = tokio_tungstenite::client_async(format!("ws://{addr}/"), tcp)
+        .await
+        .unwrap();
+    let frame = r#"{"id":123,"type":"message","channel":"C0GENERAL","text":"round trip 123"}"#;
+    let mut rtts = Vec::with_capacity(n as usize);
+    for i in 0..(n + 1000) {
+        let t = Instant::now();
+        ws.send(Message::text(frame)).await.unwrap();
+        loop {
+            if ws.next().await.unwrap().unwrap().is_text() {
+                break;
+            }
+        }
+        if i >= 1000 {
+            rtts.push(t.elapsed());
+        }
+    }
+    report("bare tungstenite echo", rtts);
+}
+
+fn rss_bytes() -> u64 {
+    let statm = std::fs::read_to_string("/proc/self/statm").unwrap_or_default();
+    let pages: u64 = statm
+        .split_whitespace()
+        .nth(1)
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(0);
+    pages * 4096
+}
+
+/// Resident memory per idle, connected client; the lean server runs in a child process, so
+/// only the client side is counted.
+async fn idle_memory(n: u64) {
+    use std::io::BufRead;
+    let mut child = std::process::Command::new(std::env::current_exe().unwrap())
+        .arg("--serve-lean")
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut line = String::new();
+    std::io::BufReader::new(child.stdout.take().unwrap())
+        .read_line(&mut line)
+        .unwrap();
+    let api_url = line.trim().to_owned();
+    // One client first, so lazily initialised globals are not counted.
+    let warm = ClientBuilder::new("xoxb-test-token")
+        .api_url(api_url.clone())
+        .build()
+        .unwrap();
+    warm.start().await.unwrap();
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    let before = rss_bytes();
+    let mut clients = Vec::new();
+    for _ in 0..n {
+        let client = ClientBuilder::new("xoxb-test-token")
+            .api_url(api_url.clone())
+            .build()
+            .unwrap();
+        client.start().await.unwrap();
+        clients.push(client);
+    }
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let after = rss_bytes();
+    println!(
+        "idle memory: {n} connected clients: {:.1} KiB RSS each",
+        (after.saturating_sub(before)) as f64 / n as f64 / 1024.0
+    );
+    drop(clients);
+    let _ = child.kill();
+    let _ = child.wait();
+}
+
+fn main() {
+    if std::env::args().any(|a| a == "--serve-lean") {
+        println!("{}", lean_server());
+        std::thread::park();
+        return;
+    }
+    let events = arg("--events", 1_000_000);
+    let n = arg("--rtts", 20_000);
+    let threads = arg("--threads", 2) as usize;
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(threads)
+        .enable_all()
+        .build()
+        .unwrap();
+    let slack = MockSlack::start(ServerOptions::default()).unwrap();
+    println!("client runtime: multi-thread, {threads} workers; mock Slack on its own thread");
+    rt.block_on(async {
+        flood(&slack, events).await;
+        send_ack("send_message→ack (mock Slack)", slack.api_url(), n).await;
+        send_ack("send_message→ack (lean ack server)", lean_server(), n).await;
+        bare_echo(n).await;
+        idle_memory(arg("--idle", 1000)).await;
+    });
+}

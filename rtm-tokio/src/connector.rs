@@ -1,6 +1,6 @@
 //! The tokio [`Connector`]: reqwest for the web call, tokio-tungstenite for the WebSocket.
 
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 
 use rtm_driver::{BoxFuture, Connector, Error, TransportOptions, WebRequest, WebResponse};
 use tokio::net::TcpStream;
@@ -14,7 +14,7 @@ use crate::tls;
 /// are small, and Slack drops clients sending over 16 KB.
 fn ws_config() -> WebSocketConfig {
     WebSocketConfig::default()
-        .read_buffer_size(8 * 1024)
+        .read_buffer_size(4 * 1024)
         .write_buffer_size(0)
         .max_write_buffer_size(256 * 1024)
         .max_message_size(Some(1024 * 1024))
@@ -29,9 +29,22 @@ pub struct TokioConnector {
 }
 
 impl TokioConnector {
-    /// A connector with its own HTTP client; both connections trust the webpki roots plus
-    /// `options.extra_root_certs`.
+    /// A connector whose connections trust the webpki roots plus `options.extra_root_certs`.
+    /// With default options, every connector shares one HTTP client and TLS configuration
+    /// (each costs tens of KiB, which would dominate an idle client's memory).
     pub fn new(options: &TransportOptions) -> Result<Self, Error> {
+        static SHARED: OnceLock<TokioConnector> = OnceLock::new();
+        if *options == TransportOptions::default() {
+            if let Some(shared) = SHARED.get() {
+                return Ok(shared.clone());
+            }
+            let connector = Self::build(options)?;
+            return Ok(SHARED.get_or_init(|| connector).clone());
+        }
+        Self::build(options)
+    }
+
+    fn build(options: &TransportOptions) -> Result<Self, Error> {
         let tls = tls::client_config(options)?;
         let mut http = reqwest::Client::builder()
             .tls_backend_preconfigured(tls.clone())
