@@ -230,3 +230,48 @@ impl Stream for Events {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use futures::StreamExt;
+    use futures::executor::block_on;
+
+    use super::*;
+
+    fn batch(n: usize) -> Vec<Event> {
+        (0..n).map(|_| Event::Ready).collect()
+    }
+
+    #[test]
+    fn a_lagging_subscriber_learns_exactly_how_many_events_it_missed() {
+        let publisher = Publisher::new(2);
+        let mut events = publisher.subscribe();
+        for _ in 0..5 {
+            publisher.publish(&mut batch(10));
+        }
+        drop(publisher);
+        block_on(async {
+            assert_eq!(events.next().await.unwrap().unwrap_err(), Lagged(30));
+            let mut seqs = Vec::new();
+            while let Some(item) = events.next().await {
+                seqs.push(item.unwrap().seq());
+            }
+            assert_eq!(seqs, (30..50).collect::<Vec<_>>());
+        });
+    }
+
+    #[test]
+    fn filters_apply_per_subscriber_and_nobody_listening_keeps_nothing() {
+        let publisher = Publisher::new(4);
+        publisher.publish(&mut batch(3));
+        let mut all = publisher.subscribe();
+        let mut none = publisher.subscribe().only(["disconnected"]);
+        publisher.publish(&mut vec![Event::Connecting, Event::Ready]);
+        drop(publisher);
+        block_on(async {
+            let names: Vec<_> = all.map(|e| e.unwrap().name().to_owned()).collect().await;
+            assert_eq!(names, ["connecting", "ready"]);
+            assert!(none.next().await.is_none());
+        });
+    }
+}
