@@ -475,6 +475,18 @@ impl Client {
     // ---- writing ----
 
     fn write(&mut self, now: Instant, conn: ConnId, p: Prepared, out: &mut Vec<Action>) {
+        // The exact size, now that the id is known (the check on arrival assumed the shortest).
+        let size = p.size(self.next_id);
+        if size > self.config.max_frame_bytes {
+            out.push(Action::Settle {
+                handle: p.handle,
+                result: Err(SendError::TooLarge {
+                    size,
+                    limit: self.config.max_frame_bytes,
+                }),
+            });
+            return;
+        }
         let id = self.take_id();
         let text = p.frame(id);
         if self.config.emit_outgoing {

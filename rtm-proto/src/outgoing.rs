@@ -60,7 +60,8 @@ impl Prepared {
             push_json(&mut tail, v);
         }
         tail.push('}');
-        let size = ID_PREFIX_MAX + tail.len();
+        // With the shortest id; the exact size is checked again when the id is known.
+        let size = id_prefix_len(1) + tail.len();
         if size > config.max_frame_bytes {
             return Err(SendError::TooLarge {
                 size,
@@ -79,10 +80,21 @@ impl Prepared {
         })
     }
 
+    /// The size in bytes of the frame with this id.
+    pub(crate) fn size(&self, id: u64) -> usize {
+        id_prefix_len(id) + self.tail.len()
+    }
+
     /// The frame with its id.
     pub(crate) fn frame(&self, id: u64) -> String {
         frame(id, &self.tail)
     }
+}
+
+/// The length of `{"id":N,`.
+fn id_prefix_len(id: u64) -> usize {
+    let digits = id.checked_ilog10().unwrap_or(0) as usize + 1;
+    r#"{"id":,"#.len() + digits
 }
 
 /// `{"id":N,` + tail.

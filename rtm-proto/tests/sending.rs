@@ -651,3 +651,54 @@ fn a_reply_during_disconnecting_still_settles_its_send() {
         }))
     );
 }
+
+#[test]
+fn the_frame_limit_is_exact_with_the_real_id() {
+    let (mut h, _) = H::ready(no_pacing());
+    // `{"id":1,"type":"custom","blob":"…"}` is 34 bytes plus the blob.
+    let a = h.input(immediate(
+        1,
+        "custom",
+        json!({ "blob": "x".repeat(16 * 1024 - 34) }),
+    ));
+    let frames: Vec<_> = a
+        .iter()
+        .filter_map(|a| match a {
+            Action::SendText { text, .. } => Some(text.len()),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(frames, [16 * 1024], "exactly the limit goes");
+    let a = h.input(immediate(
+        2,
+        "custom",
+        json!({ "blob": "x".repeat(16 * 1024 - 33) }),
+    ));
+    assert_eq!(
+        settle_of(&a, 2),
+        Some(Err(SendError::TooLarge {
+            size: 16 * 1024 + 1,
+            limit: 16 * 1024
+        }))
+    );
+
+    // A frame that fits with a one-digit id but not with a two-digit one.
+    let (mut h, _) = H::ready(Config {
+        max_frame_bytes: 64,
+        ..no_pacing()
+    });
+    let body = json!({ "blob": "x".repeat(64 - 34) });
+    for i in 1..=9 {
+        assert_eq!(written_ids(&h.input(immediate(i, "t", json!({})))), [i]);
+    }
+    let a = h.input(immediate(10, "custom", body.clone()));
+    assert_eq!(
+        settle_of(&a, 10),
+        Some(Err(SendError::TooLarge {
+            size: 65,
+            limit: 64
+        }))
+    );
+    assert!(written(&a).is_empty());
+    assert_eq!(h.client.next_message_id(), 10, "no id used up");
+}

@@ -893,3 +893,59 @@ fn shutdown_settles_everything_and_refuses_what_follows() {
     assert_eq!(settle_of(&a, 99), None);
     let _ = SendHandle(0);
 }
+
+#[test]
+fn every_kind_of_loss_ends_the_session_without_auto_reconnect() {
+    let losses: Vec<(Input, RtmError)> = {
+        let c = rtm_proto::ConnId(1);
+        vec![
+            (text(c, r#"{"type":"goodbye"}"#), RtmError::Goodbye),
+            (
+                text(c, r#"{"type":"team_migration_started"}"#),
+                RtmError::TeamMigration,
+            ),
+            (
+                text(c, r#"{"type":"error","error":{"code":7,"msg":"m"}}"#),
+                RtmError::Server {
+                    code: 7,
+                    msg: "m".into(),
+                },
+            ),
+            (
+                closed(c, 1001),
+                RtmError::Closed {
+                    code: 1001,
+                    reason: String::new(),
+                },
+            ),
+            (
+                Input::WsError {
+                    conn: c,
+                    message: "eof".into(),
+                },
+                RtmError::Websocket {
+                    message: "eof".into(),
+                },
+            ),
+        ]
+    };
+    for (input, error) in losses {
+        let (mut h, conn) = H::ready(Config {
+            auto_reconnect: false,
+            ..Config::default()
+        });
+        assert_eq!(conn, rtm_proto::ConnId(1));
+        h.advance(secs(60));
+        let a = h.input(input);
+        assert!(
+            web_call(&a).is_none() && reconnecting(&a).is_none(),
+            "{error:?}"
+        );
+        assert_eq!(disconnected(&a), Some(Some(error.clone())));
+        assert_eq!(h.state(), State::Disconnected);
+        assert_eq!(h.client.next_deadline(), None);
+        // A new start works.
+        let (_, a) = h.connect();
+        assert!(start_settled(&a).unwrap().is_ok());
+    }
+}
