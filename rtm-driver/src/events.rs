@@ -264,7 +264,7 @@ mod tests {
     fn filters_apply_per_subscriber_and_nobody_listening_keeps_nothing() {
         let publisher = Publisher::new(4);
         publisher.publish(&mut batch(3));
-        let mut all = publisher.subscribe();
+        let all = publisher.subscribe();
         let mut none = publisher.subscribe().only(["disconnected"]);
         publisher.publish(&mut vec![Event::Connecting, Event::Ready]);
         drop(publisher);
