@@ -76,6 +76,9 @@ enum Op {
     Jump(u32, bool),
     /// Advance to the next deadline and tick.
     TickDeadline,
+    /// An input stamped with an earlier time than the last one (a stale `now` from the
+    /// adapter), then a tick.
+    Rewind(u32),
 }
 
 const EVENTS: &[&str] = &[
@@ -143,6 +146,7 @@ fn op_strategy() -> impl Strategy<Value = Op> {
         1 => Just(Op::Binary),
         3 => (0u32..70_000, any::<bool>()).prop_map(|(ms, tick)| Op::Jump(ms, tick)),
         3 => Just(Op::TickDeadline),
+        1 => (0u32..5_000).prop_map(Op::Rewind),
     ]
 }
 
@@ -381,6 +385,16 @@ impl Run {
                 if !tick {
                     return;
                 }
+                Input::Tick
+            }
+            Op::Rewind(ms) => {
+                let back = Duration::from_millis(u64::from(*ms));
+                self.h.now = self
+                    .h
+                    .now
+                    .checked_sub(back)
+                    .unwrap_or(self.h.t0)
+                    .max(self.h.t0);
                 Input::Tick
             }
             Op::TickDeadline => {
