@@ -113,6 +113,9 @@ pub struct Client {
     next_conn: u64,
     /// Consecutive failed attempts since the last stable session.
     failures: u32,
+    /// Whether `failures` counts the reconnect after a stable session was lost: that attempt
+    /// is not a retry, and does not use up the retry budget.
+    reconnect_free: bool,
     jitter: Jitter,
     queue: VecDeque<Prepared>,
     /// Sends awaiting their reply, by id (ids grow with time, so the first times out first).
@@ -156,6 +159,7 @@ impl Client {
             next_id: 1,
             next_conn: 1,
             failures: 0,
+            reconnect_free: false,
             queue: VecDeque::new(),
             pending: BTreeMap::new(),
             paced_until: None,
@@ -341,6 +345,7 @@ impl Client {
                 self.options = Some(options);
                 self.start_pending = true;
                 self.failures = 0;
+                self.reconnect_free = false;
                 self.attempt(now, out);
             }
             Phase::Disconnecting { restart, .. } => {
@@ -648,12 +653,15 @@ impl Client {
             .is_some_and(|t| now.saturating_duration_since(t) >= self.config.retry.initial_delay);
         if stable {
             self.failures = 0;
+            self.reconnect_free = true;
         }
         self.failures = self.failures.saturating_add(1);
+        // Attempts that failed in this episode (the loss of a stable session is not one).
+        let failed = self.failures - u32::from(self.reconnect_free);
         if let Some(max) = self.config.retry.max_retries
-            && self.failures > max
+            && failed > max
         {
-            let attempts = self.failures;
+            let attempts = failed;
             return self.end(
                 Some(RtmError::RetriesExhausted {
                     attempts,
@@ -896,6 +904,7 @@ impl Client {
             self.start_pending = start_pending;
             self.options = Some(options);
             self.failures = 0;
+            self.reconnect_free = false;
             self.attempt(now, out);
         }
     }

@@ -949,3 +949,44 @@ fn every_kind_of_loss_ends_the_session_without_auto_reconnect() {
         assert!(start_settled(&a).unwrap().is_ok());
     }
 }
+
+#[test]
+fn the_reconnect_after_a_stable_session_is_not_a_retry() {
+    // No retries at all: a failed connection attempt ends it, but a goodbye still reconnects.
+    let (mut h, conn) = H::ready(Config {
+        retry: RetryPolicy {
+            max_retries: Some(0),
+            ..RetryPolicy::default()
+        },
+        ..Config::default()
+    });
+    h.advance(secs(3600));
+    let a = h.input(text(conn, r#"{"type":"goodbye"}"#));
+    let c2 = web_call(&a).expect("reconnects");
+    let a = h.input(web_status(c2, 503, None, ""));
+    assert!(matches!(
+        disconnected(&a),
+        Some(Some(RtmError::RetriesExhausted { attempts: 1, .. }))
+    ));
+
+    // With two retries: the reconnect, then two retries, then give up.
+    let (mut h, conn) = H::ready(Config {
+        retry: RetryPolicy {
+            max_retries: Some(2),
+            ..RetryPolicy::default()
+        },
+        ..Config::default()
+    });
+    h.advance(secs(3600));
+    let mut c = web_call(&h.input(closed(conn, 1006))).unwrap();
+    let mut calls = 1;
+    loop {
+        let a = h.input(web_status(c, 503, None, ""));
+        if disconnected(&a).is_some() {
+            break;
+        }
+        c = web_call(&h.tick_deadline()).unwrap();
+        calls += 1;
+    }
+    assert_eq!(calls, 3, "the reconnect and two retries");
+}
