@@ -27,6 +27,32 @@ pub fn given(token: Option<String>) -> Option<String> {
     token.filter(|t| !t.trim().is_empty())
 }
 
+/// Ctrl-C (SIGINT), listened for from the moment this is created: a signal that arrives
+/// before the program starts waiting for it is not lost (and does not kill the program).
+#[derive(Debug)]
+pub struct Interrupt {
+    #[cfg(unix)]
+    signal: tokio::signal::unix::Signal,
+}
+
+impl Interrupt {
+    /// Starts listening (needs a tokio runtime with I/O enabled).
+    pub fn new() -> std::io::Result<Self> {
+        Ok(Interrupt {
+            #[cfg(unix)]
+            signal: tokio::signal::unix::signal(tokio::signal::unix::SignalKind::interrupt())?,
+        })
+    }
+
+    /// The next Ctrl-C.
+    pub async fn recv(&mut self) {
+        #[cfg(unix)]
+        self.signal.recv().await;
+        #[cfg(not(unix))]
+        let _ = tokio::signal::ctrl_c().await;
+    }
+}
+
 /// Time since the program started, for demo output.
 #[derive(Debug, Clone, Copy)]
 pub struct Clock(Instant);

@@ -18,7 +18,7 @@ use std::time::Duration;
 use clap::Parser;
 use futures::StreamExt;
 use futures::channel::mpsc;
-use rtm_examples::{Clock, describe, given, init_tracing, mentions, replace_mentions};
+use rtm_examples::{Clock, Interrupt, describe, given, init_tracing, mentions, replace_mentions};
 use rtm_testkit::model::{DEFAULT_TOKEN, Script};
 use rtm_testkit::{Fault, MockSlack, ServerOptions, Target, UserAction};
 use rtm_tokio::{
@@ -152,6 +152,7 @@ async fn run_bot(
 /// A real workspace: run until Ctrl-C, then disconnect cleanly.
 async fn live(token: String, api_url: String) -> Result<(), String> {
     let clock = Clock::start();
+    let mut interrupt = Interrupt::new().map_err(|e| format!("cannot listen for Ctrl-C: {e}"))?;
     let client = ClientBuilder::new(token)
         .api_url(api_url)
         .build()
@@ -171,7 +172,7 @@ async fn live(token: String, api_url: String) -> Result<(), String> {
                 Err(e) => Err(format!("the bot task failed: {e}")),
             };
         }
-        signal = tokio::signal::ctrl_c() => signal.map_err(|e| e.to_string())?,
+        () = interrupt.recv() => {}
     }
     clock.say("signal", "Ctrl-C: disconnecting");
     client.disconnect().await.map_err(|e| e.to_string())?;

@@ -341,10 +341,14 @@ fn sent_line(tag: &Option<Value>, cmd: &str, sent: Result<Sent, Error>) -> Strin
     match sent {
         Ok(Sent::Written { id }) => result_ok(tag, cmd).field("id", id).finish(),
         Ok(Sent::Replied(reply)) => {
-            let mut o = result_ok(tag, cmd)
-                .field("id", reply.id)
-                .field("ts", &reply.ts)
-                .field("text", &reply.text);
+            let mut o = result_ok(tag, cmd).field("id", reply.id);
+            // A message's ack has `ts` and `text`; other replies (a pong) need not.
+            if let Some(ts) = &reply.ts {
+                o = o.field("ts", ts);
+            }
+            if let Some(text) = &reply.text {
+                o = o.field("text", text);
+            }
             if !reply.raw.is_empty() {
                 o = o.raw("reply", &reply.raw);
             }
@@ -421,6 +425,12 @@ async fn run(
     let mut disconnect_tag: Option<Option<Value>> = None;
     let mut closing = false;
     let mut drain_armed = false;
+    let mut drain_expired = false;
+    // The user ended the session (`disconnect`, or stopped reading stdout): whatever start()
+    // says then is no failure.
+    let mut user_ended = false;
+    // Why the last connection attempt failed, for the error when the session never started.
+    let mut last_problem: Option<String> = None;
     let mut failure: Option<String> = None;
 
     loop {
@@ -430,8 +440,10 @@ async fn run(
             && let Some(c) = &client
             && disconnect.is_terminated()
         {
-            // `disconnect` and a closed stdout do not wait for pending sends.
-            if pending.is_empty() || disconnect_tag.is_some() || out.closed {
+            // After stdin closes, the session's start and pending sends settle first (so
+            // `rtm-tail </dev/null` checks the token); `disconnect` and a closed stdout do
+            // not wait.
+            if (pending.is_empty() && start.is_terminated()) || user_ended {
                 disconnect = c.disconnect().boxed().fuse();
             } else if !drain_armed {
                 drain_armed = true;
@@ -443,6 +455,9 @@ async fn run(
             item = events.next() => match item {
                 Some(Ok(event)) => {
                     out.line(&event_line(&event));
+                    if let Event::Reconnecting { reason, .. } = event.event() {
+                        last_problem = Some(format!("{reason} ({})", reason.code()));
+                    }
                     if let Event::Disconnected { error: Some(e) } = event.event()
                         && !closing
                     {
@@ -460,9 +475,18 @@ async fn run(
             },
             started = start => {
                 if let Err(e) = started
-                    && !closing
+                    && !user_ended
                 {
-                    failure.get_or_insert_with(|| format!("{e} ({})", e.code()));
+                    let why = if drain_expired {
+                        format!(
+                            "the session was not ready {} s after stdin closed (--drain-timeout); last error: {}",
+                            drain_timeout.as_secs_f64(),
+                            last_problem.as_deref().unwrap_or("none"),
+                        )
+                    } else {
+                        format!("{e} ({})", e.code())
+                    };
+                    failure.get_or_insert(why);
                     closing = true;
                     client = None;
                 }
@@ -496,6 +520,7 @@ async fn run(
                         Command::Disconnect => {
                             disconnect_tag = Some(tag);
                             closing = true;
+                            user_ended = true;
                             // Lines after `disconnect` are not read: an input that is
                             // already at its end takes the place of stdin.
                             stdin = mpsc::channel(0).1;
@@ -548,6 +573,7 @@ async fn run(
             () = drain => {
                 // The drain time is up: disconnect with sends still pending (they settle as
                 // the session ends, and are shown).
+                drain_expired = true;
                 if let Some(c) = &client
                     && disconnect.is_terminated()
                 {
@@ -565,9 +591,10 @@ async fn run(
             },
         }
 
-        if out.closed && !closing {
+        if out.closed && !user_ended {
             // Nobody reads the output any more: wind down.
             closing = true;
+            user_ended = true;
         }
     }
     // The driver is gone, so whatever is still pending settles now (client closed).
@@ -632,7 +659,11 @@ fn main() -> ExitCode {
         .batch_presence_aware(args.batch_presence);
     // Checked before anything runs: a refused URL is a one-line error, not a session.
     if let Err(e) = builder.validate() {
-        eprintln!("rtm-tail: {e}");
+        let hint = match e {
+            Error::InsecureUrl { .. } => "; pass --insecure to allow it",
+            _ => "",
+        };
+        eprintln!("rtm-tail: {e}{hint}");
         return ExitCode::FAILURE;
     }
     let stdin = spawn_stdin_reader();

@@ -1,0 +1,320 @@
+//! `rtm-tail` against a mock Slack started by the test: its JSON lines (lifecycle, Slack
+//! events, results), commands on stdin, errors, and its exit codes.
+#![forbid(unsafe_code)]
+
+mod common;
+
+use std::time::Duration;
+
+use common::{Program, STEP};
+use rtm_testkit::model::DEFAULT_TOKEN;
+use rtm_testkit::{Fault, MockSlack, ServerOptions, Target, UserAction};
+use serde_json::{Value, json};
+
+fn mock() -> MockSlack {
+    MockSlack::start(ServerOptions::default()).expect("mock slack starts")
+}
+
+fn tail(slack: &MockSlack, token: &str, args: &[&str]) -> Program {
+    Program::start(
+        "rtm-tail",
+        env!("CARGO_BIN_EXE_rtm-tail"),
+        args,
+        &[("SLACK_TOKEN", token), ("SLACK_API_URL", &slack.api_url())],
+    )
+}
+
+/// Every output line is one JSON object with a `kind`.
+fn json(p: &mut Program, line: &str) -> Value {
+    match serde_json::from_str::<Value>(line) {
+        Ok(v) if v["kind"].is_string() => v,
+        _ => p.fail(&format!("not a JSON line with a kind: {line}")),
+    }
+}
+
+/// The next line of this kind for which `want` holds.
+fn expect_json(p: &mut Program, what: &str, want: impl Fn(&Value) -> bool) -> Value {
+    let line = p.expect(what, |l| {
+        serde_json::from_str::<Value>(l).is_ok_and(|v| want(&v))
+    });
+    json(p, &line)
+}
+
+fn lifecycle(p: &mut Program, event: &str) -> Value {
+    expect_json(p, event, |v| {
+        v["kind"] == "lifecycle" && v["event"] == event
+    })
+}
+
+fn result(p: &mut Program, tag: &Value) -> Value {
+    expect_json(p, &format!("result {tag}"), |v| {
+        v["kind"] == "result" && &v["tag"] == tag
+    })
+}
+
+/// The whole flow on one runtime: session opening, a pushed event, a message and its ts, a
+/// platform error, malformed commands, presence, a raw frame, a server-initiated reconnect,
+/// then end of input and exit 0.
+fn session_flow(runtime: &str) {
+    let slack = mock();
+    let mut p = tail(&slack, DEFAULT_TOKEN, &["--runtime", runtime]);
+
+    // The opening, in order.
+    let first = p.next_line().expect("a first line");
+    let first = json(&mut p, &first);
+    assert_eq!(first["kind"], "lifecycle");
+    assert_eq!(first["event"], "connecting");
+    assert_eq!(first["seq"], 0);
+    let auth = lifecycle(&mut p, "authenticated");
+    assert_eq!(auth["self"]["id"], "U0BOT");
+    assert_eq!(auth["team"]["id"], "T0TESTTEAM");
+    let hello = expect_json(&mut p, "hello", |v| v["kind"] == "slack");
+    assert_eq!(hello["type"], "hello");
+    lifecycle(&mut p, "connected");
+    lifecycle(&mut p, "ready");
+
+    // A frame pushed by Slack is printed with its type, subtype and the frame as received.
+    slack.push_event(
+        Target::All,
+        &json!({"type": "custom_thing", "subtype": "odd", "n": 42, "nested": {"a": [1, 2]}}),
+    );
+    let pushed = expect_json(&mut p, "custom_thing", |v| v["type"] == "custom_thing");
+    assert_eq!(pushed["kind"], "slack");
+    assert_eq!(pushed["subtype"], "odd");
+    assert_eq!(pushed["event"]["n"], 42);
+    assert_eq!(pushed["event"]["nested"]["a"], json!([1, 2]));
+
+    // A scripted user's message.
+    slack
+        .act(UserAction::Message {
+            user: "U0ALICE".into(),
+            channel: "C0GENERAL".into(),
+            text: "hello tail".into(),
+        })
+        .unwrap();
+    let msg = expect_json(&mut p, "alice's message", |v| v["type"] == "message");
+    assert_eq!(msg["subtype"], Value::Null);
+    assert_eq!(msg["event"]["user"], "U0ALICE");
+    assert_eq!(msg["event"]["text"], "hello tail");
+
+    // A message command: the result carries the ts the mock recorded.
+    p.send(r#"{"cmd":"message","channel":"C0GENERAL","text":"from the tail","tag":"m1"}"#);
+    let sent = result(&mut p, &json!("m1"));
+    assert_eq!(sent["ok"], true, "{sent}");
+    assert_eq!(sent["cmd"], "message");
+    let history = slack.history("C0GENERAL");
+    let posted = history
+        .iter()
+        .find(|m| m.user == "U0BOT" && m.text == "from the tail")
+        .expect("the mock recorded the message");
+    assert_eq!(sent["ts"], posted.ts.as_str());
+    assert_eq!(sent["reply"]["reply_to"], sent["id"]);
+
+    // Slack's error for an unknown channel: the library's code and Slack's own.
+    p.send(r#"{"cmd":"message","channel":"C0NOPE","text":"lost","tag":2}"#);
+    let refused = result(&mut p, &json!(2));
+    assert_eq!(refused["ok"], false);
+    assert_eq!(
+        refused["error"]["code"],
+        "slack_rtmapi_send_message_platform_error"
+    );
+    assert_eq!(refused["error"]["slack"]["code"], 4);
+    assert!(refused["error"]["message"].is_string());
+
+    // Malformed lines get an error result, and the program goes on.
+    p.send("this is not json");
+    let bad = expect_json(&mut p, "an error for the garbage line", |v| {
+        v["kind"] == "result" && v["ok"] == false && v["cmd"].is_null()
+    });
+    assert_eq!(bad["error"]["code"], "invalid_command");
+    p.send(r#"{"cmd":"fly","tag":"x"}"#);
+    let unknown = result(&mut p, &json!("x"));
+    assert_eq!(unknown["ok"], false);
+    assert_eq!(unknown["cmd"], "fly");
+    assert_eq!(unknown["error"]["code"], "invalid_command");
+    p.send(r#"{"cmd":"message","channel":"C0GENERAL","tag":"y"}"#);
+    let missing = result(&mut p, &json!("y"));
+    assert_eq!(missing["error"]["code"], "invalid_command");
+    assert!(
+        missing["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("text"),
+        "{missing}"
+    );
+    p.send("[1, 2]");
+    expect_json(&mut p, "an error for a JSON array", |v| {
+        v["kind"] == "result" && v["error"]["code"] == "invalid_command"
+    });
+
+    // Typing and presence subscription are written; the mock records the subscription.
+    p.send(r#"{"cmd":"typing","channel":"C0GENERAL","tag":"t"}"#);
+    assert_eq!(result(&mut p, &json!("t"))["ok"], true);
+    p.send(r#"{"cmd":"presence_sub","ids":["U0ALICE","U0BOB"],"tag":"p"}"#);
+    assert_eq!(result(&mut p, &json!("p"))["ok"], true);
+    slack
+        .wait_until_blocking(STEP, |r| {
+            r.last_conn().and_then(|c| c.presence_sub.clone())
+                == Some(vec!["U0ALICE".to_owned(), "U0BOB".to_owned()])
+        })
+        .expect("the subscription reached the mock");
+
+    // A raw frame awaiting its reply: a ping, answered by a pong with the extra field.
+    p.send(r#"{"cmd":"raw","type":"ping","body":{"time":7},"await_reply":true,"tag":{"n":1}}"#);
+    let pong = result(&mut p, &json!({"n": 1}));
+    assert_eq!(pong["ok"], true, "{pong}");
+    assert_eq!(pong["reply"]["type"], "pong");
+    assert_eq!(pong["reply"]["time"], 7);
+
+    // The server closes the connection: the client reconnects, shown as lifecycle lines,
+    // and commands keep working.
+    slack.inject(Fault::Close {
+        code: 1011,
+        reason: "restart".into(),
+    });
+    let reconnecting = lifecycle(&mut p, "reconnecting");
+    assert_eq!(
+        reconnecting["reason"]["code"],
+        "slack_rtmapi_websocket_error"
+    );
+    lifecycle(&mut p, "ready");
+    p.send(r#"{"cmd":"message","channel":"C0RANDOM","text":"after the reconnect","tag":"m2"}"#);
+    let again = result(&mut p, &json!("m2"));
+    assert_eq!(again["ok"], true, "{again}");
+    let last = slack.history("C0RANDOM").pop().expect("posted to random");
+    assert_eq!(again["ts"], last.ts.as_str());
+
+    // End of input: a clean disconnect and exit 0.
+    p.close_stdin();
+    let (status, stderr) = p.wait_exit();
+    assert!(status.success(), "{status}: {stderr}");
+    let closing: Vec<Value> = p
+        .transcript
+        .iter()
+        .filter_map(|l| serde_json::from_str::<Value>(l).ok())
+        .filter(|v| v["kind"] == "lifecycle")
+        .map(|v| v["event"].clone())
+        .collect();
+    assert_eq!(closing.last(), Some(&json!("disconnected")), "{closing:?}");
+    let disconnected = p
+        .transcript
+        .iter()
+        .rev()
+        .find_map(|l| serde_json::from_str::<Value>(l).ok())
+        .unwrap();
+    assert_eq!(disconnected["error"], Value::Null);
+    // Every line was one JSON object.
+    for line in &p.transcript {
+        let v: Value = serde_json::from_str(line).unwrap_or_else(|e| panic!("{e}: {line}"));
+        assert!(v["kind"].is_string(), "{line}");
+    }
+    slack
+        .wait_until_blocking(STEP, |r| r.active_connections() == 0)
+        .expect("the connection was closed");
+}
+
+#[test]
+fn tokio_session_flow() {
+    session_flow("tokio");
+}
+
+#[cfg(feature = "async-std")]
+#[test]
+fn async_std_session_flow() {
+    session_flow("async-std");
+}
+
+#[test]
+fn sends_before_ready_are_queued_and_settle_before_the_exit() {
+    let slack = mock();
+    // The first rtm.connect answers late: the command arrives before the session is ready.
+    slack.arm_web_fault(
+        rtm_testkit::WebFault::Slow {
+            delay: Duration::from_millis(300),
+        },
+        1,
+    );
+    let mut p = tail(&slack, DEFAULT_TOKEN, &["--no-outgoing"]);
+    p.send(r#"{"cmd":"message","channel":"C0GENERAL","text":"early","tag":"e"}"#);
+    p.close_stdin();
+    let early = result(&mut p, &json!("e"));
+    assert_eq!(early["ok"], true, "{early}");
+    let (status, stderr) = p.wait_exit();
+    assert!(status.success(), "{status}: {stderr}");
+    assert!(
+        !p.transcript.iter().any(|l| l.contains("outgoing_message")),
+        "--no-outgoing"
+    );
+    assert_eq!(slack.history("C0GENERAL").pop().unwrap().text, "early");
+}
+
+#[test]
+fn the_disconnect_command_ends_the_program() {
+    let slack = mock();
+    let mut p = tail(&slack, DEFAULT_TOKEN, &[]);
+    lifecycle(&mut p, "ready");
+    // stdin stays open: the command alone ends the session and the program.
+    p.send(r#"{"cmd":"disconnect","tag":"bye"}"#);
+    let bye = result(&mut p, &json!("bye"));
+    assert_eq!(bye["ok"], true);
+    let (status, stderr) = p.wait_exit();
+    assert!(status.success(), "{status}: {stderr}");
+}
+
+#[test]
+fn an_invalid_token_exits_non_zero_with_a_one_line_error() {
+    let slack = mock();
+    // stdin stays open: the refusal alone ends the program.
+    let mut p = tail(&slack, "xoxb-not-the-right-one", &[]);
+    let refused = lifecycle(&mut p, "unable_to_rtm_start");
+    assert_eq!(refused["error"]["slack"]["error"], "invalid_auth");
+    let (status, stderr) = p.wait_exit();
+    assert!(!status.success());
+    assert_eq!(status.code(), Some(1));
+    assert_eq!(stderr.lines().count(), 1, "{stderr:?}");
+    assert!(stderr.starts_with("rtm-tail: "), "{stderr:?}");
+    assert!(stderr.contains("invalid_auth"), "{stderr:?}");
+    assert!(
+        !stderr.contains("xoxb-not-the-right-one"),
+        "the token leaked"
+    );
+}
+
+#[test]
+fn plain_http_to_a_remote_host_needs_insecure() {
+    // Refused before any connection is made, so no network is needed.
+    let mut p = Program::start(
+        "rtm-tail",
+        env!("CARGO_BIN_EXE_rtm-tail"),
+        &["--api-url", "http://slack.example.invalid/api/"],
+        &[("SLACK_TOKEN", DEFAULT_TOKEN)],
+    );
+    let (status, stderr) = p.wait_exit();
+    assert_eq!(status.code(), Some(1));
+    assert_eq!(stderr.lines().count(), 1, "{stderr:?}");
+    assert!(stderr.contains("--insecure"), "{stderr:?}");
+    assert!(p.transcript.is_empty(), "{:?}", p.transcript);
+}
+
+#[test]
+fn help_documents_the_formats() {
+    let mut p = Program::start("rtm-tail", env!("CARGO_BIN_EXE_rtm-tail"), &["--help"], &[]);
+    let (status, _) = p.wait_exit();
+    assert!(status.success());
+    let help = p.transcript.join("\n");
+    for needle in [
+        "\"kind\":\"lifecycle\"",
+        "\"kind\":\"slack\"",
+        "\"kind\":\"lagged\"",
+        "\"kind\":\"result\"",
+        "\"cmd\":\"message\"",
+        "\"cmd\":\"presence_sub\"",
+        "\"cmd\":\"raw\"",
+        "\"cmd\":\"disconnect\"",
+        "--runtime",
+        "--insecure",
+        "SLACK_TOKEN",
+    ] {
+        assert!(help.contains(needle), "--help lacks {needle}");
+    }
+}
