@@ -459,9 +459,10 @@ async fn run(
                         last_problem = Some(format!("{reason} ({})", reason.code()));
                     }
                     if let Event::Disconnected { error: Some(e) } = event.event()
-                        && !closing
+                        && !user_ended
                     {
-                        // With auto-reconnect, `disconnected` with an error is final.
+                        // With auto-reconnect, `disconnected` with an error is final (our own
+                        // disconnect ends without one), also while draining after stdin closed.
                         failure.get_or_insert_with(|| format!("{e} ({})", e.code()));
                         closing = true;
                         client = None;
