@@ -318,3 +318,44 @@ fn help_documents_the_formats() {
         assert!(help.contains(needle), "--help lacks {needle}");
     }
 }
+
+#[test]
+fn a_flood_is_printed_in_full_or_accounted_for_by_lagged_lines() {
+    const FLOOD: u64 = 20_000;
+    let slack = mock();
+    let mut p = tail(&slack, DEFAULT_TOKEN, &[]);
+    lifecycle(&mut p, "ready");
+    assert_eq!(slack.flood(FLOOD), 1);
+    // Every event has a seq; a lagged line accounts for the ones skipped. Nothing else is lost.
+    let mut next_seq: Option<u64> = None;
+    let (mut shown, mut missed) = (0u64, 0u64);
+    while shown + missed < FLOOD {
+        let line = p.next_line().unwrap_or_else(|| p.fail("output ended"));
+        let v = json(&mut p, &line);
+        match v["kind"].as_str().unwrap() {
+            "lagged" => {
+                let n = v["missed"].as_u64().unwrap();
+                missed += n;
+                next_seq = next_seq.map(|s| s + n);
+            }
+            "lifecycle" | "slack" => {
+                let seq = v["seq"].as_u64().unwrap();
+                if let Some(expected) = next_seq {
+                    assert_eq!(seq, expected, "{line}");
+                }
+                next_seq = Some(seq + 1);
+                if v["type"] == "message" {
+                    shown += 1;
+                }
+            }
+            other => p.fail(&format!("unexpected kind {other}")),
+        }
+        // Keep the transcript small: it is only for failure messages.
+        if p.transcript.len() > 100 {
+            p.transcript.drain(..50);
+        }
+    }
+    p.close_stdin();
+    let (status, stderr) = p.wait_exit();
+    assert!(status.success(), "{status}: {stderr}");
+}
