@@ -59,8 +59,6 @@ pub(crate) struct Driver<C: Connector> {
     status: watch::Sender<Status>,
     last_status: Status,
     publisher: Publisher,
-    /// Whether anyone listens, sampled once per round (asking takes the channel's lock).
-    subscribed: bool,
 
     /// Reused buffers: the core's actions, and inputs born of performing them.
     actions: Vec<Action>,
@@ -102,7 +100,6 @@ impl<C: Connector> Driver<C> {
             status,
             last_status: Status::initial(),
             publisher,
-            subscribed: false,
             actions: Vec::new(),
             inputs: VecDeque::new(),
             batch: Vec::new(),
@@ -221,11 +218,12 @@ impl<C: Connector> Driver<C> {
                         let _ = tx.send(());
                     }
                 }
-                if self.subscribed {
-                    self.batch.push(event);
-                    if self.batch.len() >= MAX_BATCH {
-                        self.publisher.publish(&mut self.batch);
-                    }
+                // Whether anyone listens is asked when the batch is published, not before: a
+                // subscriber that joined while this round ran (e.g. just before causing the
+                // event) must not miss it.
+                self.batch.push(event);
+                if self.batch.len() >= MAX_BATCH {
+                    self.publisher.publish(&mut self.batch);
                 }
             }
             Action::Settle { handle, result } => {
@@ -246,8 +244,6 @@ impl<C: Connector> Driver<C> {
     }
 
     fn command(&mut self, command: Command) {
-        // A handle may have subscribed just before this command (subscribe, then start).
-        self.subscribed = self.publisher.has_subscribers();
         match command {
             Command::Start(options, tx) => {
                 self.starts.push(tx);
@@ -276,7 +272,6 @@ impl<C: Connector> Driver<C> {
     /// One pass over every source. Returns whether anything happened.
     fn round(&mut self, cx: &mut Context<'_>) -> bool {
         let mut progress = false;
-        self.subscribed = self.publisher.has_subscribers();
 
         // User commands, unless the socket is backed up.
         let backlog = self.socket.as_ref().map_or(0, |s| s.out.len());
@@ -460,7 +455,6 @@ impl<C: Connector> Driver<C> {
 
     fn shutdown(&mut self) {
         tracing::debug!("every client handle is gone; shutting down");
-        self.subscribed = self.publisher.has_subscribers();
         self.feed(Input::Shutdown);
         self.publisher.publish(&mut self.batch);
         // Anything still unsettled (nothing, by the core's contract) learns it by the drop.

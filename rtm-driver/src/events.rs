@@ -47,9 +47,16 @@ impl Publisher {
         self.tx.receiver_count() > 0
     }
 
-    /// Publishes `events` (emptied), unless nobody listens.
+    /// Publishes `events` (emptied), unless nobody listens. Asked here, once per batch (it
+    /// takes the channel's lock), after the events happened: whoever subscribed before any
+    /// of them gets the whole batch.
     pub(crate) fn publish(&self, events: &mut Vec<Event>) {
         if events.is_empty() {
+            return;
+        }
+        if !self.has_subscribers() {
+            // Keeps the buffer's capacity for the next round.
+            events.clear();
             return;
         }
         let n = events.len() as u64;
