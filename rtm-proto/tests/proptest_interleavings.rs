@@ -209,6 +209,13 @@ struct Run {
     last_id: u64,
     next_handle: u64,
     settled: HashMap<u64, u32>,
+    /// The next web call not before this (a 429's Retry-After), unless the user ends the
+    /// session first.
+    not_before: Option<Instant>,
+    /// When each `message` frame was written, per channel.
+    messages: HashMap<String, Vec<Instant>>,
+    /// Whether time ever went backwards (pacing is then checked no further).
+    rewound: bool,
 }
 
 impl Run {
@@ -221,6 +228,9 @@ impl Run {
             last_id: 0,
             next_handle: 1,
             settled: HashMap::new(),
+            not_before: None,
+            messages: HashMap::new(),
+            rewound: false,
         }
     }
 
@@ -229,10 +239,34 @@ impl Run {
         let actions = self.h.input(input);
         for a in &actions {
             match a {
-                Action::CallWebApi { conn, .. } => self.conn = *conn,
+                Action::CallWebApi { conn, .. } => {
+                    self.conn = *conn;
+                    // The Retry-After applies to the next attempt.
+                    if let Some(t) = self.not_before.take() {
+                        assert!(self.h.now >= t, "a web call before Retry-After passed");
+                    }
+                }
+                Action::Emit(rtm_proto::Event::Reconnecting { delay, reason, .. }) => {
+                    let config = self.h.client.config();
+                    let mut most = config.retry.max_delay;
+                    if let rtm_proto::RtmError::RateLimited {
+                        retry_after: Some(ra),
+                    } = reason
+                    {
+                        assert!(delay >= ra, "{delay:?} undercuts Retry-After {ra:?}");
+                        self.not_before = Some(self.h.now + *ra);
+                        most = most.max(*ra);
+                    }
+                    assert!(*delay <= most, "{delay:?} over the cap {most:?}");
+                }
+                Action::Emit(rtm_proto::Event::Disconnected { .. }) => self.not_before = None,
                 Action::SendText { text, .. } => {
                     let v: serde_json::Value = serde_json::from_str(text).expect("JSON frame");
                     let id = v["id"].as_u64().expect("id");
+                    if v["type"] == "message" {
+                        let channel = v["channel"].as_str().unwrap_or_default().to_owned();
+                        self.messages.entry(channel).or_default().push(self.h.now);
+                    }
                     assert!(id > self.last_id, "id {id} after {}", self.last_id);
                     self.last_id = id;
                     self.written.push(id);
@@ -388,6 +422,7 @@ impl Run {
                 Input::Tick
             }
             Op::Rewind(ms) => {
+                self.rewound = true;
                 let back = Duration::from_millis(u64::from(*ms));
                 self.h.now = self
                     .h
@@ -445,6 +480,12 @@ impl Run {
         panic!("no progress while recovering: {:?}", self.h.state());
     }
 
+    fn check_pacing(&self) {
+        if let (Some(p), false) = (self.h.client.config().pacing, self.rewound) {
+            assert_bucket(&self.messages, p);
+        }
+    }
+
     fn shutdown(&mut self) {
         self.feed(Input::Shutdown);
         for h in 1..self.next_handle {
@@ -476,6 +517,7 @@ fn run(config: &Config, ops: &[Op]) -> (Vec<Action>, Duration) {
         ),
         "a send after recovery is acked"
     );
+    r.check_pacing();
     r.shutdown();
     (r.h.log, took)
 }
@@ -510,4 +552,99 @@ fn the_recovery_bound_is_met_from_the_worst_stuck_states() {
     let took = r.recover();
     assert!(took >= config.hello_timeout && took <= recovery_bound(&config));
     let _ = Instant::now();
+}
+
+/// Per channel, any run of message frames from the i-th to the j-th fits the token bucket:
+/// `j - i + 1 <= burst + (t_j - t_i) * per_second`.
+fn assert_bucket(times: &HashMap<String, Vec<Instant>>, p: Pacing) {
+    for (channel, times) in times {
+        for i in 0..times.len() {
+            for j in i..times.len() {
+                let span = (times[j] - times[i]).as_secs_f64();
+                let allowed = f64::from(p.burst) + span * p.per_second + 1e-6;
+                let n = (j - i + 1) as f64;
+                assert!(
+                    n <= allowed,
+                    "{channel}: {n} messages in {span} s with {p:?}"
+                );
+            }
+        }
+    }
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(300))]
+
+    /// Pacing, on a healthy session: the bucket is never exceeded, queued messages all go
+    /// (in order per channel), and an immediate message refused as paced is told a wait that
+    /// is enough.
+    #[test]
+    fn pacing_never_exceeds_the_bucket_and_everything_queued_goes(
+        per_second in 0.5f64..5.0,
+        burst in 1u32..5,
+        steps in prop::collection::vec((0u8..3, 0u64..1500, prop::bool::weighted(0.3)), 1..60),
+    ) {
+        let pacing = Pacing { per_second, burst };
+        let (mut h, _) = H::ready(Config { pacing: Some(pacing), ..Config::default() });
+        let mut fake = FakeSlack::default();
+        let mut times: HashMap<String, Vec<Instant>> = HashMap::new();
+        let mut order: HashMap<String, Vec<u64>> = HashMap::new();
+        let mut queued: HashMap<String, Vec<u64>> = HashMap::new();
+        let mut record = |h: &H, a: &[Action], fake: &mut FakeSlack| {
+            for v in written(a) {
+                if v["type"] == "message" {
+                    let ch = v["channel"].as_str().unwrap().to_owned();
+                    times.entry(ch.clone()).or_default().push(h.now);
+                    order.entry(ch).or_default().push(v["text"].as_str().unwrap().parse().unwrap());
+                }
+            }
+            fake.perform(a);
+        };
+        let mut n = 0u64;
+        for (ch, gap, immediate_send) in steps {
+            let target = h.now + Duration::from_millis(gap);
+            while let Some(at) = h.client.next_deadline().filter(|at| *at <= target) {
+                h.now = h.now.max(at);
+                let a = h.input(Input::Tick);
+                record(&h, &a, &mut fake);
+                let a = fake.settle(&mut h);
+                record(&h, &a, &mut fake);
+            }
+            h.now = target;
+            n += 1;
+            let channel = format!("C{ch}");
+            let a = if immediate_send {
+                let a = h.input(immediate(n, "message", json!({"channel": channel, "text": n.to_string()})));
+                if let Some(Err(rtm_proto::SendError::Paced { retry_after })) = settle_of(&a, n) {
+                    // The wait told is positive and at most a full bucket's refill.
+                    prop_assert!(retry_after > Duration::ZERO);
+                    prop_assert!(retry_after <= Duration::from_secs_f64(f64::from(burst) / per_second) + Duration::from_millis(1));
+                }
+                a
+            } else {
+                queued.entry(channel.clone()).or_default().push(n);
+                h.input(message(n, &channel, &n.to_string()))
+            };
+            record(&h, &a, &mut fake);
+            let a = fake.settle(&mut h);
+            record(&h, &a, &mut fake);
+        }
+        // Drain the queue.
+        let mut guard = 0;
+        while h.client.queued() > 0 {
+            guard += 1;
+            prop_assert!(guard < 10_000);
+            let a = h.tick_deadline();
+            record(&h, &a, &mut fake);
+            let a = fake.settle(&mut h);
+            record(&h, &a, &mut fake);
+        }
+        prop_assert_eq!(h.state(), State::Connected(Connected::Ready));
+        assert_bucket(&times, pacing);
+        // Queued messages went in order per channel.
+        for (ch, q) in &queued {
+            let written: Vec<u64> = order[ch].iter().copied().filter(|n| q.contains(n)).collect();
+            prop_assert_eq!(&written, q);
+        }
+    }
 }
