@@ -6,6 +6,9 @@
 //! - every send settles exactly once (never twice while running; once each after `Shutdown`);
 //! - message ids on the wire strictly increase, across reconnects;
 //! - every state but `Disconnected` and `Ready` has a deadline;
+//! - the web call after a 429 never comes before its Retry-After; no backoff wait exceeds
+//!   `max(retry.max_delay, Retry-After)`;
+//! - messages per channel never exceed the pacing bucket (`burst + elapsed * per_second`);
 //! - the same configuration, seed and inputs give the same actions (each case runs twice);
 //! - once the faults stop and the transport behaves ([`common::FakeSlack`]), the client is
 //!   `Ready` again within [`recovery_bound`] of virtual time.
