@@ -221,6 +221,7 @@ impl<C: Connector> Driver<C> {
                 // Whether anyone listens is asked when the batch is published, not before: a
                 // subscriber that joined while this round ran (e.g. just before causing the
                 // event) must not miss it.
+                self.publisher.count_emitted();
                 self.batch.push(event);
                 if self.batch.len() >= MAX_BATCH {
                     self.publisher.publish(&mut self.batch);

@@ -22,7 +22,7 @@ use tokio::sync::broadcast;
 /// The events of one wake-up of the driver, shared by all subscribers.
 #[derive(Debug)]
 pub(crate) struct Batch {
-    /// The sequence number of the first event: events published before it.
+    /// The sequence number of the first event: events emitted before it.
     pub(crate) first_seq: u64,
     pub(crate) events: Vec<Event>,
 }
@@ -31,15 +31,17 @@ pub(crate) struct Batch {
 #[derive(Debug, Clone)]
 pub(crate) struct Publisher {
     pub(crate) tx: broadcast::Sender<Arc<Batch>>,
-    /// Events published so far (a subscriber's starting point for lag accounting).
-    pub(crate) published: Arc<AtomicU64>,
+    /// Events emitted so far, counted as they happen (before their batch is published): a
+    /// subscriber starts there, so it gets exactly the events that happened after it
+    /// subscribed, and counts as missed only those it lost.
+    pub(crate) emitted: Arc<AtomicU64>,
 }
 
 impl Publisher {
     pub(crate) fn new(capacity: usize) -> Self {
         Publisher {
             tx: broadcast::channel(capacity.max(1)).0,
-            published: Arc::new(AtomicU64::new(0)),
+            emitted: Arc::new(AtomicU64::new(0)),
         }
     }
 
@@ -47,9 +49,16 @@ impl Publisher {
         self.tx.receiver_count() > 0
     }
 
-    /// Publishes `events` (emptied), unless nobody listens. Asked here, once per batch (it
-    /// takes the channel's lock), after the events happened: whoever subscribed before any
-    /// of them gets the whole batch.
+    /// Counts one event as it happens (the driver then adds it to the batch).
+    pub(crate) fn count_emitted(&self) {
+        // One writer (the driver): a plain load and store, no read-modify-write.
+        let n = self.emitted.load(Ordering::Relaxed);
+        self.emitted.store(n + 1, Ordering::Release);
+    }
+
+    /// Publishes `events` (emptied; the last ones counted), unless nobody listens. Asked
+    /// here, once per batch (it takes the channel's lock), after the events happened: a
+    /// subscriber that joined meanwhile gets the batch and skips what preceded it.
     pub(crate) fn publish(&self, events: &mut Vec<Event>) {
         if events.is_empty() {
             return;
@@ -59,22 +68,19 @@ impl Publisher {
             events.clear();
             return;
         }
-        let n = events.len() as u64;
-        let first_seq = self.published.load(Ordering::Relaxed);
+        let first_seq = self.emitted.load(Ordering::Relaxed) - events.len() as u64;
         let batch = Batch {
             first_seq,
             events: std::mem::take(events),
         };
-        // Counted before sending, so a subscriber that joins meanwhile never counts this
-        // batch as missed (at worst it receives it).
-        self.published.store(first_seq + n, Ordering::Release);
         // An error only means that nobody listens: the events are dropped, as documented.
         let _ = self.tx.send(Arc::new(batch));
     }
 
     pub(crate) fn subscribe(&self) -> Events {
         let rx = self.tx.subscribe();
-        let next_seq = self.published.load(Ordering::Acquire);
+        // Subscribed first: every event counted after this load is sent after it, so received.
+        let next_seq = self.emitted.load(Ordering::Acquire);
         Events::new(rx, next_seq)
     }
 }
@@ -140,7 +146,8 @@ impl Filter {
 }
 
 enum Delivery {
-    Batch(Arc<Batch>),
+    /// A batch, and how many of its first events precede the subscription.
+    Batch(Arc<Batch>, usize),
     Lagged(u64),
 }
 
@@ -169,23 +176,30 @@ impl Events {
             (rx, next_seq, None::<Arc<Batch>>),
             |(mut rx, mut next_seq, held)| async move {
                 // After a lag report, the batch that revealed its size comes next.
-                let batch = match held {
-                    Some(b) => b,
-                    None => loop {
-                        match rx.recv().await {
-                            Ok(b) => break b,
+                let mut held = held;
+                let batch = loop {
+                    let batch = match held.take() {
+                        Some(b) => b,
+                        None => match rx.recv().await {
+                            Ok(b) => b,
                             Err(broadcast::error::RecvError::Lagged(_)) => continue,
                             Err(broadcast::error::RecvError::Closed) => return None,
-                        }
-                    },
+                        },
+                    };
+                    // A batch wholly from before the subscription.
+                    if batch.first_seq + (batch.events.len() as u64) > next_seq {
+                        break batch;
+                    }
                 };
                 let missed = batch.first_seq.saturating_sub(next_seq);
                 if missed > 0 {
                     next_seq = batch.first_seq;
                     return Some((Delivery::Lagged(missed), (rx, next_seq, Some(batch))));
                 }
+                // Events of the batch from before the subscription are skipped.
+                let skip = (next_seq - batch.first_seq) as usize;
                 next_seq = batch.first_seq + batch.events.len() as u64;
-                Some((Delivery::Batch(batch), (rx, next_seq, None)))
+                Some((Delivery::Batch(batch, skip), (rx, next_seq, None)))
             },
         );
         Events {
@@ -229,7 +243,7 @@ impl Stream for Events {
                 this.current = None;
             }
             match this.deliveries.as_mut().poll_next(cx) {
-                Poll::Ready(Some(Delivery::Batch(b))) => this.current = Some((b, 0)),
+                Poll::Ready(Some(Delivery::Batch(b, skip))) => this.current = Some((b, skip)),
                 Poll::Ready(Some(Delivery::Lagged(n))) => return Poll::Ready(Some(Err(Lagged(n)))),
                 Poll::Ready(None) => return Poll::Ready(None),
                 Poll::Pending => return Poll::Pending,
@@ -245,6 +259,14 @@ mod tests {
 
     use super::*;
 
+    /// As the driver does: each event counted as it happens, then the batch published.
+    fn emit(publisher: &Publisher, mut events: Vec<Event>) {
+        for _ in &events {
+            publisher.count_emitted();
+        }
+        publisher.publish(&mut events);
+    }
+
     fn batch(n: usize) -> Vec<Event> {
         (0..n).map(|_| Event::Ready).collect()
     }
@@ -254,7 +276,7 @@ mod tests {
         let publisher = Publisher::new(2);
         let mut events = publisher.subscribe();
         for _ in 0..5 {
-            publisher.publish(&mut batch(10));
+            emit(&publisher, batch(10));
         }
         drop(publisher);
         block_on(async {
@@ -270,15 +292,35 @@ mod tests {
     #[test]
     fn filters_apply_per_subscriber_and_nobody_listening_keeps_nothing() {
         let publisher = Publisher::new(4);
-        publisher.publish(&mut batch(3));
+        emit(&publisher, batch(3));
         let all = publisher.subscribe();
         let mut none = publisher.subscribe().only(["disconnected"]);
-        publisher.publish(&mut vec![Event::Connecting, Event::Ready]);
+        emit(&publisher, vec![Event::Connecting, Event::Ready]);
         drop(publisher);
         block_on(async {
             let names: Vec<_> = all.map(|e| e.unwrap().name().to_owned()).collect().await;
             assert_eq!(names, ["connecting", "ready"]);
             assert!(none.next().await.is_none());
+        });
+    }
+
+    #[test]
+    fn a_subscriber_gets_exactly_the_events_after_it_subscribed() {
+        let publisher = Publisher::new(4);
+        let _early = publisher.subscribe();
+        // One driver round: an event, then a subscription (on another thread), then an event
+        // caused after it; the round's batch is published once, at its end.
+        let mut round = Vec::new();
+        publisher.count_emitted();
+        round.push(Event::Ready);
+        let late = publisher.subscribe();
+        publisher.count_emitted();
+        round.push(Event::Connecting);
+        publisher.publish(&mut round);
+        drop(publisher);
+        block_on(async {
+            let got: Vec<_> = late.map(|e| e.unwrap().seq()).collect().await;
+            assert_eq!(got, [1], "only the event after the subscription, no lag");
         });
     }
 }
