@@ -274,7 +274,8 @@ pub async fn oversized_frames_are_refused_locally<H: Harness>(t: Ctx<H>) {
 /// channel is not held up; an immediate `send` of a message is refused while paced.
 pub async fn pacing_spaces_messages_per_channel<H: Harness>(t: Ctx<H>) {
     let client = t.build(t.builder().pacing(Some(Pacing {
-        per_second: 10.0,
+        // Slow enough that a loaded machine cannot refill a token between the test's steps.
+        per_second: 4.0,
         burst: 2,
     })));
     let client = t.start(client).await;
@@ -296,7 +297,7 @@ pub async fn pacing_spaces_messages_per_channel<H: Harness>(t: Ctx<H>) {
     }
     match immediate {
         Err(Error::Send(SendError::Paced { retry_after })) => {
-            assert!(retry_after > Duration::ZERO && retry_after <= Duration::from_millis(100))
+            assert!(retry_after > Duration::ZERO && retry_after <= Duration::from_millis(250))
         }
         other => panic!("expected Paced, got {other:?}"),
     }
@@ -311,15 +312,15 @@ pub async fn pacing_spaces_messages_per_channel<H: Harness>(t: Ctx<H>) {
     };
     let first = at("paced 0");
     let last = at("paced 5");
-    // Two at once, then four at 10/s: about 400 ms.
+    // Two at once, then four at 4/s: about 1 s.
     let span = last - first;
     assert!(
-        span >= Duration::from_millis(300),
-        "6 messages at 10/s with a burst of 2 took only {span:?}"
+        span >= Duration::from_millis(900),
+        "6 messages at 4/s with a burst of 2 took only {span:?}"
     );
-    assert!(span < Duration::from_secs(3), "pacing too slow: {span:?}");
+    assert!(span < Duration::from_secs(5), "pacing too slow: {span:?}");
     assert!(
-        at("paced 1") - first < Duration::from_millis(80),
+        at("paced 1") - first < Duration::from_millis(200),
         "the burst"
     );
     assert!(
