@@ -140,6 +140,9 @@ pub struct Sim {
     options: StartOptions,
     next_handle: u64,
     log: Vec<Step>,
+    /// Where each handle's settles are in `log` (step, action): predicates over settles run
+    /// after every step, so they must not scan the log.
+    settles: BTreeMap<SendHandle, Vec<(usize, usize)>>,
     /// Client ticks in a row at the same instant (see [`SPIN_LIMIT`]).
     spin: u32,
 }
@@ -178,6 +181,7 @@ impl Sim {
             options: StartOptions::new(token),
             next_handle: 1,
             log: Vec::new(),
+            settles: BTreeMap::new(),
             spin: 0,
         })
     }
@@ -448,20 +452,27 @@ impl Sim {
 
     /// Every settle of `handle`, with its virtual time (a correct client settles each once).
     pub fn settles(&self, handle: SendHandle) -> Vec<(Duration, &Result<Sent, SendError>)> {
-        self.actions()
-            .filter_map(|(at, a)| match a {
-                Action::Settle { handle: h, result } if *h == handle => Some((at, result)),
-                _ => None,
+        self.settles
+            .get(&handle)
+            .into_iter()
+            .flatten()
+            .filter_map(|&(step, action)| {
+                let st = &self.log[step];
+                match &st.actions[action] {
+                    Action::Settle { result, .. } => Some((st.at, result)),
+                    _ => None,
+                }
             })
             .collect()
     }
 
     /// The first settle of `handle`, if it settled.
     pub fn settled(&self, handle: SendHandle) -> Option<&Result<Sent, SendError>> {
-        self.actions().find_map(|(_, a)| match a {
-            Action::Settle { handle: h, result } if *h == handle => Some(result),
+        let &(step, action) = self.settles.get(&handle)?.first()?;
+        match &self.log[step].actions[action] {
+            Action::Settle { result, .. } => Some(result),
             _ => None,
-        })
+        }
     }
 
     /// Every `start()` settle, with its virtual time.
@@ -498,7 +509,13 @@ impl Sim {
     fn feed(&mut self, input: Input) {
         let now = self.instant();
         let actions = self.client.handle_input(now, input.clone());
-        for a in &actions {
+        for (i, a) in actions.iter().enumerate() {
+            if let Action::Settle { handle, .. } = a {
+                self.settles
+                    .entry(*handle)
+                    .or_default()
+                    .push((self.log.len(), i));
+            }
             self.perform(a);
         }
         self.log.push(Step {
