@@ -293,3 +293,74 @@ fn the_same_commands_give_the_same_log() {
     };
     assert_eq!(run(), run());
 }
+
+#[test]
+fn a_socket_url_used_after_its_30_s_is_refused_and_the_client_retries() {
+    // A web call timeout longer than the URL's life lets a slow answer hand out a URL that
+    // is stale by the time the socket opens.
+    let config = Config {
+        web_call_timeout: secs(45),
+        ..Config::default()
+    };
+    let mut s = Sim::new(config, Workspace::default());
+    s.arm_web_fault(WebFault::Slow { delay: secs(31) }, 1);
+    s.start();
+    assert!(s.run_until(is_ready, LIMIT));
+    let refused = s.events().find_map(|(_, e)| match e {
+        Event::Reconnecting {
+            reason: RtmError::Websocket { message },
+            ..
+        } => Some(message.clone()),
+        _ => None,
+    });
+    assert!(
+        refused.as_deref().is_some_and(|m| m.contains("410")),
+        "{refused:?}"
+    );
+    assert_eq!(s.record().web_calls.len(), 2);
+    // Only the second URL became a connection.
+    assert_eq!(s.record().connections.len(), 1);
+}
+
+#[test]
+fn a_late_answer_to_an_abandoned_web_call_is_ignored() {
+    let config = Config {
+        web_call_timeout: secs(10),
+        ..Config::default()
+    };
+    let mut s = Sim::new(config, Workspace::default());
+    s.arm_web_fault(WebFault::Slow { delay: secs(15) }, 1);
+    s.start();
+    assert!(s.run_until(is_ready, LIMIT));
+    assert!(matches!(
+        s.events().find_map(|(_, e)| match e {
+            Event::Reconnecting { reason, .. } => Some(reason.clone()),
+            _ => None,
+        }),
+        Some(RtmError::WebCallTimeout)
+    ));
+    // The slow answer still arrives, for attempt 1, and changes nothing.
+    s.run_for(secs(10));
+    let late = s
+        .log()
+        .iter()
+        .find(|st| {
+            matches!(
+                st.input,
+                Input::WebApiResult {
+                    conn: ConnId(1),
+                    ..
+                }
+            )
+        })
+        .expect("the late answer was delivered");
+    assert!(matches!(
+        late.actions[..],
+        [Action::Ignored {
+            input: "web_api_result",
+            ..
+        }]
+    ));
+    assert_eq!(s.state(), READY);
+    assert_eq!(s.record().connections.len(), 1);
+}
