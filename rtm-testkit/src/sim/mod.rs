@@ -42,6 +42,12 @@
 //! drops the others), and nothing more is delivered about a socket after the client dropped
 //! it or learnt that it ended. Web answers to attempts the client has given up on are still
 //! delivered: the core must ignore them.
+//!
+//! ## Panics
+//!
+//! The simulation panics when the client breaks the core's contract in a way no transport
+//! could work around: a state other than `Disconnected` and `Ready` without a deadline, or a
+//! deadline that stays due however often the client is ticked.
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -523,6 +529,17 @@ impl Sim {
             input,
             actions,
         });
+        // Rule 1 of the design: no stuck state. Nothing in the network can rescue a client
+        // that waits with no deadline in a state that needs one, so the simulation says so.
+        let state = self.client.state();
+        assert!(
+            matches!(
+                state,
+                State::Disconnected | State::Connected(rtm_proto::Connected::Ready)
+            ) || self.client.next_deadline().is_some(),
+            "the client is {state:?} without a deadline at {:?}",
+            self.now
+        );
     }
 
     fn perform(&mut self, action: &Action) {
