@@ -45,9 +45,9 @@ impl HttpClient {
             .build()
             .map_err(|e| Error::Transport(format!("HTTP client: {e}")))?;
         Ok(HttpClient {
-            surf: surf::Client::with_http_client(http_client::isahc::IsahcClient::from_client(
-                isahc,
-            )),
+            surf: surf::Client::with_http_client(Curl(Some(
+                http_client::isahc::IsahcClient::from_client(isahc),
+            ))),
             _ca_bundle: ca_bundle,
         })
     }
@@ -57,6 +57,33 @@ impl HttpClient {
         HttpClient {
             surf,
             _ca_bundle: None,
+        }
+    }
+}
+
+/// surf's curl client, dropped off the executor: isahc joins its agent thread on drop, and the
+/// driver drops its connector (the last owner) on an executor thread when it ends.
+#[derive(Debug)]
+struct Curl(Option<http_client::isahc::IsahcClient>);
+
+#[http_client::async_trait]
+impl http_client::HttpClient for Curl {
+    async fn send(
+        &self,
+        request: http_client::Request,
+    ) -> Result<http_client::Response, http_client::Error> {
+        match &self.0 {
+            Some(curl) => curl.send(request).await,
+            // Only while being dropped, when nothing can call it.
+            None => Err(http_client::Error::from_str(500, "HTTP client closed")),
+        }
+    }
+}
+
+impl Drop for Curl {
+    fn drop(&mut self) {
+        if let Some(curl) = self.0.take() {
+            drop(async_std::task::spawn_blocking(move || drop(curl)));
         }
     }
 }
