@@ -46,6 +46,9 @@ async fn the_token_stays_out_of_trace_logs() {
     // The token did go over the wire, and the log is not empty.
     assert_eq!(slack.record().web_calls[0].token.as_deref(), Some(TOKEN));
     let logs = String::from_utf8_lossy(&capture.0.lock().unwrap()).into_owned();
-    assert!(logs.contains("rtm.connect") || logs.contains("hello"), "{logs}");
+    assert!(
+        logs.contains("rtm.connect") || logs.contains("hello"),
+        "{logs}"
+    );
     assert!(!logs.contains(TOKEN), "the token is in the logs:\n{logs}");
 }
