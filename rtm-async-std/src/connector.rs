@@ -6,28 +6,18 @@ use std::sync::Arc;
 use async_std::net::TcpStream;
 use async_tungstenite::WebSocketStream;
 use async_tungstenite::tungstenite::client::IntoClientRequest;
-use async_tungstenite::tungstenite::protocol::WebSocketConfig;
-use rtm_driver::{BoxFuture, Connector, Error, TransportOptions, WebRequest, WebResponse};
+use rtm_driver::{
+    BoxFuture, Connector, Error, TransportOptions, WebRequest, WebResponse,
+    describe_error as describe, tls, websocket_config as ws_config,
+};
 use rustls::pki_types::ServerName;
 use tracing::instrument::WithSubscriber;
 
 use crate::http::HttpClient;
-use crate::tls;
 
 /// The socket under the WebSocket: plain TCP (loopback or opted in) or TLS.
 pub type MaybeTlsStream =
     async_tungstenite::stream::Stream<TcpStream, futures_rustls::client::TlsStream<TcpStream>>;
-
-/// Sized for many idle clients (16 KiB or less each) rather than bulk transfer: RTM frames
-/// are small, and Slack drops clients sending over 16 KB. (The same as rtm-tokio.)
-fn ws_config() -> WebSocketConfig {
-    WebSocketConfig::default()
-        .read_buffer_size(8 * 1024)
-        .write_buffer_size(0)
-        .max_write_buffer_size(256 * 1024)
-        .max_message_size(Some(1024 * 1024))
-        .max_frame_size(Some(1024 * 1024))
-}
 
 /// Opens the connections of a session on async-std.
 #[derive(Debug, Clone)]
@@ -63,18 +53,6 @@ impl AsyncStdConnector {
         self.http = HttpClient::from_surf(http);
         self
     }
-}
-
-/// An error with its causes, which tungstenite and io errors keep in `source()`.
-fn describe(e: &dyn std::error::Error) -> String {
-    let mut text = e.to_string();
-    let mut source = e.source();
-    while let Some(s) = source {
-        text.push_str(": ");
-        text.push_str(&s.to_string());
-        source = s.source();
-    }
-    text
 }
 
 /// surf's error keeps its causes in an `anyhow` chain, which the alternate form prints.

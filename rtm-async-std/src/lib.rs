@@ -28,7 +28,6 @@
 mod connector;
 mod http;
 mod runtime;
-mod tls;
 
 pub use connector::{AsyncStdConnector, MaybeTlsStream};
 pub use rtm_driver::*;

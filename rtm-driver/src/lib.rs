@@ -21,6 +21,8 @@ mod error;
 mod events;
 mod runtime;
 mod status;
+#[cfg(feature = "rustls")]
+pub mod tls;
 mod transport;
 mod url_policy;
 
@@ -30,7 +32,7 @@ pub use error::Error;
 pub use events::{Events, Lagged, SharedEvent};
 pub use runtime::{AsyncTimer, BoxFuture, Runtime};
 pub use status::Status;
-pub use transport::{Connector, WebRequest, WebSocket};
+pub use transport::{Connector, WebRequest, WebSocket, describe_error, websocket_config};
 
 /// The protocol core's types that appear in this API.
 pub use rtm_proto::{

@@ -2,6 +2,7 @@
 
 use futures::{Sink, Stream};
 use rtm_proto::{Token, WebResponse};
+use tungstenite::protocol::WebSocketConfig;
 use tungstenite::{Error as WsError, Message};
 
 use crate::runtime::BoxFuture;
@@ -48,4 +49,29 @@ pub trait Connector: Send + 'static {
 
     /// Opens a WebSocket to `url` (`wss://` or, when the driver allows it, `ws://`).
     fn open_websocket(&self, url: String) -> BoxFuture<Result<Self::Socket, String>>;
+}
+
+/// The WebSocket configuration every adapter uses: sized for many idle clients (16 KiB or
+/// less each) rather than bulk transfer, since RTM frames are small and Slack drops clients
+/// that send frames over 16 KB.
+pub fn websocket_config() -> WebSocketConfig {
+    WebSocketConfig::default()
+        .read_buffer_size(4 * 1024)
+        .write_buffer_size(0)
+        .max_write_buffer_size(256 * 1024)
+        .max_message_size(Some(1024 * 1024))
+        .max_frame_size(Some(1024 * 1024))
+}
+
+/// An error with its causes (HTTP clients and tungstenite keep them in `source()`), as one
+/// line for the core's error events.
+pub fn describe_error(e: &dyn std::error::Error) -> String {
+    let mut text = e.to_string();
+    let mut source = e.source();
+    while let Some(s) = source {
+        text.push_str(": ");
+        text.push_str(&s.to_string());
+        source = s.source();
+    }
+    text
 }

@@ -2,24 +2,13 @@
 
 use std::sync::{Arc, OnceLock};
 
-use rtm_driver::{BoxFuture, Connector, Error, TransportOptions, WebRequest, WebResponse};
+use rtm_driver::{
+    BoxFuture, Connector, Error, TransportOptions, WebRequest, WebResponse,
+    describe_error as describe, tls, websocket_config as ws_config,
+};
 use tokio::net::TcpStream;
 use tokio_tungstenite::tungstenite::client::IntoClientRequest;
-use tokio_tungstenite::tungstenite::protocol::WebSocketConfig;
 use tokio_tungstenite::{MaybeTlsStream, WebSocketStream};
-
-use crate::tls;
-
-/// Sized for many idle clients (16 KiB or less each) rather than bulk transfer: RTM frames
-/// are small, and Slack drops clients sending over 16 KB.
-fn ws_config() -> WebSocketConfig {
-    WebSocketConfig::default()
-        .read_buffer_size(4 * 1024)
-        .write_buffer_size(0)
-        .max_write_buffer_size(256 * 1024)
-        .max_message_size(Some(1024 * 1024))
-        .max_frame_size(Some(1024 * 1024))
-}
 
 /// Opens the connections of a session on tokio.
 #[derive(Debug, Clone)]
@@ -70,18 +59,6 @@ impl TokioConnector {
         self.http = http;
         self
     }
-}
-
-/// An error with its causes, which reqwest and tungstenite keep in `source()`.
-fn describe(e: &dyn std::error::Error) -> String {
-    let mut text = e.to_string();
-    let mut source = e.source();
-    while let Some(s) = source {
-        text.push_str(": ");
-        text.push_str(&s.to_string());
-        source = s.source();
-    }
-    text
 }
 
 impl Connector for TokioConnector {

@@ -24,7 +24,6 @@
 
 mod connector;
 mod runtime;
-mod tls;
 
 pub use connector::TokioConnector;
 pub use rtm_driver::*;

@@ -1,13 +1,14 @@
-//! One rustls configuration (ring provider, webpki roots plus the caller's) for both the web
-//! call and the WebSocket.
+//! One rustls configuration (ring provider, webpki roots plus the caller's), shared by the
+//! adapters for the WebSocket (and, in rtm-tokio, the web call).
 
 use std::sync::Arc;
 
-use rtm_driver::{Error, TransportOptions};
+use crate::{Error, TransportOptions};
 use rustls::pki_types::CertificateDer;
 use rustls::{ClientConfig, RootCertStore};
 
-pub(crate) fn client_config(options: &TransportOptions) -> Result<ClientConfig, Error> {
+/// The rustls client configuration for `options`: webpki roots plus its extra roots.
+pub fn client_config(options: &TransportOptions) -> Result<ClientConfig, Error> {
     let mut roots = RootCertStore::empty();
     roots.extend(webpki_roots::TLS_SERVER_ROOTS.iter().cloned());
     for der in &options.extra_root_certs {
