@@ -332,17 +332,19 @@ async fn insecure_socket_url_is_refused_before_dialing() {
         m.set_ws_base_url("ws://slack.example.com/websocket".to_owned());
         ((), Vec::new())
     });
-    let client = builder(&slack).retry(retries(1)).build().unwrap();
-    let mut errors = client.subscribe_filtered(["error"]);
+    let client = builder(&slack).build().unwrap();
+    let mut refusals = client.subscribe_filtered(["unable_to_rtm_start"]);
     let err = within(client.start()).await.unwrap_err();
     assert!(err.to_string().contains("insecure"), "{err}");
-    let first = within(errors.next()).await.unwrap().unwrap();
+    let first = within(refusals.next()).await.unwrap().unwrap();
     match first.event() {
-        Event::Error(RtmError::Websocket { message }) => {
-            assert!(message.contains("slack.example.com"), "{message}")
+        Event::UnableToRtmStart(RtmError::Refused { reason }) => {
+            assert!(reason.contains("slack.example.com"), "{reason}")
         }
         other => panic!("unexpected {other:?}"),
     }
+    // For good: one web call, no retry, and no socket dialled.
+    assert_eq!(slack.record().web_calls.len(), 1);
     assert_eq!(slack.record().connections.len(), 0);
 }
 

@@ -176,9 +176,10 @@ impl<C: Connector> Driver<C> {
                     Err(e) => {
                         tracing::warn!(%conn, error = %e, "refusing WebSocket URL");
                         self.opening = None;
-                        self.inputs.push_back(Input::WsError {
+                        // For good: retrying cannot change the policy.
+                        self.inputs.push_back(Input::WsRefused {
                             conn,
-                            message: e.to_string(),
+                            reason: e.to_string(),
                         });
                     }
                 }

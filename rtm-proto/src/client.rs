@@ -309,6 +309,17 @@ impl Client {
                 live
             }
             Input::WsClosed { conn, code, reason } => self.ws_closed(now, conn, code, reason, out),
+            Input::WsRefused { conn, reason } => match self.phase {
+                Phase::Handshaking {
+                    conn: c,
+                    opened: false,
+                    ..
+                } if c == conn => {
+                    self.end(Some(RtmError::Refused { reason }), out);
+                    true
+                }
+                _ => false,
+            },
             Input::WsError { conn, message } => self.ws_error(now, conn, message, out),
             Input::Tick => {
                 self.tick(now, out);

@@ -59,6 +59,11 @@ pub enum RtmError {
         /// The transport's description.
         message: String,
     },
+    /// The transport refused the WebSocket URL (for example plain `ws://` to a remote host).
+    Refused {
+        /// Why.
+        reason: String,
+    },
     /// The WebSocket was closed (by the server, or by a fault).
     Closed {
         /// The close code (1006 when the connection dropped without a close frame).
@@ -101,7 +106,9 @@ impl RtmError {
             // Only the platform errors above are known to be permanent; an HTTP status may
             // come from a proxy or an outage, and the retry budget bounds the attempts.
             RtmError::Http { .. } => true,
-            RtmError::RetriesExhausted { .. } | RtmError::Disconnected => false,
+            RtmError::RetriesExhausted { .. }
+            | RtmError::Disconnected
+            | RtmError::Refused { .. } => false,
             _ => true,
         }
     }
@@ -123,6 +130,7 @@ impl RtmError {
             RtmError::HelloTimeout
             | RtmError::Server { .. }
             | RtmError::Websocket { .. }
+            | RtmError::Refused { .. }
             | RtmError::Closed { .. }
             | RtmError::PongTimeout
             | RtmError::Goodbye
@@ -146,6 +154,7 @@ impl fmt::Display for RtmError {
             RtmError::HelloTimeout => f.write_str("the server did not say hello in time"),
             RtmError::Server { code, msg } => write!(f, "server error {code}: {msg}"),
             RtmError::Websocket { message } => write!(f, "WebSocket error: {message}"),
+            RtmError::Refused { reason } => write!(f, "WebSocket URL refused: {reason}"),
             RtmError::Closed { code, reason } if reason.is_empty() => {
                 write!(f, "WebSocket closed with code {code}")
             }

@@ -140,6 +140,14 @@ pub enum Input {
         /// The close reason.
         reason: String,
     },
+    /// The transport will never open this URL (its policy refuses it, or it cannot be
+    /// parsed): the attempt fails for good, without retries.
+    WsRefused {
+        /// The attempt.
+        conn: ConnId,
+        /// Why.
+        reason: String,
+    },
     /// The WebSocket failed (open, read or write); it is unusable.
     WsError {
         /// The attempt.
@@ -165,6 +173,7 @@ impl Input {
             Input::WsText { .. } => "ws_text",
             Input::WsBinary { .. } => "ws_binary",
             Input::WsClosed { .. } => "ws_closed",
+            Input::WsRefused { .. } => "ws_refused",
             Input::WsError { .. } => "ws_error",
             Input::Tick => "tick",
         }

@@ -190,6 +190,33 @@ fn non_recoverable_connect_errors_end_disconnected_and_fail_start() {
 }
 
 #[test]
+fn a_refused_websocket_url_ends_the_attempt_for_good() {
+    let mut h = H::default();
+    let conn = web_call(&h.start()).unwrap();
+    let a = h.input(web_ok(conn));
+    assert!(opened(&a).is_some());
+    // A stale refusal is ignored; the current one ends the session without a retry.
+    let stale = h.input(Input::WsRefused {
+        conn: rtm_proto::ConnId(conn.0 + 7),
+        reason: "nope".into(),
+    });
+    assert!(is_ignored(&stale));
+    let a = h.input(Input::WsRefused {
+        conn,
+        reason: "plain ws:// to a remote host".into(),
+    });
+    let expected = RtmError::Refused {
+        reason: "plain ws:// to a remote host".into(),
+    };
+    assert_eq!(h.state(), State::Disconnected);
+    assert_eq!(start_settled(&a), Some(Err(expected.clone())));
+    assert_eq!(lifecycle(&a), ["unable_to_rtm_start", "disconnected"]);
+    assert!(web_call(&a).is_none() && reconnecting(&a).is_none());
+    assert_eq!(h.client.next_deadline(), None);
+    assert!(!expected.is_recoverable());
+}
+
+#[test]
 fn everything_else_retries_with_backoff() {
     type Fail = fn(rtm_proto::ConnId) -> Input;
     let cases: Vec<(&str, Fail)> = vec![
