@@ -109,11 +109,38 @@ pub(crate) fn ack(id: u64, ts: &str, text: &str) -> String {
     ])
 }
 
-/// Slack rewrites `&`, `<` and `>` in posted text (its "text may be rewritten" case).
+/// Slack rewrites `&`, `<` and `>` in posted text (its "text may be rewritten" case), but
+/// leaves its control sequences alone: mentions `<@U…>`, channels `<#C…>`, `<!here>`, links.
 pub(crate) fn escape_text(text: &str) -> String {
-    text.replace('&', "&amp;")
-        .replace('<', "&lt;")
-        .replace('>', "&gt;")
+    fn is_control(inner: &str) -> bool {
+        !inner.is_empty()
+            && (inner.starts_with(['@', '#', '!'])
+                || ["http://", "https://", "mailto:"]
+                    .iter()
+                    .any(|p| inner.starts_with(p)))
+    }
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    while let Some(c) = rest.chars().next() {
+        if c == '<' {
+            if let Some(end) = rest[1..].find(['<', '>']) {
+                let inner = &rest[1..1 + end];
+                if rest.as_bytes()[1 + end] == b'>' && is_control(inner) {
+                    out.push_str(&rest[..end + 2]);
+                    rest = &rest[end + 2..];
+                    continue;
+                }
+            }
+        }
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            c => out.push(c),
+        }
+        rest = &rest[c.len_utf8()..];
+    }
+    out
 }
 
 /// Fields of a `message` event.
@@ -250,5 +277,22 @@ mod tests {
         assert_eq!(v["type"], "message");
         assert_eq!(v["event_ts"], v["ts"]);
         assert!((330..=420).contains(&m.len()), "{} bytes: {m}", m.len());
+    }
+}
+
+#[cfg(test)]
+mod escape_tests {
+    use super::escape_text;
+
+    #[test]
+    fn escapes_text_but_keeps_control_sequences() {
+        assert_eq!(escape_text("Hi <all> & co"), "Hi &lt;all&gt; &amp; co");
+        assert_eq!(
+            escape_text("<@U0BOT> see <#C0GENERAL> & <https://x.y|x> <!here> 1<2>3"),
+            "<@U0BOT> see <#C0GENERAL> &amp; <https://x.y|x> <!here> 1&lt;2&gt;3"
+        );
+        assert_eq!(escape_text("<@U0BOT"), "&lt;@U0BOT");
+        assert_eq!(escape_text("<<@U1>>"), "&lt;<@U1>&gt;");
+        assert_eq!(escape_text("é<>"), "é&lt;&gt;");
     }
 }
