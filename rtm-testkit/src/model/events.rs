@@ -122,15 +122,13 @@ pub(crate) fn escape_text(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
     let mut rest = text;
     while let Some(c) = rest.chars().next() {
-        if c == '<' {
-            if let Some(end) = rest[1..].find(['<', '>']) {
-                let inner = &rest[1..1 + end];
-                if rest.as_bytes()[1 + end] == b'>' && is_control(inner) {
-                    out.push_str(&rest[..end + 2]);
-                    rest = &rest[end + 2..];
-                    continue;
-                }
-            }
+        if let Some(end) = rest.strip_prefix('<').and_then(|r| r.find(['<', '>']))
+            && rest.as_bytes()[1 + end] == b'>'
+            && is_control(&rest[1..1 + end])
+        {
+            out.push_str(&rest[..end + 2]);
+            rest = &rest[end + 2..];
+            continue;
         }
         match c {
             '&' => out.push_str("&amp;"),
