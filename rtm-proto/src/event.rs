@@ -77,7 +77,7 @@ impl Sent {
 }
 
 /// A string field of a frame: a span of the raw text when it needed no unescaping.
-#[derive(Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) enum Field {
     Span(u32, u32),
     Owned(Box<str>),

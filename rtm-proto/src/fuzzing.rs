@@ -25,10 +25,19 @@ fn ok_body(conn: ConnId) -> String {
 
 /// One fuzzed frame (the bytes, lossily UTF-8) fed to a ready client that awaits replies to
 /// ids 1 and 2, to the event parser, and to the connect-answer reader. Checks the core's
-/// reading of `type`, `subtype` and `reply_to` against `serde_json::Value`.
+/// reading of `type`, `subtype` and `reply_to` against `serde_json::Value`, and its fast
+/// scanner against its serde_json reading.
 pub fn frames(data: &[u8]) {
     let raw = String::from_utf8_lossy(data).into_owned();
     let expected = serde_json::from_str::<Value>(&raw);
+
+    // The fast scanner declines or agrees with the serde_json reading.
+    if let Some(fast) = crate::frame::scan::peek(&raw) {
+        match crate::frame::peek_serde(&raw) {
+            Ok(slow) => assert_eq!(fast, slow, "{raw:?}"),
+            Err(e) => panic!("the scanner accepted what serde_json refuses ({e}): {raw:?}"),
+        }
+    }
 
     // The parser alone.
     let parsed = SlackEvent::from_json(raw.clone());
