@@ -16,7 +16,7 @@ use tungstenite::protocol::CloseFrame;
 use tungstenite::protocol::frame::coding::CloseCode;
 
 use crate::client::Command;
-use crate::events::Publisher;
+use crate::events::{Batch, Publisher};
 use crate::runtime::{AsyncTimer, BoxFuture};
 use crate::status::Status;
 use crate::transport::{Connector, WebRequest};
@@ -33,6 +33,8 @@ const COMMAND_BUDGET: usize = 128;
 const MAX_ROUNDS: usize = 16;
 /// Frames waiting to be written beyond which user commands wait (backpressure to `send`).
 const WRITE_HIGH_WATER: usize = 512;
+/// Published batches the driver keeps a reference to, to free them itself (see `reclaim`).
+const RETIRED_MAX: usize = 64;
 
 type WebCall = BoxFuture<Result<rtm_proto::WebResponse, String>>;
 type Opening<S> = BoxFuture<Result<S, String>>;
@@ -64,6 +66,8 @@ pub(crate) struct Driver<C: Connector> {
     actions: Vec<Action>,
     inputs: VecDeque<Input>,
     batch: Vec<Event>,
+    /// Published batches, oldest first, to be freed here once every subscriber is done.
+    retired: VecDeque<Arc<Batch>>,
 
     web: Option<(ConnId, WebCall)>,
     opening: Option<(ConnId, Opening<C::Socket>)>,
@@ -103,6 +107,7 @@ impl<C: Connector> Driver<C> {
             actions: Vec::new(),
             inputs: VecDeque::new(),
             batch: Vec::new(),
+            retired: VecDeque::new(),
             web: None,
             opening: None,
             socket: None,
@@ -128,6 +133,39 @@ impl<C: Connector> Driver<C> {
                 self.perform(action);
             }
             self.actions = actions;
+        }
+    }
+
+    /// Publishes the round's events and frees the batches subscribers are done with.
+    fn publish(&mut self) {
+        if let Some(sent) = self.publisher.publish(&mut self.batch) {
+            self.retired.push_back(sent);
+        }
+        self.reclaim();
+    }
+
+    /// Frees, on the driver's thread, the published batches that every subscriber is done
+    /// with, and reuses the newest one's `Vec`. Why: left to the last subscriber, every
+    /// frame's `String` was allocated on the driver's thread and freed on the subscriber's,
+    /// and glibc's allocator serialised the two threads on its arena lock (a flood showed
+    /// ~25% of its samples in futex waits and wakes of that lock). Batches still in use stay
+    /// queued in order, up to `RETIRED_MAX`; beyond it the oldest is left to its subscribers.
+    fn reclaim(&mut self) {
+        while let Some(oldest) = self.retired.pop_front() {
+            match Arc::try_unwrap(oldest) {
+                Ok(batch) => {
+                    let mut events = batch.events;
+                    events.clear();
+                    if self.batch.capacity() < events.capacity() && self.batch.is_empty() {
+                        self.batch = events;
+                    }
+                }
+                Err(oldest) if self.retired.len() < RETIRED_MAX => {
+                    self.retired.push_front(oldest);
+                    break;
+                }
+                Err(_) => {}
+            }
         }
     }
 
@@ -225,7 +263,7 @@ impl<C: Connector> Driver<C> {
                 self.publisher.count_emitted();
                 self.batch.push(event);
                 if self.batch.len() >= MAX_BATCH {
-                    self.publisher.publish(&mut self.batch);
+                    self.publish();
                 }
             }
             Action::Settle { handle, result } => {
@@ -349,7 +387,7 @@ impl<C: Connector> Driver<C> {
             }
         }
 
-        self.publisher.publish(&mut self.batch);
+        self.publish();
         progress
     }
 
@@ -458,7 +496,8 @@ impl<C: Connector> Driver<C> {
     fn shutdown(&mut self) {
         tracing::debug!("every client handle is gone; shutting down");
         self.feed(Input::Shutdown);
-        self.publisher.publish(&mut self.batch);
+        self.publish();
+        self.retired.clear();
         // Anything still unsettled (nothing, by the core's contract) learns it by the drop.
         self.sends.clear();
         self.starts.clear();
@@ -485,6 +524,9 @@ impl<C: Connector> Future for Driver<C> {
                 return Poll::Ready(());
             }
             if !this.round(cx) {
+                // Idle: keep no batch alive; those still in use are freed by their readers.
+                this.reclaim();
+                this.retired.clear();
                 return Poll::Pending;
             }
         }

@@ -56,25 +56,28 @@ impl Publisher {
         self.emitted.store(n + 1, Ordering::Release);
     }
 
-    /// Publishes `events` (emptied; the last ones counted), unless nobody listens. Asked
-    /// here, once per batch (it takes the channel's lock), after the events happened: a
-    /// subscriber that joined meanwhile gets the batch and skips what preceded it.
-    pub(crate) fn publish(&self, events: &mut Vec<Event>) {
+    /// Publishes `events` (emptied; the last ones counted), unless nobody listens, and
+    /// returns the batch sent. Asked here, once per batch (it takes the channel's lock),
+    /// after the events happened: a subscriber that joined meanwhile gets the batch and skips
+    /// what preceded it.
+    pub(crate) fn publish(&self, events: &mut Vec<Event>) -> Option<Arc<Batch>> {
         if events.is_empty() {
-            return;
+            return None;
         }
         if !self.has_subscribers() {
             // Keeps the buffer's capacity for the next round.
             events.clear();
-            return;
+            return None;
         }
         let first_seq = self.emitted.load(Ordering::Relaxed) - events.len() as u64;
         let batch = Batch {
             first_seq,
             events: std::mem::take(events),
         };
+        let batch = Arc::new(batch);
         // An error only means that nobody listens: the events are dropped, as documented.
-        let _ = self.tx.send(Arc::new(batch));
+        let _ = self.tx.send(batch.clone());
+        Some(batch)
     }
 
     pub(crate) fn subscribe(&self) -> Events {
