@@ -323,8 +323,12 @@ impl<C: Connector> Driver<C> {
                         self.command(command);
                     }
                     // Unreachable while a handle lives (it holds a sender); treated as shutdown.
+                    // Progress, so that `poll` goes round once more and shuts down: nothing
+                    // would wake it again (this was a lost shutdown when the last handle's
+                    // channel closed before its `alive` signal dropped).
                     Poll::Ready(None) => {
                         self.alive = None;
+                        progress = true;
                         break;
                     }
                     Poll::Pending => break,
