@@ -364,3 +364,22 @@ fn a_late_answer_to_an_abandoned_web_call_is_ignored() {
     assert_eq!(s.state(), READY);
     assert_eq!(s.record().connections.len(), 1);
 }
+
+/// The example of rtm-testkit/README.md, kept compiling and true.
+#[test]
+fn readme_example() {
+    use rtm_proto::{Config, Sent};
+    use rtm_testkit::{Fault, Workspace, sim::Sim};
+    use std::time::Duration;
+
+    let mut sim = Sim::new(Config::default(), Workspace::default());
+    sim.start();
+    assert!(sim.run_until(|s| s.client().is_connected(), Duration::from_secs(5)));
+    let h = sim.send_message("C0GENERAL", "hello");
+    assert!(sim.run_until(|s| s.settled(h).is_some(), Duration::from_secs(5)));
+    assert!(matches!(sim.settles(h)[..], [(_, Ok(Sent::Replied(_)))]));
+    sim.inject(Fault::Goodbye);
+    sim.run_for(Duration::from_secs(5));
+    assert_eq!(sim.record().connections.len(), 2);
+    assert!(sim.client().is_connected());
+}
