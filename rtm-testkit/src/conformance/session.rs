@@ -99,7 +99,7 @@ pub async fn start_options_reach_the_web_call<H: Harness>(t: Ctx<H>) {
 /// Over TLS, the server's certificate is verified: without its root the client cannot even
 /// make the web call. In plain mode, loopback `http`/`ws` is accepted without opting in.
 pub async fn tls_is_verified<H: Harness>(t: Ctx<H>) {
-    if t.tls {
+    let client = if t.tls {
         assert!(t.slack.api_url().starts_with("https://"));
         let untrusting = rtm_driver::ClientBuilder::new(TOKEN)
             .api_url(t.slack.api_url())
@@ -119,15 +119,18 @@ pub async fn tls_is_verified<H: Harness>(t: Ctx<H>) {
             "no HTTP request may pass an untrusted TLS handshake"
         );
         // The same mock with its root trusted works.
-        t.started().await;
+        t.started().await
     } else {
         assert!(t.slack.api_url().starts_with("http://"));
         let client = t.started().await;
         let url = client.status().info.unwrap().url.clone();
         assert!(url.starts_with("ws://127.0.0.1:"), "{url}");
-    }
+        client
+    };
     assert_eq!(t.slack.record().web_calls.len(), 1);
+    // The client is alive (dropping it would close its socket), so its connection is open.
     assert_eq!(t.slack.active_connections(), 1);
+    drop(client);
 }
 
 /// Slack's events reach every subscriber as they came: typed fields, subtypes and unknown
