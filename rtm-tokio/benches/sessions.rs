@@ -17,6 +17,9 @@ use rtm_testkit::model::Fault;
 use rtm_testkit::{MockSlack, ServerOptions};
 use rtm_tokio::{BuilderExt, ClientBuilder, Event, RetryPolicy};
 
+#[path = "common/lean.rs"]
+mod lean;
+
 fn arg(name: &str, default: u64) -> u64 {
     let args: Vec<String> = std::env::args().collect();
     args.iter()
@@ -34,12 +37,45 @@ fn micros(d: Duration) -> f64 {
     d.as_secs_f64() * 1e6
 }
 
-/// Close → ready, `n` times. The core reconnects at once only after a session that lived at
-/// least `retry.initial_delay` (a young one backs off), so the client's initial delay is 1 ms
-/// and each session lives 5 ms before it is closed.
-async fn reconnect(slack: &MockSlack, n: u64) {
+/// The client ends' ports of all TCP connections to `port` in this network namespace, in any
+/// state: whichever side closes first keeps its end in TIME_WAIT for a minute, so the set
+/// grows by one per connection made during a run.
+fn client_ports(port: u16, into: &mut std::collections::HashSet<u16>) {
+    let tcp = std::fs::read_to_string("/proc/net/tcp").unwrap_or_default();
+    let port_of = |addr: &str| {
+        addr.split_once(':')
+            .and_then(|(_, p)| u16::from_str_radix(p, 16).ok())
+    };
+    for line in tcp.lines().skip(1) {
+        let mut fields = line.split_whitespace().skip(1);
+        let (Some(local), Some(remote)) = (
+            fields.next().and_then(port_of),
+            fields.next().and_then(port_of),
+        ) else {
+            continue;
+        };
+        if remote == port {
+            into.insert(local);
+        } else if local == port && remote != 0 {
+            into.insert(remote);
+        }
+    }
+}
+
+fn port_of(url: &str) -> u16 {
+    let host = url.split("://").nth(1).unwrap().split('/').next().unwrap();
+    host.rsplit_once(':').unwrap().1.parse().unwrap()
+}
+
+/// Close → ready, `n` times, with the lifecycle events in between timestamped as they reach a
+/// subscriber (connecting → authenticated is the `rtm.connect` web call, authenticated →
+/// connected the TCP connect and WebSocket handshake, connected → ready the `hello`). The core
+/// reconnects at once only after a session that lived at least `retry.initial_delay` (a young
+/// one backs off), so the client's initial delay is 1 ms and each session lives 5 ms before
+/// `close` closes it. `ports`: the server's ports, whose client sockets are counted.
+async fn reconnect(name: &str, api_url: String, close: impl Fn(), ports: &[u16], n: u64) {
     let client = ClientBuilder::new("xoxb-test-token")
-        .api_url(slack.api_url())
+        .api_url(api_url)
         .retry(RetryPolicy {
             max_retries: None,
             initial_delay: Duration::from_millis(1),
@@ -47,43 +83,88 @@ async fn reconnect(slack: &MockSlack, n: u64) {
         })
         .build()
         .unwrap();
-    let mut ready = client.subscribe_filtered(["ready"]);
+    let mut events = client.subscribe_filtered([
+        "disconnected",
+        "reconnecting",
+        "connecting",
+        "authenticated",
+        "connected",
+        "ready",
+    ]);
     client.start().await.unwrap();
-    assert!(matches!(
-        *ready.next().await.unwrap().unwrap(),
-        Event::Ready
-    ));
+    loop {
+        if matches!(*events.next().await.unwrap().unwrap(), Event::Ready) {
+            break;
+        }
+    }
+    let mut sockets_before = std::collections::HashSet::new();
+    ports
+        .iter()
+        .for_each(|&p| client_ports(p, &mut sockets_before));
     let mut times = Vec::with_capacity(n as usize);
+    // Per phase: (from, to) → durations.
+    let mut phases: Vec<(String, Vec<Duration>)> = Vec::new();
     for i in 0..(n + 20) {
         tokio::time::sleep(Duration::from_millis(5)).await;
         let t = Instant::now();
-        slack.inject(Fault::Close {
-            code: 1001,
-            reason: "going away".into(),
-        });
-        let event = ready.next().await.unwrap().unwrap();
-        let elapsed = t.elapsed();
-        assert!(matches!(*event, Event::Ready), "{event:?}");
+        close();
+        let (mut last, mut last_name) = (t, "close".to_owned());
+        let mut steps = Vec::new();
+        loop {
+            let event = events.next().await.unwrap().unwrap();
+            let now = Instant::now();
+            let name = event.name().to_owned();
+            steps.push((format!("{last_name} → {name}"), now - last));
+            (last, last_name) = (now, name);
+            if matches!(*event, Event::Ready) {
+                break;
+            }
+        }
         // The first reconnects warm the HTTP pool and the allocator.
         if i >= 20 {
-            times.push(elapsed);
+            times.push(last - t);
+            for (step, d) in steps {
+                match phases.iter_mut().find(|(s, _)| *s == step) {
+                    Some((_, v)) => v.push(d),
+                    None => phases.push((step, vec![d])),
+                }
+            }
         }
     }
+    let mut sockets_after = std::collections::HashSet::new();
+    ports
+        .iter()
+        .for_each(|&p| client_ports(p, &mut sockets_after));
+    let sockets = sockets_after.difference(&sockets_before).count();
     times.sort();
     println!(
-        "reconnect (server close → ready): n={} median={:.0} µs p99={:.0} µs min={:.0} µs",
+        "reconnect (server close → ready), {name}: n={} median={:.0} µs p99={:.0} µs min={:.0} µs; \
+         {sockets} new client TCP connections over all {} reconnects ({:.2} each)",
         times.len(),
         micros(percentile(&times, 0.5)),
         micros(percentile(&times, 0.99)),
         micros(times[0]),
+        n + 20,
+        sockets as f64 / (n + 20) as f64,
     );
+    for (step, mut v) in phases {
+        v.sort();
+        println!(
+            "  {step:<30} n={:<4} median={:>6.0} µs p90={:>6.0} µs min={:>6.0} µs",
+            v.len(),
+            micros(percentile(&v, 0.5)),
+            micros(percentile(&v, 0.9)),
+            micros(v[0]),
+        );
+    }
     client.disconnect().await.unwrap();
 }
 
-/// `n` messages, `in_flight` of them outstanding at any time, each awaited to its ack.
-async fn pipelined_acks(slack: &MockSlack, n: u64, in_flight: u64) {
+/// `n` messages, `in_flight` of them outstanding at any time, each awaited to its ack; `runs`
+/// measured runs after a warm-up, each printed, then the median.
+async fn pipelined_acks(name: &str, api_url: String, n: u64, in_flight: u64, runs: u64) {
     let client = ClientBuilder::new("xoxb-test-token")
-        .api_url(slack.api_url())
+        .api_url(api_url)
         .pacing(None)
         .emit_outgoing(false)
         .build()
@@ -106,12 +187,24 @@ async fn pipelined_acks(slack: &MockSlack, n: u64, in_flight: u64) {
         }
     };
     run(5_000).await;
-    let t = Instant::now();
-    run(n).await;
-    let secs = t.elapsed().as_secs_f64();
+    let mut rates = Vec::new();
+    for _ in 0..runs.max(1) {
+        let t = Instant::now();
+        run(n).await;
+        let secs = t.elapsed().as_secs_f64();
+        rates.push(n as f64 / secs);
+        println!(
+            "pipelined send_message→ack ({name}), {in_flight} in flight: {n} acked in {secs:.3} s = {:.0} acked messages/s",
+            n as f64 / secs
+        );
+    }
+    rates.sort_by(f64::total_cmp);
     println!(
-        "pipelined send_message→ack, {in_flight} in flight: {n} acked in {secs:.3} s = {:.0} acked messages/s",
-        n as f64 / secs
+        "pipelined send_message→ack ({name}): median of {} runs {:.0} acked messages/s (min {:.0}, max {:.0})",
+        rates.len(),
+        rates[rates.len() / 2],
+        rates[0],
+        rates[rates.len() - 1]
     );
     client.disconnect().await.unwrap();
 }
@@ -195,10 +288,59 @@ fn main() {
         .build()
         .unwrap();
     let slack = MockSlack::start(ServerOptions::default()).unwrap();
-    println!("client runtime: multi-thread, {threads} workers; mock Slack on its own thread");
+    // Keep-alive, so reqwest's pool can reuse the web call's connection as with `MockSlack`.
+    let lean = lean::start(lean::LeanOptions {
+        keep_alive: true,
+        small_buffers: false,
+    });
+    println!(
+        "client runtime: multi-thread, {threads} workers; mock Slack and lean server each on its own thread"
+    );
     rt.block_on(async {
-        reconnect(&slack, arg("--reconnects", 200)).await;
-        pipelined_acks(&slack, arg("--acks", 200_000), arg("--in-flight", 64)).await;
+        let reconnects = arg("--reconnects", 200);
+        let slack_port = port_of(&slack.api_url());
+        reconnect(
+            "mock Slack",
+            slack.api_url(),
+            || {
+                slack.inject(Fault::Close {
+                    code: 1001,
+                    reason: "going away".into(),
+                })
+            },
+            &[slack_port],
+            reconnects,
+        )
+        .await;
+        reconnect(
+            "lean server",
+            lean.api_url.clone(),
+            || lean.close_all(),
+            &[lean.http_port, lean.ws_port],
+            reconnects,
+        )
+        .await;
+        println!(
+            "  lean server: {} HTTP connections accepted for {} rtm.connect requests",
+            lean.http_connections
+                .load(std::sync::atomic::Ordering::Relaxed),
+            lean.http_requests
+                .load(std::sync::atomic::Ordering::Relaxed)
+        );
+        let (acks, in_flight, runs) = (
+            arg("--acks", 200_000),
+            arg("--in-flight", 64),
+            arg("--ack-runs", 3),
+        );
+        pipelined_acks("mock Slack", slack.api_url(), acks, in_flight, runs).await;
+        pipelined_acks(
+            "lean ack server",
+            lean.api_url.clone(),
+            acks,
+            in_flight,
+            runs,
+        )
+        .await;
         let n = arg("--sessions", 10_000);
         if n > 0 {
             sessions(n).await;

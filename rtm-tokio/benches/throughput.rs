@@ -15,6 +15,9 @@ use rtm_testkit::{MockSlack, ServerOptions};
 use rtm_tokio::{BuilderExt, ClientBuilder, Lagged};
 use tokio_tungstenite::tungstenite::Message;
 
+#[path = "common/lean.rs"]
+mod lean;
+
 fn arg(name: &str, default: u64) -> u64 {
     let args: Vec<String> = std::env::args().collect();
     args.iter()
@@ -104,91 +107,15 @@ async fn send_ack(name: &str, api_url: String, n: u64) {
     report(name, rtts);
 }
 
-/// A lean server: rtm.connect over hand-rolled HTTP, then `hello` and an immediate ack per
-/// frame with no model behind it. RTT against it minus the bare echo is the client's cost.
+/// The lean server (`common/lean.rs`): rtm.connect over hand-rolled HTTP, then `hello` and an
+/// immediate ack per frame with no model behind it. RTT against it minus the bare echo is the
+/// client's cost.
 fn lean_server() -> String {
-    use tokio::io::{AsyncReadExt, AsyncWriteExt};
-    let http = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-    let ws = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-    let (http_addr, ws_addr) = (http.local_addr().unwrap(), ws.local_addr().unwrap());
-    std::thread::spawn(move || {
-        let rt = tokio::runtime::Builder::new_current_thread()
-            .enable_all()
-            .build()
-            .unwrap();
-        rt.block_on(async move {
-            http.set_nonblocking(true).unwrap();
-            ws.set_nonblocking(true).unwrap();
-            let http = tokio::net::TcpListener::from_std(http).unwrap();
-            let ws = tokio::net::TcpListener::from_std(ws).unwrap();
-            tokio::spawn(async move {
-                loop {
-                    let (mut tcp, _) = http.accept().await.unwrap();
-                    tokio::spawn(async move {
-                        let mut buf = Vec::new();
-                        let mut chunk = [0u8; 4096];
-                        loop {
-                            let n = tcp.read(&mut chunk).await.unwrap();
-                            buf.extend_from_slice(&chunk[..n]);
-                            let text = String::from_utf8_lossy(&buf);
-                            if let Some(end) = text.find("\r\n\r\n") {
-                                let len = text[..end]
-                                    .lines()
-                                    .find_map(|l| {
-                                        l.to_ascii_lowercase()
-                                            .strip_prefix("content-length:")
-                                            .map(|v| v.trim().parse::<usize>().unwrap())
-                                    })
-                                    .unwrap_or(0);
-                                if buf.len() >= end + 4 + len || n == 0 {
-                                    break;
-                                }
-                            }
-                        }
-                        let body = format!(
-                            r#"{{"ok":true,"url":"ws://{ws_addr}/ws","self":{{"id":"U0BOT","name":"bot"}},"team":{{"id":"T0","name":"t","domain":"t"}}}}"#
-                        );
-                        let response = format!(
-                            "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
-                            body.len()
-                        );
-                        tcp.write_all(response.as_bytes()).await.unwrap();
-                    });
-                }
-            });
-            loop {
-                let (tcp, _) = ws.accept().await.unwrap();
-                tcp.set_nodelay(true).unwrap();
-                tokio::spawn(async move {
-                    // Small buffers, so the idle-memory figure is mostly the client's.
-                    let config = tokio_tungstenite::tungstenite::protocol::WebSocketConfig::default()
-                        .read_buffer_size(4096)
-                        .write_buffer_size(0);
-                    let mut ws = tokio_tungstenite::accept_async_with_config(tcp, Some(config))
-                        .await
-                        .unwrap();
-                    ws.send(Message::text(r#"{"type":"hello"}"#)).await.unwrap();
-                    while let Some(Ok(m)) = ws.next().await {
-                        let Message::Text(t) = m else { continue };
-                        let id: u64 = t
-                            .split_once(r#""id":"#)
-                            .map(|(_, rest)| {
-                                rest.chars().take_while(char::is_ascii_digit).collect::<String>()
-                            })
-                            .and_then(|d| d.parse().ok())
-                            .unwrap_or(0);
-                        let ack = format!(
-                            r#"{{"ok":true,"reply_to":{id},"ts":"1700000000.{id:06}","text":"x"}}"#
-                        );
-                        if ws.send(Message::text(ack)).await.is_err() {
-                            break;
-                        }
-                    }
-                });
-            }
-        });
-    });
-    format!("http://{http_addr}/api/")
+    lean::start(lean::LeanOptions {
+        keep_alive: false,
+        small_buffers: true,
+    })
+    .api_url
 }
 
 /// A bare tungstenite echo over loopback: the floor for a round trip.
