@@ -7,7 +7,7 @@ use std::time::{Duration, Instant};
 use futures::StreamExt;
 use rtm_async_std::{
     BuilderExt, ClientBuilder, Connected, Connecting, Error, Event, RetryPolicy, RtmClient,
-    RtmError, SendError, StartOptions, State,
+    RtmError, StartOptions, State,
 };
 use rtm_testkit::{Fault, MockSlack, ServerOptions, WebFault};
 
@@ -197,39 +197,6 @@ async fn disconnect_while_waiting_for_hello_closes_the_socket() {
 }
 
 #[async_std::test]
-async fn dropping_the_client_shuts_the_driver_down() {
-    let slack = server();
-    let client = started(&slack).await;
-    let mut events = client.events();
-    // The server holds these acks, so the sends stay pending.
-    slack.inject(Fault::HoldAcks { count: 100 });
-    let sends: Vec<_> = (0..3)
-        .map(|i| async_std::task::spawn(client.send_message(format!("held {i}"), CHANNEL)))
-        .collect();
-    within(slack.wait_until(WAIT, |r| {
-        r.last_conn().is_some_and(|c| {
-            c.from_client_json()
-                .iter()
-                .filter(|f| f["type"] == "message")
-                .count()
-                == 3
-        })
-    }))
-    .await
-    .unwrap();
-    drop(client);
-    for send in sends {
-        let err = within(send).await.unwrap_err();
-        assert_eq!(err, Error::Send(SendError::ClientClosed));
-    }
-    // The driver task ended: the event stream ends, and the socket is closed.
-    while within(events.next()).await.is_some() {}
-    within(slack.wait_until(WAIT, |r| r.active_connections() == 0))
-        .await
-        .unwrap();
-}
-
-#[async_std::test]
 async fn tls_for_the_web_call_and_the_socket_with_the_test_certificate_trusted() {
     let slack = server_with(ServerOptions::default().tls(true));
     assert!(slack.api_url().starts_with("https://"));
@@ -328,29 +295,6 @@ async fn insecure_api_url_is_refused_unless_loopback_or_opted_in() {
             .build()
             .is_ok()
     );
-}
-
-#[async_std::test]
-async fn insecure_socket_url_is_refused_before_dialing() {
-    let slack = server();
-    slack.with_model(|m, _| {
-        m.set_ws_base_url("ws://slack.example.com/websocket".to_owned());
-        ((), Vec::new())
-    });
-    let client = builder(&slack).build().unwrap();
-    let mut refusals = client.subscribe_filtered(["unable_to_rtm_start"]);
-    let err = within(client.start()).await.unwrap_err();
-    assert!(err.to_string().contains("insecure"), "{err}");
-    let first = within(refusals.next()).await.unwrap().unwrap();
-    match first.event() {
-        Event::UnableToRtmStart(RtmError::Refused { reason }) => {
-            assert!(reason.contains("slack.example.com"), "{reason}")
-        }
-        other => panic!("unexpected {other:?}"),
-    }
-    // For good: one web call, no retry, and no socket dialled.
-    assert_eq!(slack.record().web_calls.len(), 1);
-    assert_eq!(slack.record().connections.len(), 0);
 }
 
 #[async_std::test]

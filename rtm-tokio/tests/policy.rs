@@ -5,9 +5,8 @@ mod common;
 use std::time::Duration;
 
 use common::*;
-use futures::StreamExt;
 use rtm_testkit::{MockSlack, ServerOptions};
-use rtm_tokio::{BuilderExt, ClientBuilder, ConfigError, Error, Event, RtmError};
+use rtm_tokio::{BuilderExt, ClientBuilder, ConfigError, Error};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn insecure_api_url_is_refused_unless_loopback_or_opted_in() {
@@ -36,30 +35,6 @@ async fn insecure_api_url_is_refused_unless_loopback_or_opted_in() {
             .build()
             .is_ok()
     );
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn insecure_socket_url_is_refused_before_dialing() {
-    let slack = server();
-    // The server hands out a plain ws:// URL to a non-loopback host.
-    slack.with_model(|m, _| {
-        m.set_ws_base_url("ws://slack.example.com/websocket".to_owned());
-        ((), Vec::new())
-    });
-    let client = builder(&slack).build().unwrap();
-    let mut refusals = client.subscribe_filtered(["unable_to_rtm_start"]);
-    let err = within(client.start()).await.unwrap_err();
-    assert!(err.to_string().contains("insecure"), "{err}");
-    let first = within(refusals.next()).await.unwrap().unwrap();
-    match first.event() {
-        Event::UnableToRtmStart(RtmError::Refused { reason }) => {
-            assert!(reason.contains("slack.example.com"), "{reason}")
-        }
-        other => panic!("unexpected {other:?}"),
-    }
-    // For good: one web call, no retry, and no socket dialled.
-    assert_eq!(slack.record().web_calls.len(), 1);
-    assert_eq!(slack.record().connections.len(), 0);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

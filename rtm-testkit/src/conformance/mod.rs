@@ -266,6 +266,8 @@ macro_rules! __conformance_scenarios {
             start_options_reach_the_web_call,
             tls_is_verified,
             incoming_events_pass_through,
+            insecure_socket_url_is_refused,
+            dropping_the_client_settles_everything,
             // sending
             send_message_is_acked,
             platform_error_settles_the_send,

@@ -1,14 +1,15 @@
 //! Opening a session: rtm.connect and rtm.start, the properties, options on the wire, TLS,
 //! and incoming events.
 
-use rtm_driver::{Connected, Error, Event, RtmError, State};
+use futures::StreamExt;
+use rtm_driver::{Connected, Error, Event, RtmError, SendError, State};
 use serde_json::json;
 
 use super::{
     BOT, CHANNEL, Ctx, Harness, TEAM, TOKEN, WAIT, client_frames, event_named, fast_retry,
     next_event, within,
 };
-use crate::model::{Target, UserAction};
+use crate::model::{Fault, Target, UserAction};
 
 /// `start()` completes when ready, with the connect info; the properties and the lifecycle
 /// events follow the reference; the token goes as a bearer header.
@@ -181,4 +182,64 @@ pub async fn incoming_events_pass_through<H: Harness>(t: Ctx<H>) {
         "the same event for both subscribers"
     );
     assert!(client_frames(&t.conn(1), "message").is_empty());
+}
+
+/// A WebSocket URL that the URL policy refuses (plain `ws://` to a remote host) ends the
+/// attempt for good: `start()` fails with the refusal, nothing is retried or dialled.
+pub async fn insecure_socket_url_is_refused<H: Harness>(t: Ctx<H>) {
+    t.slack.with_model(|m, _| {
+        m.set_ws_base_url("ws://slack.example.com/websocket".to_owned());
+        ((), Vec::new())
+    });
+    let client = t.client();
+    let mut refusals = client.subscribe_filtered(["unable_to_rtm_start"]);
+    let err = within("start()", WAIT, client.start()).await.unwrap_err();
+    assert!(err.to_string().contains("insecure"), "{err}");
+    let (refused, _) = event_named(&mut refusals, "unable_to_rtm_start").await;
+    match refused.event() {
+        Event::UnableToRtmStart(RtmError::Refused { reason }) => {
+            assert!(reason.contains("slack.example.com"), "{reason}")
+        }
+        other => panic!("unexpected {other:?}"),
+    }
+    let record = t.slack.record();
+    assert_eq!(record.web_calls.len(), 1, "no retry");
+    assert!(record.connections.is_empty(), "nothing dialled");
+}
+
+/// Dropping every handle shuts the driver down: sends still waiting for their reply settle
+/// with `ClientClosed`, event streams end, and the socket is closed.
+pub async fn dropping_the_client_settles_everything<H: Harness>(t: Ctx<H>) {
+    let client = t.started().await;
+    let mut events = client.events();
+    // The server holds these acks, so the sends stay pending.
+    t.slack.inject(Fault::HoldAcks { count: 100 });
+    let sends = futures::future::join_all(
+        (0..3).map(|i| client.send_message(format!("held {i}"), CHANNEL)),
+    );
+    let (results, ()) = within(
+        "held sends, then the drop",
+        WAIT,
+        futures::future::join(sends, async {
+            t.wire("three messages written", |r| {
+                r.last_conn()
+                    .is_some_and(|c| client_frames(c, "message").len() == 3)
+            })
+            .await;
+            drop(client);
+        }),
+    )
+    .await;
+    for result in results {
+        let err = result.unwrap_err();
+        assert_eq!(err, Error::Send(SendError::ClientClosed));
+        assert!(err.is_client_closed());
+    }
+    // The driver ended: the event stream ends, and the socket is gone.
+    while within("the event stream to end", WAIT, events.next())
+        .await
+        .is_some()
+    {}
+    t.wire("the socket closed", |r| r.active_connections() == 0)
+        .await;
 }
