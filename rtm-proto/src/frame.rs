@@ -700,7 +700,15 @@ mod tests {
     }
 
     proptest! {
-        #![proptest_config(ProptestConfig::with_cases(2048))]
+        // A fixed seed unless RTM_PROPTEST_SEED says otherwise (as in tests/proptest_interleavings.rs).
+        #![proptest_config(ProptestConfig {
+            rng_seed: match std::env::var("RTM_PROPTEST_SEED") {
+                Ok(v) if v == "random" => proptest::test_runner::RngSeed::Random,
+                Ok(v) => proptest::test_runner::RngSeed::Fixed(v.parse().expect("a u64 or `random`")),
+                Err(_) => proptest::test_runner::RngSeed::Fixed(0x0072_746d),
+            },
+            ..ProptestConfig::with_cases(2048)
+        })]
 
         #[test]
         fn scanner_agrees_with_serde_on_objects(text in frame()) {
