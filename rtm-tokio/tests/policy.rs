@@ -9,35 +9,6 @@ use rtm_testkit::{MockSlack, ServerOptions};
 use rtm_tokio::{BuilderExt, ClientBuilder, ConfigError, Error};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn insecure_api_url_is_refused_unless_loopback_or_opted_in() {
-    let err = ClientBuilder::new(TOKEN)
-        .api_url("http://slack.example.com/api/")
-        .build()
-        .unwrap_err();
-    assert_eq!(
-        err,
-        Error::InsecureUrl {
-            scheme: "http".into(),
-            host: "slack.example.com".into()
-        }
-    );
-    assert_eq!(err.code(), "slack_rtmapi_insecure_url_error");
-    assert!(
-        ClientBuilder::new(TOKEN)
-            .api_url("http://slack.example.com/api/")
-            .allow_insecure(true)
-            .build()
-            .is_ok()
-    );
-    assert!(
-        ClientBuilder::new(TOKEN)
-            .api_url("http://127.0.0.1:9/api/")
-            .build()
-            .is_ok()
-    );
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn tls_with_the_test_certificate_trusted() {
     let slack = MockSlack::start(ServerOptions::default().tls(true)).unwrap();
     assert!(slack.api_url().starts_with("https://"));

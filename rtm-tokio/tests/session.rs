@@ -1,40 +1,10 @@
-//! The session against the mock Slack: connect, send, errors, wire frames, reconnect.
+//! The session against the mock Slack, beyond the conformance suite: acks, errors, 500
+//! pipelined sends, frames on the wire, disconnect when ready and twice, fatal web errors.
 
 mod common;
 
 use common::*;
-use futures::StreamExt;
-use rtm_tokio::{BuilderExt, Connected, Error, SendError, State};
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn connects_and_becomes_ready() {
-    let slack = server();
-    let client = builder(&slack).build().unwrap();
-    let mut events = client.events();
-    assert_eq!(client.state(), State::Disconnected);
-    let info = within(client.start()).await.unwrap();
-    assert_eq!(info.self_id, "U0BOT");
-    assert_eq!(info.team_id, "T0TESTTEAM");
-    // start() completes when ready, and the properties already say so.
-    assert_eq!(client.state(), State::Connected(Connected::Ready));
-    assert!(client.connected());
-    assert!(client.authenticated());
-    assert_eq!(client.active_user_id().as_deref(), Some("U0BOT"));
-    assert_eq!(client.active_team_id().as_deref(), Some("T0TESTTEAM"));
-    let mut names = Vec::new();
-    while names.last().map(String::as_str) != Some("ready") {
-        let e = within(events.next()).await.unwrap().unwrap();
-        names.push(e.name().to_owned());
-    }
-    assert_eq!(
-        names,
-        ["connecting", "authenticated", "hello", "connected", "ready"]
-    );
-    // The token went as a bearer header.
-    let call = slack.record().web_calls[0].clone();
-    assert_eq!(call.api_method, "rtm.connect");
-    assert_eq!(call.token.as_deref(), Some(TOKEN));
-}
+use rtm_tokio::{BuilderExt, Error, SendError, State};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn send_message_is_acked_with_ts() {
@@ -116,79 +86,6 @@ async fn typing_and_presence_sub_go_on_the_wire() {
         slack.presence_subscription(conn.conn),
         Some(vec!["U0ALICE".to_owned(), "U0BOB".to_owned()])
     );
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn reconnects_after_the_server_closes() {
-    let slack = server();
-    let client = started(&slack).await;
-    let mut lifecycle = client.subscribe_filtered(["reconnecting", "ready"]);
-    slack.inject(rtm_testkit::Fault::Close {
-        code: 4000,
-        reason: "bye".into(),
-    });
-    let first = within(lifecycle.next()).await.unwrap().unwrap();
-    match first.event() {
-        rtm_tokio::Event::Reconnecting { reason, .. } => {
-            assert!(matches!(
-                reason,
-                rtm_tokio::RtmError::Closed { code: 4000, .. }
-            ))
-        }
-        other => panic!("unexpected {other:?}"),
-    }
-    let second = within(lifecycle.next()).await.unwrap().unwrap();
-    assert_eq!(second.name(), "ready");
-    assert!(client.status().ready());
-    within(client.send_message("after reconnect", CHANNEL))
-        .await
-        .unwrap();
-    let record = slack.record();
-    assert_eq!(record.web_calls.len(), 2);
-    assert_eq!(record.connections.len(), 2);
-    assert_eq!(record.active_connections(), 1);
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn disconnect_during_the_web_call_ends_at_once() {
-    let slack = server();
-    slack.arm_web_fault(
-        rtm_testkit::WebFault::Slow {
-            delay: std::time::Duration::from_secs(5),
-        },
-        1,
-    );
-    let client = builder(&slack).build().unwrap();
-    let start = tokio::spawn(client.start());
-    within(
-        client.wait_for(|s| s.state == State::Connecting(rtm_tokio::Connecting::Authenticating)),
-    )
-    .await
-    .unwrap();
-    let t = std::time::Instant::now();
-    within(client.disconnect()).await.unwrap();
-    let err = within(start).await.unwrap().unwrap_err();
-    assert_eq!(err, Error::Rtm(rtm_tokio::RtmError::Disconnected));
-    assert!(t.elapsed() < std::time::Duration::from_secs(1));
-    assert_eq!(client.state(), State::Disconnected);
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn disconnect_while_waiting_for_hello_closes_the_socket() {
-    let slack = server();
-    slack.inject(rtm_testkit::Fault::NoHello);
-    let client = builder(&slack).build().unwrap();
-    let start = tokio::spawn(client.start());
-    within(client.wait_for(|s| s.state == State::Connecting(rtm_tokio::Connecting::Handshaking)))
-        .await
-        .unwrap();
-    within(client.disconnect()).await.unwrap();
-    assert!(within(start).await.unwrap().is_err());
-    within(slack.wait_until(WAIT, |r| r.active_connections() == 0))
-        .await
-        .unwrap();
-    // A new start after a disconnect works.
-    within(client.start()).await.unwrap();
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

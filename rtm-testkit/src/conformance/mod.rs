@@ -111,6 +111,11 @@ impl<H: Harness> Ctx<H> {
             .unwrap_or_else(|e| panic!("the adapter builds a client: {e}"))
     }
 
+    /// Builds a client on the adapter, or says why it cannot.
+    pub fn try_build(&self, builder: ClientBuilder) -> Result<RtmClient, rtm_driver::Error> {
+        self.harness.build(builder)
+    }
+
     /// A client with the suite's options.
     pub fn client(&self) -> RtmClient {
         self.build(self.builder())
@@ -266,6 +271,7 @@ macro_rules! __conformance_scenarios {
             start_options_reach_the_web_call,
             tls_is_verified,
             incoming_events_pass_through,
+            insecure_api_url_is_refused_unless_loopback_or_opted_in,
             insecure_socket_url_is_refused,
             dropping_the_client_settles_everything,
             // sending

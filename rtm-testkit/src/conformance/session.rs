@@ -2,7 +2,7 @@
 //! and incoming events.
 
 use futures::StreamExt;
-use rtm_driver::{Connected, Error, Event, RtmError, SendError, State};
+use rtm_driver::{ClientBuilder, Connected, Error, Event, RtmError, SendError, State};
 use serde_json::json;
 
 use super::{
@@ -182,6 +182,24 @@ pub async fn incoming_events_pass_through<H: Harness>(t: Ctx<H>) {
         "the same event for both subscribers"
     );
     assert!(client_frames(&t.conn(1), "message").is_empty());
+}
+
+/// A plain `http://` API URL is refused at build time unless its host is loopback or the
+/// builder opted in (`allow_insecure`), with a typed error and the reference-style code.
+pub async fn insecure_api_url_is_refused_unless_loopback_or_opted_in<H: Harness>(t: Ctx<H>) {
+    let remote = || ClientBuilder::new(TOKEN).api_url("http://slack.example.com/api/");
+    let err = t.try_build(remote()).unwrap_err();
+    assert_eq!(
+        err,
+        Error::InsecureUrl {
+            scheme: "http".into(),
+            host: "slack.example.com".into()
+        }
+    );
+    assert_eq!(err.code(), "slack_rtmapi_insecure_url_error");
+    assert!(t.try_build(remote().allow_insecure(true)).is_ok());
+    let loopback = ClientBuilder::new(TOKEN).api_url("http://127.0.0.1:9/api/");
+    assert!(t.try_build(loopback).is_ok());
 }
 
 /// A WebSocket URL that the URL policy refuses (plain `ws://` to a remote host) ends the
