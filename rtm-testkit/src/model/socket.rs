@@ -182,6 +182,28 @@ impl SlackModel {
         }
     }
 
+    /// The frame's `channel`, when the workspace has it.
+    fn known_channel<'f>(&self, frame: &'f Map<String, Value>) -> Option<&'f str> {
+        frame
+            .get("channel")
+            .and_then(Value::as_str)
+            .filter(|c| self.ws.channel(c).is_some())
+    }
+
+    /// Sends `event` to every open connection but `conn` (the bot's other sessions see what
+    /// it does as any member would).
+    fn send_to_others(
+        &mut self,
+        now: Instant,
+        conn: ConnId,
+        event: &str,
+        out: &mut Vec<ServerAction>,
+    ) {
+        for other in self.open_connections().into_iter().filter(|c| *c != conn) {
+            self.send(now, other, event.to_owned(), out);
+        }
+    }
+
     fn on_message(
         &mut self,
         now: Instant,
@@ -190,10 +212,7 @@ impl SlackModel {
         frame: &Map<String, Value>,
         out: &mut Vec<ServerAction>,
     ) {
-        let channel = frame
-            .get("channel")
-            .and_then(Value::as_str)
-            .filter(|c| self.ws.channel(c).is_some());
+        let channel = self.known_channel(frame);
         let Some(channel) = channel else {
             let err = reply_error(id, codes::CHANNEL_NOT_FOUND, codes::CHANNEL_NOT_FOUND_MSG);
             return self.reply(now, conn, err, true, out);
@@ -238,9 +257,7 @@ impl SlackModel {
             block_id: &block_id,
             bot_id: bot.bot_id.as_deref(),
         });
-        for other in self.open_connections().into_iter().filter(|c| *c != conn) {
-            self.send(now, other, event.clone(), out);
-        }
+        self.send_to_others(now, conn, &event, out);
         self.reply(now, conn, events::ack(id, &ts, &text), true, out);
     }
 
@@ -252,18 +269,13 @@ impl SlackModel {
         frame: &Map<String, Value>,
         out: &mut Vec<ServerAction>,
     ) {
-        let channel = frame
-            .get("channel")
-            .and_then(Value::as_str)
-            .filter(|c| self.ws.channel(c).is_some());
+        let channel = self.known_channel(frame);
         let Some(channel) = channel else {
             let err = reply_error(id, codes::CHANNEL_NOT_FOUND, codes::CHANNEL_NOT_FOUND_MSG);
             return self.reply(now, conn, err, false, out);
         };
         let event = events::user_typing(channel, &self.ws.bot_user_id);
-        for other in self.open_connections().into_iter().filter(|c| *c != conn) {
-            self.send(now, other, event.clone(), out);
-        }
+        self.send_to_others(now, conn, &event, out);
     }
 
     fn on_ping(
