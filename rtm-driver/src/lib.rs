@@ -14,8 +14,13 @@
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
+// Leaf first: each module uses only those above it.
+mod batcher;
 mod builder;
 mod client;
+mod command;
+mod completions;
+mod core_trait;
 mod driver;
 mod error;
 mod events;
@@ -27,7 +32,8 @@ mod transport;
 mod url_policy;
 
 pub use builder::{ClientBuilder, DEFAULT_API_URL, TransportOptions};
-pub use client::{Ack, RtmClient};
+pub use client::RtmClient;
+pub use core_trait::Core;
 pub use error::Error;
 pub use events::{Events, Lagged, SharedEvent};
 pub use runtime::{AsyncTimer, BoxFuture, Runtime};

@@ -1,169 +1,114 @@
-//! The connection state machine.
+//! The RTM client: the session engine plus what is RTM's own (message ids, the outbox and
+//! its acks, pacing, the resume window, RTM's frames).
 
-use std::collections::{BTreeMap, VecDeque};
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
-use crate::backoff::Jitter;
+use crate::action::{Action, WebMethod};
 use crate::config::{Config, ConfigError, StartOptions};
 use crate::connect;
 use crate::error::{NoReplyReason, RtmError, SendError};
-use crate::event::{ConnectInfo, Event, Sent};
+use crate::event::{ConnectInfo, Event, SlackEvent};
 use crate::frame;
-use crate::io::{Action, ConnId, Input, Outgoing, SendHandle, SendMode, WebMethod};
-use crate::outgoing::Prepared;
-use crate::pacing::Pacer;
+use crate::ids::{ConnId, SendHandle};
+use crate::input::{Input, WebResponse};
+use crate::keepalive::Due;
+use crate::outbox::{Accepted, Outbox};
+use crate::outgoing::Outgoing;
+use crate::session::{Next, Phase, Session, Timeout, Timings};
+use crate::state::{Connected, Connecting, State};
+use crate::time::{after, earliest};
 
-/// The phases of opening a session, as the reference client names them.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum Connecting {
-    /// The web call (`rtm.connect`) is under way.
-    Authenticating,
-    /// The web call succeeded; the WebSocket is opening.
-    Authenticated,
-    /// The WebSocket is open; waiting for `hello`.
-    Handshaking,
+/// What RTM keeps about a live socket.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Link {
+    /// After a reconnect: replies to sends of the previous connection are awaited until then.
+    Resuming { until: Instant },
+    /// Sends go out; a paced send waits until `paced_until`.
+    Ready { paced_until: Option<Instant> },
 }
 
-/// The phases of a live session.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum Connected {
-    /// After a reconnect: waiting for replies to messages sent on the previous connection.
-    Resuming,
-    /// Sends go out.
-    Ready,
-}
-
-/// The client's state, as the reference client names it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum State {
-    /// No session (also after `Shutdown`).
-    Disconnected,
-    /// Opening a session.
-    Connecting(Connecting),
-    /// A session is live.
-    Connected(Connected),
-    /// Closing the socket on `disconnect()`.
-    Disconnecting,
-    /// Waiting to retry after a failure or a lost connection.
-    Reconnecting,
-}
-
-/// The phase with the data that only it has; the public [`State`] is derived from it.
-#[derive(Debug)]
-enum Phase {
-    Disconnected,
-    /// Shut down for good: every send is refused.
-    Closed,
-    Authenticating {
-        conn: ConnId,
-        deadline: Option<Instant>,
-    },
-    /// Socket opening (`opened` false) or open and waiting for hello (`opened` true).
-    Handshaking {
-        conn: ConnId,
-        opened: bool,
-        deadline: Option<Instant>,
-    },
-    Resuming {
-        conn: ConnId,
-        since: Instant,
-        deadline: Option<Instant>,
-    },
-    Ready {
-        conn: ConnId,
-        since: Instant,
-    },
-    Disconnecting {
-        conn: ConnId,
-        deadline: Option<Instant>,
-        restart: Option<StartOptions>,
-    },
-    Reconnecting {
-        at: Option<Instant>,
-    },
-}
-
-/// Keepalive bookkeeping of the open socket.
-#[derive(Debug, Default)]
-struct Keepalive {
-    /// When the last frame was written (or the session became live).
-    last_out: Option<Instant>,
-    /// The outstanding ping: its id and the deadline of its pong.
-    ping: Option<(u64, Option<Instant>)>,
-}
-
-#[derive(Debug)]
-struct Pending {
-    handle: SendHandle,
-    deadline: Option<Instant>,
-}
-
-/// The sans-IO RTM client. Feed it [`Input`]s with the current time, perform the
-/// [`Action`]s it returns, and call [`Input::Tick`] at [`Client::next_deadline`].
+/// The sans-IO RTM client.
+///
+/// # Contract
+///
+/// The client never reads the clock, does no I/O and never blocks; it is a function of its
+/// [`Config`] (including the `seed` of its jitter) and the timed inputs it is fed. Its methods
+/// are of three kinds:
+///
+/// - **input**: [`handle_input`](Self::handle_input) (or
+///   [`handle_input_into`](Self::handle_input_into), which reuses a buffer) takes one
+///   [`Input`] and the current time, and returns the [`Action`]s to perform, in order;
+/// - **timing**: [`next_deadline`](Self::next_deadline) says when to feed [`Input::Tick`]
+///   if nothing else happens first (a tick early or twice is harmless);
+/// - **queries**: [`state`](Self::state) and the properties derived from it
+///   ([`is_connected`](Self::is_connected), [`active_user_id`](Self::active_user_id), ...).
+///
+/// The order of use: create the client, feed [`Input::Start`], perform the actions, and
+/// then loop: wait for the transport, the user or the deadline, and feed what happened.
+/// Two rules make a caller correct:
+///
+/// 1. **Time is monotonic**: each `now` is the same as or later than the one before.
+/// 2. **Inputs born of performing actions are fed after the current batch**: when
+///    performing an action produces an input at once (a URL the transport refuses, a close
+///    of a socket that never opened), queue it and feed it once every action of the batch
+///    is performed, never from inside the loop over them.
+///
+/// In return the client guarantees: every state but `Disconnected` and `Ready` has a
+/// deadline or a pending transport result that leads out of it; every [`Input::Send`] is
+/// answered by exactly one [`Action::Settle`] with its handle; every [`Input::Start`] by an
+/// [`Action::StartSettled`] and every [`Input::Disconnect`] by an
+/// [`Action::DisconnectSettled`] (shared by those pending together); message ids start at
+/// 1 and never repeat; inputs that make no sense in a state are answered with
+/// [`Action::Ignored`], never a panic.
+///
+/// ```
+/// use std::time::Instant;
+/// use rtm_proto::{Action, Client, Config, Input, StartOptions, State};
+///
+/// let mut client = Client::new(Config::default())?;
+/// let actions = client.handle_input(Instant::now(), Input::Start(StartOptions::new("xoxb-…")));
+/// assert!(matches!(actions[..], [Action::Emit(_), Action::CallWebApi { .. }]));
+/// assert!(client.state().is_connecting());
+/// assert!(client.next_deadline().is_some(), "the web call has a deadline");
+/// # Ok::<(), rtm_proto::ConfigError>(())
+/// ```
 #[derive(Debug)]
 pub struct Client {
     config: Config,
-    phase: Phase,
+    session: Session<Link, StartOptions>,
+    outbox: Outbox,
     options: Option<StartOptions>,
     info: Option<Arc<ConnectInfo>>,
     /// Whether a `start()` awaits [`Action::StartSettled`].
     start_pending: bool,
-    next_id: u64,
-    next_conn: u64,
-    /// Consecutive failed attempts since the last stable session.
-    failures: u32,
-    /// Whether `failures` counts the reconnect after a stable session was lost: that attempt
-    /// is not a retry, and does not use up the retry budget.
-    reconnect_free: bool,
-    jitter: Jitter,
-    queue: VecDeque<Prepared>,
-    /// Sends awaiting their reply, by id (ids grow with time, so the first times out first).
-    pending: BTreeMap<u64, Pending>,
-    pacer: Option<Pacer>,
-    /// The earliest time a paced, queued message may go.
-    paced_until: Option<Instant>,
-    keepalive: Keepalive,
+    /// Whether a `disconnect()` awaits [`Action::DisconnectSettled`].
+    disconnect_pending: bool,
     /// The time origin of ping `time` fields.
     origin: Option<Instant>,
-}
-
-/// The longest wait the core schedules (about 31 years): a longer configured duration, or one
-/// that would overflow the clock, is clamped so that every timed state keeps a deadline.
-const FAR: Duration = Duration::from_secs(1_000_000_000);
-
-fn after(now: Instant, d: Duration) -> Option<Instant> {
-    now.checked_add(d.min(FAR))
-        .or_else(|| now.checked_add(FAR / 1000))
-}
-
-fn earliest(a: Option<Instant>, b: Option<Instant>) -> Option<Instant> {
-    match (a, b) {
-        (Some(a), Some(b)) => Some(a.min(b)),
-        (a, b) => a.or(b),
-    }
 }
 
 impl Client {
     /// A client with a checked configuration.
     pub fn new(config: Config) -> Result<Client, ConfigError> {
         config.validate()?;
+        let timings = Timings {
+            web_call: config.web_call_timeout,
+            hello: config.hello_timeout,
+            close: config.close_timeout,
+            ping_after: config.client_ping_timeout,
+            pong_within: config.server_pong_timeout,
+            retry: config.retry.clone(),
+            auto_reconnect: config.auto_reconnect,
+        };
         Ok(Client {
-            jitter: Jitter::new(config.seed),
-            pacer: config.pacing.map(Pacer::new),
+            session: Session::new(timings, config.seed),
+            outbox: Outbox::new(&config),
             config,
-            phase: Phase::Disconnected,
             options: None,
             info: None,
             start_pending: false,
-            next_id: 1,
-            next_conn: 1,
-            failures: 0,
-            reconnect_free: false,
-            queue: VecDeque::new(),
-            pending: BTreeMap::new(),
-            paced_until: None,
-            keepalive: Keepalive::default(),
+            disconnect_pending: false,
             origin: None,
         })
     }
@@ -175,37 +120,37 @@ impl Client {
 
     /// The state, as the reference client names it.
     pub fn state(&self) -> State {
-        match self.phase {
-            Phase::Disconnected | Phase::Closed => State::Disconnected,
+        match self.session.phase() {
+            Phase::Idle | Phase::Closed => State::Disconnected,
             Phase::Authenticating { .. } => State::Connecting(Connecting::Authenticating),
-            Phase::Handshaking { opened: false, .. } => {
-                State::Connecting(Connecting::Authenticated)
-            }
-            Phase::Handshaking { opened: true, .. } => State::Connecting(Connecting::Handshaking),
-            Phase::Resuming { .. } => State::Connected(Connected::Resuming),
-            Phase::Ready { .. } => State::Connected(Connected::Ready),
-            Phase::Disconnecting { .. } => State::Disconnecting,
-            Phase::Reconnecting { .. } => State::Reconnecting,
+            Phase::Opening { .. } => State::Connecting(Connecting::Authenticated),
+            Phase::Handshaking { .. } => State::Connecting(Connecting::Handshaking),
+            Phase::Live { link, .. } => State::Connected(match link {
+                Link::Resuming { .. } => Connected::Resuming,
+                Link::Ready { .. } => Connected::Ready,
+            }),
+            Phase::Closing { .. } => State::Disconnecting,
+            Phase::Waiting { .. } => State::Reconnecting,
         }
     }
 
     /// Whether a session is live (`connected`).
     pub fn is_connected(&self) -> bool {
-        matches!(self.state(), State::Connected(_))
+        self.state().is_connected()
     }
 
     /// Whether the current attempt has authenticated: from the web call's success until the
     /// session ends (`authenticated`).
     pub fn is_authenticated(&self) -> bool {
         matches!(
-            self.phase,
-            Phase::Handshaking { .. } | Phase::Resuming { .. } | Phase::Ready { .. }
+            self.session.phase(),
+            Phase::Opening { .. } | Phase::Handshaking { .. } | Phase::Live { .. }
         )
     }
 
     /// Whether the client was shut down.
     pub fn is_closed(&self) -> bool {
-        matches!(self.phase, Phase::Closed)
+        matches!(self.session.phase(), Phase::Closed)
     }
 
     /// `self.id` of the last successful web call (`active_user_id`).
@@ -225,42 +170,29 @@ impl Client {
 
     /// Sends waiting in the queue.
     pub fn queued(&self) -> usize {
-        self.queue.len()
+        self.outbox.queued()
     }
 
     /// Sends written and awaiting their reply.
     pub fn awaiting_reply(&self) -> usize {
-        self.pending.len()
+        self.outbox.awaiting_reply()
     }
 
     /// The id the next frame will carry.
     pub fn next_message_id(&self) -> u64 {
-        self.next_id
+        self.outbox.next_id()
     }
 
     /// When to feed [`Input::Tick`] next; `None` when nothing is timed.
     pub fn next_deadline(&self) -> Option<Instant> {
-        let phase = match &self.phase {
-            Phase::Authenticating { deadline, .. }
-            | Phase::Handshaking { deadline, .. }
-            | Phase::Disconnecting { deadline, .. } => *deadline,
-            Phase::Resuming { deadline, .. } => earliest(*deadline, self.keepalive_deadline()),
-            Phase::Ready { .. } => earliest(self.keepalive_deadline(), self.paced_until),
-            Phase::Reconnecting { at } => *at,
-            Phase::Disconnected | Phase::Closed => None,
+        let link = match self.session.phase() {
+            Phase::Live { link, .. } => match *link {
+                Link::Resuming { until } => Some(until),
+                Link::Ready { paced_until } => paced_until,
+            },
+            _ => None,
         };
-        let reply = self.pending.values().next().and_then(|p| p.deadline);
-        earliest(phase, reply)
-    }
-
-    fn keepalive_deadline(&self) -> Option<Instant> {
-        match self.keepalive.ping {
-            Some((_, pong_deadline)) => pong_deadline,
-            None => self
-                .keepalive
-                .last_out
-                .and_then(|t| after(t, self.config.client_ping_timeout)),
-        }
+        earliest(self.session.deadline_or(link), self.outbox.deadline())
     }
 
     /// Handles one input and returns what to do.
@@ -279,48 +211,42 @@ impl Client {
                 self.start(now, options, out);
                 true
             }
-            Input::Disconnect => self.disconnect(now, out),
+            Input::Disconnect => {
+                self.disconnect(now, out);
+                true
+            }
             Input::Shutdown => {
                 self.shutdown(out);
                 true
             }
-            Input::Send(send) => {
-                self.send(now, send, out);
+            Input::Send { handle, outgoing } => {
+                self.send(now, handle, outgoing, out);
                 true
             }
             Input::WebApiResult { conn, result } => self.web_result(now, conn, result, out),
-            Input::WsOpened { conn } => match &mut self.phase {
-                Phase::Handshaking {
-                    conn: c, opened, ..
-                } if *c == conn && !*opened => {
-                    *opened = true;
-                    true
-                }
-                _ => false,
-            },
+            Input::WsOpened { conn } => self.session.opened(conn),
             Input::WsText { conn, text } => self.frame(now, conn, text, out),
             Input::WsBinary { conn, len } => {
-                let live = self.socket() == Some(conn);
+                let live = self.session.socket() == Some(conn);
                 if live {
-                    out.push(Action::Emit(Event::Error(RtmError::UnexpectedBinary {
-                        len,
-                    })));
+                    let error = RtmError::UnexpectedBinary { len };
+                    out.push(Action::Emit(Event::Error(error)));
                 }
                 live
             }
-            Input::WsClosed { conn, code, reason } => self.ws_closed(now, conn, code, reason, out),
-            Input::WsRefused { conn, reason } => match self.phase {
-                Phase::Handshaking {
-                    conn: c,
-                    opened: false,
-                    ..
-                } if c == conn => {
+            Input::WsClosed { conn, code, reason } => {
+                self.socket_ended(now, conn, RtmError::Closed { code, reason }, out)
+            }
+            Input::WsRefused { conn, reason } => match self.session.phase() {
+                Phase::Opening { conn: c, .. } if *c == conn => {
                     self.end(Some(RtmError::Refused { reason }), out);
                     true
                 }
                 _ => false,
             },
-            Input::WsError { conn, message } => self.ws_error(now, conn, message, out),
+            Input::WsError { conn, message } => {
+                self.socket_ended(now, conn, RtmError::Websocket { message }, out)
+            }
             Input::Tick => {
                 self.tick(now, out);
                 true
@@ -334,36 +260,25 @@ impl Client {
         }
     }
 
-    /// The attempt whose socket is in use, if any.
-    fn socket(&self) -> Option<ConnId> {
-        match self.phase {
-            Phase::Handshaking { conn, .. }
-            | Phase::Resuming { conn, .. }
-            | Phase::Ready { conn, .. }
-            | Phase::Disconnecting { conn, .. } => Some(conn),
-            _ => None,
-        }
-    }
-
     // ---- user commands ----
 
     fn start(&mut self, now: Instant, options: StartOptions, out: &mut Vec<Action>) {
-        match &mut self.phase {
-            Phase::Closed => {
-                out.push(Action::StartSettled(Err(RtmError::Disconnected)));
-            }
-            Phase::Disconnected => {
+        match self.session.phase() {
+            Phase::Closed => out.push(Action::StartSettled(Err(RtmError::Disconnected))),
+            Phase::Idle => {
                 self.options = Some(options);
                 self.start_pending = true;
-                self.failures = 0;
-                self.reconnect_free = false;
+                self.session.restart_episode();
                 self.attempt(now, out);
             }
-            Phase::Disconnecting { restart, .. } => {
-                *restart = Some(options);
+            Phase::Closing { .. } => {
+                self.session.set_restart(Some(options));
                 self.start_pending = true;
             }
-            Phase::Ready { .. } => match &self.info {
+            Phase::Live {
+                link: Link::Ready { .. },
+                ..
+            } => match &self.info {
                 Some(info) => out.push(Action::StartSettled(Ok(info.clone()))),
                 None => self.start_pending = true,
             },
@@ -376,112 +291,71 @@ impl Client {
         }
     }
 
-    fn disconnect(&mut self, now: Instant, out: &mut Vec<Action>) -> bool {
-        match &mut self.phase {
-            Phase::Disconnected | Phase::Closed => false,
-            Phase::Disconnecting { restart, .. } => {
+    fn disconnect(&mut self, now: Instant, out: &mut Vec<Action>) {
+        match self.session.phase() {
+            Phase::Idle | Phase::Closed => out.push(Action::DisconnectSettled),
+            Phase::Closing { .. } => {
+                self.disconnect_pending = true;
                 // A disconnect after a start that waits for the close cancels that start.
-                if restart.take().is_some() {
+                if self.session.set_restart(None).is_some() {
                     self.settle_start(Err(RtmError::Disconnected), out);
                 }
-                true
             }
-            Phase::Authenticating { .. } | Phase::Reconnecting { .. } => {
+            Phase::Authenticating { .. } | Phase::Waiting { .. } => {
+                self.disconnect_pending = true;
                 out.push(Action::Emit(Event::Disconnecting));
                 self.end(None, out);
-                true
             }
-            Phase::Handshaking { conn, .. }
-            | Phase::Resuming { conn, .. }
-            | Phase::Ready { conn, .. } => {
-                let conn = *conn;
+            Phase::Opening { .. } | Phase::Handshaking { .. } | Phase::Live { .. } => {
+                self.disconnect_pending = true;
                 out.push(Action::Emit(Event::Disconnecting));
-                out.push(Action::CloseWebSocket { conn, code: 1000 });
+                if let Some(conn) = self.session.close(now) {
+                    out.push(Action::CloseWebSocket { conn, code: 1000 });
+                }
                 // A start still under way fails now: the user asked to stop. (Only a start
-                // made while closing, kept in `restart`, outlives the close.)
+                // made while closing, kept for the restart, outlives the close.)
                 self.settle_start(Err(RtmError::Disconnected), out);
-                self.phase = Phase::Disconnecting {
-                    conn,
-                    deadline: after(now, self.config.close_timeout),
-                    restart: None,
-                };
-                true
             }
         }
     }
 
     fn shutdown(&mut self, out: &mut Vec<Action>) {
-        if let Some(conn) = self.socket() {
+        if let Some(conn) = self.session.socket() {
             out.push(Action::DropWebSocket { conn });
         }
-        let was_live = !matches!(self.phase, Phase::Disconnected | Phase::Closed);
-        for (_, p) in std::mem::take(&mut self.pending) {
-            out.push(Action::Settle {
-                handle: p.handle,
-                result: Err(SendError::ClientClosed),
-            });
-        }
-        for q in std::mem::take(&mut self.queue) {
-            out.push(Action::Settle {
-                handle: q.handle,
-                result: Err(SendError::ClientClosed),
-            });
-        }
+        let was_live = !matches!(self.session.phase(), Phase::Idle | Phase::Closed);
+        self.outbox.close(out);
         self.settle_start(Err(RtmError::Disconnected), out);
         if was_live {
             out.push(Action::Emit(Event::Disconnected { error: None }));
         }
-        self.keepalive = Keepalive::default();
-        self.paced_until = None;
-        self.phase = Phase::Closed;
+        self.session.shut_down();
+        self.settle_disconnect(out);
     }
 
-    fn send(&mut self, now: Instant, send: Outgoing, out: &mut Vec<Action>) {
-        let handle = send.handle;
-        let refuse = |out: &mut Vec<Action>, e: SendError| {
-            out.push(Action::Settle {
+    fn send(&mut self, now: Instant, handle: SendHandle, send: Outgoing, out: &mut Vec<Action>) {
+        if self.is_closed() {
+            let result = Err(SendError::ClientClosed);
+            return out.push(Action::Settle { handle, result });
+        }
+        let ready = match self.session.phase() {
+            Phase::Live { link, .. } => Some(matches!(link, Link::Ready { .. })),
+            _ => None,
+        };
+        match self.outbox.accept(now, handle, &send, &self.config, ready) {
+            Err(e) => out.push(Action::Settle {
                 handle,
                 result: Err(e),
-            })
-        };
-        if matches!(self.phase, Phase::Closed) {
-            return refuse(out, SendError::ClientClosed);
-        }
-        let prepared = match Prepared::new(&send, &self.config) {
-            Ok(p) => p,
-            Err(e) => return refuse(out, e),
-        };
-        match send.mode {
-            SendMode::Immediate => {
-                let conn = match self.phase {
-                    Phase::Ready { conn, .. } => conn,
-                    Phase::Resuming { .. } => return refuse(out, SendError::NotReady),
-                    _ => return refuse(out, SendError::NotConnected),
-                };
-                if let (Some(pacer), Some(channel)) = (&mut self.pacer, &prepared.paced_channel) {
-                    if let Err(at) = pacer.check(channel, now) {
-                        return refuse(
-                            out,
-                            SendError::Paced {
-                                retry_after: at.saturating_duration_since(now),
-                            },
-                        );
-                    }
-                    pacer.take(channel, now);
+            }),
+            Ok(Accepted::Write(prepared)) => {
+                if let Some((conn, keepalive, _)) = self.session.live_mut()
+                    && self.outbox.write(now, conn, prepared, out)
+                {
+                    keepalive.wrote(now);
                 }
-                self.write(now, conn, prepared, out);
             }
-            SendMode::Queued { .. } => {
-                if self.queue.len() >= self.config.queue_limit {
-                    return refuse(
-                        out,
-                        SendError::QueueFull {
-                            limit: self.config.queue_limit,
-                        },
-                    );
-                }
-                self.queue.push_back(prepared);
-                if matches!(self.phase, Phase::Ready { .. }) {
+            Ok(Accepted::Queued) => {
+                if ready == Some(true) {
                     self.flush(now, out);
                 }
             }
@@ -490,78 +364,23 @@ impl Client {
 
     // ---- writing ----
 
-    fn write(&mut self, now: Instant, conn: ConnId, p: Prepared, out: &mut Vec<Action>) {
-        // The exact size, now that the id is known (the check on arrival assumed the shortest).
-        let size = p.size(self.next_id);
-        if size > self.config.max_frame_bytes {
-            out.push(Action::Settle {
-                handle: p.handle,
-                result: Err(SendError::TooLarge {
-                    size,
-                    limit: self.config.max_frame_bytes,
-                }),
-            });
-            return;
-        }
-        let id = self.take_id();
-        let text = p.frame(id);
-        if self.config.emit_outgoing {
-            out.push(Action::Emit(Event::OutgoingMessage {
-                id,
-                frame: text.clone(),
-            }));
-        }
-        out.push(Action::SendText { conn, text });
-        self.keepalive.last_out = Some(now);
-        if p.await_reply {
-            let deadline = self.config.reply_timeout.and_then(|t| after(now, t));
-            self.pending.insert(
-                id,
-                Pending {
-                    handle: p.handle,
-                    deadline,
-                },
-            );
-        } else {
-            out.push(Action::Settle {
-                handle: p.handle,
-                result: Ok(Sent::Written { id }),
-            });
-        }
-    }
-
-    fn take_id(&mut self) -> u64 {
-        let id = self.next_id;
-        // 2^64 frames would take millennia; saturating keeps "never repeats" honest without a panic.
-        self.next_id = self.next_id.saturating_add(1);
-        id
-    }
-
     /// Writes what the queue and the pacing allow (only when ready).
     fn flush(&mut self, now: Instant, out: &mut Vec<Action>) {
-        let Phase::Ready { conn, .. } = self.phase else {
+        let Some((conn, keepalive, link @ Link::Ready { .. })) = self.session.live_mut() else {
             return;
         };
-        self.paced_until = None;
-        for _ in 0..self.queue.len() {
-            let Some(q) = self.queue.pop_front() else {
-                break;
-            };
-            if let (Some(pacer), Some(channel)) = (&mut self.pacer, &q.paced_channel) {
-                if let Err(at) = pacer.check(channel, now) {
-                    // Wait for this channel; other channels go on (no head-of-line blocking).
-                    self.paced_until = earliest(self.paced_until, Some(at));
-                    self.queue.push_back(q);
-                    continue;
-                }
-                pacer.take(channel, now);
-            }
-            self.write(now, conn, q, out);
+        let (wrote, paced_until) = self.outbox.flush(now, conn, out);
+        if wrote {
+            keepalive.wrote(now);
         }
+        *link = Link::Ready { paced_until };
     }
 
-    fn ping(&mut self, now: Instant, conn: ConnId, out: &mut Vec<Action>) {
-        let id = self.take_id();
+    fn ping(&mut self, now: Instant, out: &mut Vec<Action>) {
+        let Some((conn, keepalive, _)) = self.session.live_mut() else {
+            return;
+        };
+        let id = self.outbox.take_id();
         let time = now
             .saturating_duration_since(self.origin.unwrap_or(now))
             .as_millis();
@@ -569,8 +388,7 @@ impl Client {
             conn,
             text: format!(r#"{{"id":{id},"type":"ping","time":{time}}}"#),
         });
-        self.keepalive.last_out = Some(now);
-        self.keepalive.ping = Some((id, after(now, self.config.server_pong_timeout)));
+        keepalive.pinged(id, now);
     }
 
     // ---- connection attempts ----
@@ -578,11 +396,9 @@ impl Client {
     fn attempt(&mut self, now: Instant, out: &mut Vec<Action>) {
         let Some(options) = self.options.clone() else {
             // Unreachable by construction (attempts follow a start); end rather than hang.
-            self.end(Some(RtmError::Disconnected), out);
-            return;
+            return self.end(Some(RtmError::Disconnected), out);
         };
-        let conn = ConnId(self.next_conn);
-        self.next_conn += 1;
+        let conn = self.session.begin(now);
         let method = if self.config.use_rtm_connect {
             WebMethod::RtmConnect
         } else {
@@ -602,22 +418,17 @@ impl Client {
             token: options.token,
             form,
         });
-        self.phase = Phase::Authenticating {
-            conn,
-            deadline: after(now, self.config.web_call_timeout),
-        };
     }
 
     fn web_result(
         &mut self,
         now: Instant,
         conn: ConnId,
-        result: Result<crate::io::WebResponse, String>,
+        result: Result<WebResponse, String>,
         out: &mut Vec<Action>,
     ) -> bool {
-        match self.phase {
-            Phase::Authenticating { conn: c, .. } if c == conn => {}
-            _ => return false,
+        if self.session.authenticating() != Some(conn) {
+            return false;
         }
         let info = result
             .map_err(|message| RtmError::Request { message })
@@ -631,12 +442,7 @@ impl Client {
                     conn,
                     url: info.url.clone(),
                 });
-                self.keepalive = Keepalive::default();
-                self.phase = Phase::Handshaking {
-                    conn,
-                    opened: false,
-                    deadline: after(now, self.config.hello_timeout),
-                };
+                self.session.authenticated(now, conn);
             }
             Err(e) => self.retry(now, e, None, out),
         }
@@ -652,78 +458,47 @@ impl Client {
         live_since: Option<Instant>,
         out: &mut Vec<Action>,
     ) {
-        if !error.is_recoverable() {
-            return self.end(Some(error), out);
-        }
-        if live_since.is_some() && !self.config.auto_reconnect {
-            return self.end(Some(error), out);
-        }
-        // A session that lived a while is lost: reconnect at once. One that died young counts
-        // as a failed attempt, so a server that accepts and drops can never make us spin.
-        let stable = live_since
-            .is_some_and(|t| now.saturating_duration_since(t) >= self.config.retry.initial_delay);
-        if stable {
-            self.failures = 0;
-            self.reconnect_free = true;
-        }
-        self.failures = self.failures.saturating_add(1);
-        // Attempts that failed in this episode (the loss of a stable session is not one).
-        let failed = self.failures - u32::from(self.reconnect_free);
-        if let Some(max) = self.config.retry.max_retries
-            && failed > max
-        {
-            let attempts = failed;
-            return self.end(
+        let retry_after = match error {
+            RtmError::RateLimited { retry_after } => retry_after,
+            _ => None,
+        };
+        let next = self
+            .session
+            .retry(now, error.is_recoverable(), live_since, retry_after);
+        match next {
+            Next::End => self.end(Some(error), out),
+            Next::GiveUp { failed } => self.end(
                 Some(RtmError::RetriesExhausted {
-                    attempts,
+                    attempts: failed,
                     last: Box::new(error),
                 }),
                 out,
-            );
-        }
-        let mut delay = if stable {
-            Duration::ZERO
-        } else {
-            self.jitter.delay(&self.config.retry, self.failures)
-        };
-        if let RtmError::RateLimited {
-            retry_after: Some(ra),
-        } = &error
-        {
-            delay = delay.max(*ra);
-        }
-        out.push(Action::Emit(Event::Reconnecting {
-            attempt: self.failures,
-            delay,
-            reason: error,
-        }));
-        if delay.is_zero() {
-            self.attempt(now, out);
-        } else {
-            self.phase = Phase::Reconnecting {
-                at: after(now, delay),
-            };
+            ),
+            Next::Reconnect { attempt, delay } => {
+                out.push(Action::Emit(Event::Reconnecting {
+                    attempt,
+                    delay,
+                    reason: error,
+                }));
+                if delay.is_zero() {
+                    self.attempt(now, out);
+                }
+            }
         }
     }
 
     /// The socket in use is lost: let go of it (unless it is already gone), then retry.
     fn lost(&mut self, now: Instant, error: RtmError, socket_gone: bool, out: &mut Vec<Action>) {
-        let live_since = match self.phase {
-            Phase::Resuming { since, .. } | Phase::Ready { since, .. } => Some(since),
-            _ => None,
-        };
-        if let (Some(conn), false) = (self.socket(), socket_gone) {
+        if let (Some(conn), false) = (self.session.socket(), socket_gone) {
             out.push(Action::DropWebSocket { conn });
         }
-        self.keepalive = Keepalive::default();
-        self.paced_until = None;
-        self.phase = Phase::Disconnected;
+        let live_since = self.session.lose();
         self.retry(now, error, live_since, out);
     }
 
     /// The session ends: awaited replies fail, queued sends stay for the next start.
     fn end(&mut self, error: Option<RtmError>, out: &mut Vec<Action>) {
-        self.fail_pending(NoReplyReason::SessionEnded, out);
+        self.outbox.fail_pending(NoReplyReason::SessionEnded, out);
         if let Some(e) = &error
             && self.start_pending
         {
@@ -731,9 +506,8 @@ impl Client {
         }
         self.settle_start(Err(error.clone().unwrap_or(RtmError::Disconnected)), out);
         out.push(Action::Emit(Event::Disconnected { error }));
-        self.keepalive = Keepalive::default();
-        self.paced_until = None;
-        self.phase = Phase::Disconnected;
+        self.session.end();
+        self.settle_disconnect(out);
     }
 
     fn settle_start(&mut self, result: Result<Arc<ConnectInfo>, RtmError>, out: &mut Vec<Action>) {
@@ -742,17 +516,18 @@ impl Client {
         }
     }
 
-    fn fail_pending(&mut self, reason: NoReplyReason, out: &mut Vec<Action>) {
-        for (id, p) in std::mem::take(&mut self.pending) {
-            out.push(Action::Settle {
-                handle: p.handle,
-                result: Err(SendError::NoReply { id, reason }),
-            });
+    fn settle_disconnect(&mut self, out: &mut Vec<Action>) {
+        if std::mem::take(&mut self.disconnect_pending) {
+            out.push(Action::DisconnectSettled);
         }
     }
 
-    fn ready(&mut self, now: Instant, conn: ConnId, since: Instant, out: &mut Vec<Action>) {
-        self.phase = Phase::Ready { conn, since };
+    /// The session is ready: the start settles and the queue flows.
+    fn ready(&mut self, now: Instant, out: &mut Vec<Action>) {
+        let Some((_, _, link)) = self.session.live_mut() else {
+            return;
+        };
+        *link = Link::Ready { paced_until: None };
         out.push(Action::Emit(Event::Ready));
         if let Some(info) = self.info.clone() {
             self.settle_start(Ok(info), out);
@@ -760,13 +535,25 @@ impl Client {
         self.flush(now, out);
     }
 
+    /// While resuming: ready once no reply from the previous connection is awaited.
+    fn resume_if_answered(&mut self, now: Instant, out: &mut Vec<Action>) {
+        if let Phase::Live {
+            link: Link::Resuming { .. },
+            ..
+        } = self.session.phase()
+            && self.outbox.awaiting_reply() == 0
+        {
+            self.ready(now, out);
+        }
+    }
+
     // ---- the socket ----
 
     fn frame(&mut self, now: Instant, conn: ConnId, text: String, out: &mut Vec<Action>) -> bool {
-        if self.socket() != Some(conn) {
+        if self.session.socket() != Some(conn) {
             return false;
         }
-        let event = match frame::parse(text) {
+        let event = match SlackEvent::from_json(text) {
             Ok(e) => e,
             Err(e) => {
                 out.push(Action::Emit(Event::Error(RtmError::MalformedFrame {
@@ -777,32 +564,33 @@ impl Client {
         };
         // Replies settle their sends even while closing: the ack is as good as before.
         if let Some(reply_to) = event.reply_to() {
-            self.reply(now, reply_to, event.raw(), out);
+            if let Some((_, keepalive, _)) = self.session.live_mut() {
+                keepalive.replied(reply_to);
+            }
+            self.outbox.reply(reply_to, event.raw(), out);
+            self.resume_if_answered(now, out);
         }
-        if matches!(self.phase, Phase::Disconnecting { .. }) {
+        if matches!(self.session.phase(), Phase::Closing { .. }) {
             out.push(Action::Emit(Event::Slack(event)));
             return true;
         }
-        enum Then {
-            Nothing,
-            Hello,
-            Lost(RtmError),
-        }
-        let then = match (event.event_type(), event.reply_to()) {
-            (Some("hello"), _) => Then::Hello,
-            (Some("goodbye"), _) => Then::Lost(RtmError::Goodbye),
-            (Some("team_migration_started"), _) => Then::Lost(RtmError::TeamMigration),
+        let lost = match (event.event_type(), event.reply_to()) {
+            (Some("hello"), _) => None,
+            (Some("goodbye"), _) => Some(RtmError::Goodbye),
+            (Some("team_migration_started"), _) => Some(RtmError::TeamMigration),
             (Some("error"), None) => {
-                let (code, msg) = frame::error_frame(event.raw());
-                Then::Lost(RtmError::Server { code, msg })
+                let (code, msg) = frame::reply::error_frame(event.raw());
+                Some(RtmError::Server { code, msg })
             }
-            _ => Then::Nothing,
+            _ => {
+                out.push(Action::Emit(Event::Slack(event)));
+                return true;
+            }
         };
         out.push(Action::Emit(Event::Slack(event)));
-        match then {
-            Then::Nothing => {}
-            Then::Hello => self.hello(now, conn, out),
-            Then::Lost(e) => {
+        match lost {
+            None => self.hello(now, conn, out),
+            Some(e) => {
                 if let RtmError::Server { .. } = e {
                     out.push(Action::Emit(Event::Error(e.clone())));
                 }
@@ -812,97 +600,46 @@ impl Client {
         true
     }
 
-    fn reply(&mut self, now: Instant, reply_to: u64, raw: &str, out: &mut Vec<Action>) {
-        if let Some((ping, _)) = self.keepalive.ping
-            && reply_to >= ping
-        {
-            self.keepalive.ping = None;
-        }
-        if let Some(p) = self.pending.remove(&reply_to) {
-            let result = match frame::reply(reply_to, raw) {
-                Ok(reply) => Ok(Sent::Replied(reply)),
-                Err((code, msg)) => Err(SendError::Platform {
-                    id: reply_to,
-                    code,
-                    msg,
-                    raw: raw.to_owned(),
-                }),
-            };
-            out.push(Action::Settle {
-                handle: p.handle,
-                result,
-            });
-        }
-        if let Phase::Resuming { conn, since, .. } = self.phase
-            && self.pending.is_empty()
-        {
-            self.ready(now, conn, since, out);
-        }
-    }
-
     fn hello(&mut self, now: Instant, conn: ConnId, out: &mut Vec<Action>) {
-        if !matches!(self.phase, Phase::Handshaking { .. }) {
+        if !self.session.awaits_hello(conn) {
             return;
         }
         out.push(Action::Emit(Event::Connected));
-        self.keepalive = Keepalive {
-            last_out: Some(now),
-            ping: None,
-        };
-        if self.pending.is_empty() {
-            self.ready(now, conn, now, out);
+        if self.outbox.awaiting_reply() == 0 {
+            self.session.hello(now, Link::Ready { paced_until: None });
+            self.ready(now, out);
         } else {
-            self.phase = Phase::Resuming {
-                conn,
-                since: now,
-                deadline: after(now, self.config.reply_ack_on_reconnect_timeout),
-            };
+            let until = after(now, self.config.reply_ack_on_reconnect_timeout);
+            self.session.hello(now, Link::Resuming { until });
         }
     }
 
-    fn ws_closed(
+    /// The socket closed or failed: the end of a close, or a loss.
+    fn socket_ended(
         &mut self,
         now: Instant,
         conn: ConnId,
-        code: u16,
-        reason: String,
+        error: RtmError,
         out: &mut Vec<Action>,
     ) -> bool {
-        if self.socket() != Some(conn) {
+        if self.session.socket() != Some(conn) {
             return false;
         }
-        if let Phase::Disconnecting { .. } = self.phase {
-            self.finish_disconnect(now, false, out);
-        } else {
-            self.lost(now, RtmError::Closed { code, reason }, true, out);
+        // A failed socket is unusable, so it is dropped; a closed one is already gone.
+        let failed = matches!(error, RtmError::Websocket { .. });
+        if failed {
+            out.push(Action::Emit(Event::Error(error.clone())));
         }
-        true
-    }
-
-    fn ws_error(
-        &mut self,
-        now: Instant,
-        conn: ConnId,
-        message: String,
-        out: &mut Vec<Action>,
-    ) -> bool {
-        if self.socket() != Some(conn) {
-            return false;
-        }
-        let error = RtmError::Websocket { message };
-        out.push(Action::Emit(Event::Error(error.clone())));
-        if let Phase::Disconnecting { .. } = self.phase {
-            self.finish_disconnect(now, true, out);
+        if matches!(self.session.phase(), Phase::Closing { .. }) {
+            self.finish_disconnect(now, failed, out);
         } else {
-            self.lost(now, error, false, out);
+            self.lost(now, error, !failed, out);
         }
         true
     }
 
     fn finish_disconnect(&mut self, now: Instant, drop_socket: bool, out: &mut Vec<Action>) {
-        let Phase::Disconnecting { conn, restart, .. } =
-            std::mem::replace(&mut self.phase, Phase::Disconnected)
-        else {
+        let Some((conn, restart)) = self.session.closed() else {
             return;
         };
         if drop_socket {
@@ -914,8 +651,7 @@ impl Client {
         if let Some(options) = restart {
             self.start_pending = start_pending;
             self.options = Some(options);
-            self.failures = 0;
-            self.reconnect_free = false;
+            self.session.restart_episode();
             self.attempt(now, out);
         }
     }
@@ -923,78 +659,31 @@ impl Client {
     // ---- time ----
 
     fn tick(&mut self, now: Instant, out: &mut Vec<Action>) {
-        // Replies that waited too long.
-        while let Some((&id, p)) = self.pending.first_key_value() {
-            match p.deadline {
-                Some(d) if d <= now => {
-                    let handle = p.handle;
-                    self.pending.remove(&id);
-                    out.push(Action::Settle {
-                        handle,
-                        result: Err(SendError::NoReply {
-                            id,
-                            reason: NoReplyReason::Timeout,
-                        }),
-                    });
+        self.outbox.expire(now, out);
+        if let Some((_, _, link)) = self.session.live_mut() {
+            match *link {
+                Link::Resuming { until } if until <= now => {
+                    self.outbox.fail_pending(NoReplyReason::ConnectionLost, out);
+                    self.ready(now, out);
                 }
-                _ => break,
+                Link::Ready {
+                    paced_until: Some(at),
+                } if at <= now => self.flush(now, out),
+                _ => {}
             }
         }
-        let due = |d: Option<Instant>| d.is_some_and(|d| d <= now);
-        match self.phase {
-            Phase::Authenticating { deadline, .. } if due(deadline) => {
-                self.retry(now, RtmError::WebCallTimeout, None, out);
+        match self.session.due(now) {
+            Some(Timeout::WebCall) => self.retry(now, RtmError::WebCallTimeout, None, out),
+            Some(Timeout::Hello) => self.lost(now, RtmError::HelloTimeout, false, out),
+            Some(Timeout::Close) => self.finish_disconnect(now, true, out),
+            Some(Timeout::Retry) => self.attempt(now, out),
+            Some(Timeout::Keepalive(Due::Ping)) => self.ping(now, out),
+            Some(Timeout::Keepalive(Due::Dead)) => {
+                self.lost(now, RtmError::PongTimeout, false, out)
             }
-            Phase::Handshaking { deadline, .. } if due(deadline) => {
-                self.lost(now, RtmError::HelloTimeout, false, out);
-            }
-            Phase::Disconnecting { deadline, .. } if due(deadline) => {
-                self.finish_disconnect(now, true, out);
-            }
-            Phase::Reconnecting { at } if due(at) => self.attempt(now, out),
-            Phase::Resuming {
-                conn,
-                since,
-                deadline,
-            } => {
-                if due(deadline) {
-                    self.fail_pending(NoReplyReason::ConnectionLost, out);
-                    self.ready(now, conn, since, out);
-                }
-                self.keepalive_tick(now, out);
-            }
-            Phase::Ready { .. } => {
-                if due(self.paced_until) {
-                    self.flush(now, out);
-                }
-                self.keepalive_tick(now, out);
-            }
-            _ => {}
+            None => {}
         }
-        // In Resuming, a reply may have emptied the pending set by timing out above.
-        if let Phase::Resuming { conn, since, .. } = self.phase
-            && self.pending.is_empty()
-        {
-            self.ready(now, conn, since, out);
-        }
-    }
-
-    fn keepalive_tick(&mut self, now: Instant, out: &mut Vec<Action>) {
-        let Some(conn) = self.socket() else { return };
-        match self.keepalive.ping {
-            Some((_, deadline)) if deadline.is_some_and(|d| d <= now) => {
-                self.lost(now, RtmError::PongTimeout, false, out);
-            }
-            Some(_) => {}
-            None => {
-                let quiet_until = self
-                    .keepalive
-                    .last_out
-                    .and_then(|t| after(t, self.config.client_ping_timeout));
-                if quiet_until.is_some_and(|d| d <= now) {
-                    self.ping(now, conn, out);
-                }
-            }
-        }
+        // A reply may have emptied the awaited set by timing out above.
+        self.resume_if_answered(now, out);
     }
 }

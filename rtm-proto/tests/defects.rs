@@ -211,10 +211,10 @@ fn defect_07_an_unanswered_message_blocks_nothing() {
         [2],
         "written without waiting for the ack of 1"
     );
-    let a = h.input(Input::Send(rtm_proto::Outgoing::typing(
-        rtm_proto::SendHandle(3),
-        "C1",
-    )));
+    let a = h.input(Input::Send {
+        handle: rtm_proto::SendHandle(3),
+        outgoing: rtm_proto::Outgoing::typing("C1"),
+    });
     assert_eq!(settle_of(&a, 3), Some(Ok(Sent::Written { id: 3 })));
     let a = h.input(text(conn, &ack(2)));
     assert!(matches!(settle_of(&a, 2), Some(Ok(_))));

@@ -480,16 +480,10 @@ fn every_transient_state_has_a_deadline_that_leads_out() {
 
 #[test]
 fn disconnect_from_every_state_settles() {
-    // Disconnected: nothing to do.
+    // Disconnected: nothing to do; the disconnect is answered at once.
     let mut h = H::default();
     let a = h.input(Input::Disconnect);
-    assert_eq!(
-        a,
-        [Action::Ignored {
-            input: "disconnect",
-            state: State::Disconnected
-        }]
-    );
+    assert_eq!(a, [Action::DisconnectSettled]);
 
     // Authenticating and reconnecting: no socket, done at once; the start fails.
     for fail_first in [false, true] {
@@ -503,10 +497,11 @@ fn disconnect_from_every_state_settles() {
         assert_eq!(lifecycle(&a), ["disconnecting", "disconnected"]);
         assert_eq!(start_settled(&a), Some(Err(RtmError::Disconnected)));
         assert_eq!(disconnected(&a), Some(None));
+        assert_eq!(a.last(), Some(&Action::DisconnectSettled));
         assert_eq!(h.state(), State::Disconnected);
         assert_eq!(h.client.next_deadline(), None);
         assert!(is_ignored(&h.input(web_ok(conn))));
-        assert!(is_ignored(&h.input(Input::Disconnect)));
+        assert_eq!(h.input(Input::Disconnect), [Action::DisconnectSettled]);
     }
 
     // Authenticated, handshaking, ready: close the socket; the close ends it.
@@ -527,6 +522,10 @@ fn disconnect_from_every_state_settles() {
             "{a:?}"
         );
         assert_eq!(lifecycle(&a), ["disconnecting"]);
+        assert!(
+            !a.contains(&Action::DisconnectSettled),
+            "not before the close"
+        );
         assert_eq!(h.state(), State::Disconnecting);
         if step < 2 {
             // A start still under way fails now: the user asked to stop.
@@ -539,9 +538,16 @@ fn disconnect_from_every_state_settles() {
         // A second disconnect changes nothing.
         let again = h.input(Input::Disconnect);
         assert!(start_settled(&again).is_none() && lifecycle(&again).is_empty());
+        assert!(again.is_empty(), "{again:?}");
         let a = h.input(closed(conn, 1000));
         assert_eq!(lifecycle(&a), ["disconnected"]);
         assert_eq!(disconnected(&a), Some(None));
+        // Both disconnects settle together, once.
+        let settled = a
+            .iter()
+            .filter(|x| **x == Action::DisconnectSettled)
+            .count();
+        assert_eq!(settled, 1);
         assert!(
             start_settled(&a).is_none(),
             "{state:?}: the start settled already"
@@ -618,7 +624,6 @@ fn inputs_that_make_no_sense_are_ignored() {
             message: "x".into(),
         },
         web_ok(stale),
-        Input::Disconnect,
     ] {
         let name = input.name();
         assert_eq!(

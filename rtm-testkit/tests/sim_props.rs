@@ -299,7 +299,7 @@ fn apply(s: &mut Sim, cmd: &Cmd) {
                 Text::Empty => String::new(),
                 Text::Long => "é".repeat(4001),
             };
-            s.send_message(CHANNELS[*c], &text);
+            s.send_message(&text, CHANNELS[*c]);
         }
         Cmd::Typing(c) => {
             s.send_typing(CHANNELS[*c]);
@@ -406,7 +406,7 @@ fn run(setup: &Setup, cmds: &[Cmd]) -> Vec<rtm_testkit::sim::Step> {
     ready_within(&mut s, bound);
 
     // The session works: a message is acked with the model's ts.
-    let h = s.send_message("C0RANDOM", "after recovery");
+    let h = s.send_message("after recovery", "C0RANDOM");
     assert!(
         s.run_until(|s| s.settled(h).is_some(), Duration::from_secs(10)),
         "the message after recovery settles"
@@ -679,9 +679,8 @@ fn immediate_and_queued_sends_settle_as_documented() {
     let big = s.send("custom_thing", json!({"blob": "x".repeat(17_000)}));
     let custom = s.add_outgoing_event(true, "custom_thing", json!({}));
     let typing = s.send_typing("C0GENERAL");
-    let lost = s.send_message("C0NOPE", "anyone?");
-    let presence = s.send_outgoing(|h| Outgoing {
-        handle: h,
+    let lost = s.send_message("anyone?", "C0NOPE");
+    let presence = s.send_outgoing(Outgoing {
         kind: "presence_sub".into(),
         body: json!({"ids": ["U0ALICE"]}),
         mode: SendMode::Queued { await_reply: false },

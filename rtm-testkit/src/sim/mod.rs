@@ -16,7 +16,7 @@
 //!
 //! let mut sim = Sim::new(Config::default(), Workspace::default());
 //! sim.start();
-//! let h = sim.send_message("C0GENERAL", "hello");
+//! let h = sim.send_message("hello", "C0GENERAL");
 //! assert!(sim.run_until(|s| s.settled(h).is_some(), Duration::from_secs(5)));
 //! assert_eq!(sim.state(), State::Connected(Connected::Ready));
 //! let Some(Ok(Sent::Replied(reply))) = sim.settled(h) else { panic!() };
@@ -232,25 +232,24 @@ impl Sim {
         self.feed(Input::Shutdown);
     }
 
-    /// `send_message(channel, text)`: queued, settles with the ack.
-    pub fn send_message(&mut self, channel: &str, text: &str) -> SendHandle {
-        self.send_outgoing(|h| Outgoing::message(h, channel, text))
+    /// `send_message(text, channel)`: queued, settles with the ack.
+    pub fn send_message(&mut self, text: &str, channel: &str) -> SendHandle {
+        self.send_outgoing(Outgoing::message(text, channel))
     }
 
     /// `send_typing(channel)`: queued, settles when written.
     pub fn send_typing(&mut self, channel: &str) -> SendHandle {
-        self.send_outgoing(|h| Outgoing::typing(h, channel))
+        self.send_outgoing(Outgoing::typing(channel))
     }
 
     /// `subscribe_presence(ids)`: queued, settles when written.
     pub fn subscribe_presence<S: AsRef<str>>(&mut self, ids: &[S]) -> SendHandle {
-        self.send_outgoing(|h| Outgoing::presence_sub(h, ids))
+        self.send_outgoing(Outgoing::presence_sub(ids))
     }
 
     /// `send(kind, body)`: written now if ready, else refused.
     pub fn send(&mut self, kind: &str, body: Value) -> SendHandle {
-        self.send_outgoing(|handle| Outgoing {
-            handle,
+        self.send_outgoing(Outgoing {
             kind: kind.to_owned(),
             body,
             mode: SendMode::Immediate,
@@ -259,8 +258,7 @@ impl Sim {
 
     /// `add_outgoing_event(await_reply, kind, body)`: queued until ready.
     pub fn add_outgoing_event(&mut self, await_reply: bool, kind: &str, body: Value) -> SendHandle {
-        self.send_outgoing(|handle| Outgoing {
-            handle,
+        self.send_outgoing(Outgoing {
             kind: kind.to_owned(),
             body,
             mode: SendMode::Queued { await_reply },
@@ -268,10 +266,10 @@ impl Sim {
     }
 
     /// Any send, built around the next handle.
-    pub fn send_outgoing(&mut self, make: impl FnOnce(SendHandle) -> Outgoing) -> SendHandle {
+    pub fn send_outgoing(&mut self, outgoing: Outgoing) -> SendHandle {
         let handle = SendHandle(self.next_handle);
         self.next_handle += 1;
-        self.feed(Input::Send(make(handle)));
+        self.feed(Input::Send { handle, outgoing });
         handle
     }
 
@@ -612,6 +610,7 @@ impl Sim {
             Action::Emit(_)
             | Action::Settle { .. }
             | Action::StartSettled(_)
+            | Action::DisconnectSettled
             | Action::Ignored { .. } => {}
         }
     }
