@@ -9,11 +9,16 @@
 //! - [`sim`]: the model and an `rtm_proto::Client` joined in memory on virtual time, for fast,
 //!   deterministic and property tests.
 //! - the `mock-slack` binary: the server for clients in any language (see README.md).
+//!
+//! Layers, by feature: the model and the server are always built; `sim` adds the simulation
+//! (and rtm-proto), `conformance` the suite (and rtm-driver), `cli` (default) the binary.
 #![forbid(unsafe_code)]
 
+#[cfg(feature = "conformance")]
 pub mod conformance;
 pub mod model;
 pub mod server;
+#[cfg(feature = "sim")]
 pub mod sim;
 
 pub use model::{
