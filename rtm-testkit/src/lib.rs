@@ -17,7 +17,8 @@ pub mod server;
 pub mod sim;
 
 pub use model::{
-    ConnId, Fault, HttpAnswer, HttpRequest, Record, ServerAction, SlackModel, Target, UserAction,
-    WebFault, WireFrame, Workspace,
+    App, BlockAction, ConnId, Fault, HttpAnswer, HttpRequest, Record, ServerAction, SlackModel,
+    SlashCommand, SocketModeConfig, SocketModeRecord, Target, UserAction, WebFault, WireFrame,
+    Workspace,
 };
 pub use server::{Error, MockSlack, ServerOptions, TlsCert};
