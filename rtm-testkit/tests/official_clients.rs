@@ -1,12 +1,15 @@
 //! Faithfulness against Slack's official clients: slack_sdk's Socket Mode client (Python)
-//! connects to the mock, acks an `events_api` envelope and answers a slash command; the
-//! mock's record must show both acks.
+//! and @slack/socket-mode (Node) connect to the mock, ack an `events_api` envelope and answer
+//! a slash command; the mock's record must show both acks.
 //!
-//! Runs only when `python3` can import `slack_sdk` (`pip install slack_sdk aiohttp`);
-//! otherwise it prints why and passes. Set `RTM_REQUIRE_OFFICIAL_CLIENTS=1` to make a
-//! missing client a failure instead (for machines that are meant to have it).
+//! Each runs only when its client is installed: `python3` importing `slack_sdk`
+//! (`pip install slack_sdk aiohttp`), `node` resolving `@slack/socket-mode` (`npm install
+//! @slack/socket-mode` in `tests/official/`, or `NODE_PATH` pointing at a `node_modules`);
+//! otherwise the test prints `SKIPPED …` and why, and passes. Set
+//! `RTM_REQUIRE_OFFICIAL_CLIENTS=1` to make a missing client a failure instead.
 
 use std::io::{BufRead, BufReader};
+use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
 use std::sync::mpsc;
 use std::time::Duration;
@@ -28,42 +31,76 @@ impl Drop for Guard {
     }
 }
 
-fn script() -> std::path::PathBuf {
-    std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/official/slack_sdk_socket_mode.py")
+fn official(file: &str) -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/official")
+        .join(file)
 }
 
-/// Why the official Python client cannot run here, if it cannot.
-fn python_missing() -> Option<String> {
-    match Command::new("python3")
-        .args(["-c", "import slack_sdk"])
+/// Why `program -e/-c probe` fails here, if it does.
+fn missing(program: &str, args: &[&str], what: &str) -> Option<String> {
+    match Command::new(program)
+        .args(args)
+        .current_dir(official(""))
         .stdout(Stdio::null())
         .stderr(Stdio::null())
         .status()
     {
         Ok(s) if s.success() => None,
-        Ok(_) => Some("python3 cannot import slack_sdk (pip install slack_sdk aiohttp)".into()),
-        Err(e) => Some(format!("no python3 ({e})")),
+        Ok(_) => Some(format!("{program} cannot load {what}")),
+        Err(e) => Some(format!("no {program} ({e})")),
     }
+}
+
+/// Prints the skip (or fails, when official clients are required); true when skipping.
+fn skip(test: &str, why: Option<String>) -> bool {
+    let Some(why) = why else { return false };
+    if std::env::var_os("RTM_REQUIRE_OFFICIAL_CLIENTS").is_some() {
+        panic!("official client required but missing: {why}");
+    }
+    eprintln!("SKIPPED {test}: {why}");
+    true
 }
 
 #[test]
 fn slack_sdk_socket_mode_client_acks_envelopes() {
-    if let Some(why) = python_missing() {
-        if std::env::var_os("RTM_REQUIRE_OFFICIAL_CLIENTS").is_some() {
-            panic!("official client required but missing: {why}");
-        }
-        eprintln!("SKIPPED slack_sdk_socket_mode_client_acks_envelopes: {why}");
+    let why = missing(
+        "python3",
+        &["-c", "import slack_sdk"],
+        "slack_sdk (pip install slack_sdk aiohttp)",
+    );
+    if skip("slack_sdk_socket_mode_client_acks_envelopes", why) {
         return;
     }
+    run_official_client("python3", &official("slack_sdk_socket_mode.py"));
+}
+
+#[test]
+fn node_socket_mode_client_acks_envelopes() {
+    let why = missing(
+        "node",
+        &["-e", "require.resolve('@slack/socket-mode')"],
+        "@slack/socket-mode (npm install @slack/socket-mode in tests/official/)",
+    );
+    if skip("node_socket_mode_client_acks_envelopes", why) {
+        return;
+    }
+    run_official_client("node", &official("slack_socket_mode.js"));
+}
+
+/// The scenario both scripts follow (see their headers): READY, an events_api envelope
+/// acked, a slash command answered with a payload, exit 0.
+fn run_official_client(program: &str, script: &std::path::Path) {
     let slack = MockSlack::start(ServerOptions::default()).expect("start");
-    let mut child = Command::new("python3")
-        .arg(script())
+    let mut child = Command::new(program)
+        .arg(script)
+        .current_dir(official(""))
         .env("MOCK_SLACK_API_URL", slack.api_url())
         .env("MOCK_SLACK_APP_TOKEN", slack.app_token().expect("an app"))
         .stdout(Stdio::piped())
         .stderr(Stdio::inherit())
         .spawn()
-        .expect("spawn python3");
+        .unwrap_or_else(|e| panic!("spawn {program}: {e}"));
     // Lines from the script, read on a thread so that every wait below stays bounded.
     let (tx, lines) = mpsc::channel::<String>();
     let stdout = child.stdout.take().expect("stdout");
@@ -110,7 +147,12 @@ fn slack_sdk_socket_mode_client_acks_envelopes() {
             (sm.ack_of(&event_envelope).is_some() && sm.ack_of(&id).is_some()).then(|| sm.clone())
         })
         .expect("both acks recorded");
-    assert_eq!(rec.ack_of(&event_envelope).unwrap().payload, None);
+    // slack_sdk acks with the envelope id alone, @slack/socket-mode adds `"payload":{}`.
+    let event_ack = rec.ack_of(&event_envelope).unwrap();
+    assert!(
+        event_ack.payload.is_none() || event_ack.payload == Some(json!({})),
+        "{event_ack:?}"
+    );
     assert_eq!(
         rec.ack_of(&id).unwrap().payload,
         Some(json!({"text": "pong 42"}))
