@@ -258,6 +258,10 @@ async fn redelivery_goes_round_robin_to_the_other_connection_and_stops_after_thr
     let (mut a, _) = open_link(&slack).await;
     let (mut b, hello_b) = open_link(&slack).await;
     assert_eq!(hello_b["num_connections"], 2);
+    assert_eq!(
+        slack.live_app_connections(DEFAULT_APP_ID),
+        vec![rtm_testkit::ConnId(1), rtm_testkit::ConnId(2)]
+    );
     let id = slack
         .post_slash_command(&SlashCommand::new("/x", "", "U0ALICE", "C0GENERAL"))
         .unwrap();

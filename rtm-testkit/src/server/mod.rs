@@ -300,6 +300,11 @@ impl MockSlack {
         })
     }
 
+    /// An app's open Socket Mode connections that said `hello` and take envelopes.
+    pub fn live_app_connections(&self, app_id: &str) -> Vec<ConnId> {
+        self.shared.read(|m| m.live_app_connections(app_id))
+    }
+
     /// A copy of the Socket Mode record (envelopes sent, acks, offline intervals).
     pub fn socket_mode_record(&self) -> SocketModeRecord {
         self.with_record(|r| r.socket_mode.clone())
