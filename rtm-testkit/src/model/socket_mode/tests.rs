@@ -36,6 +36,18 @@ impl Sim {
         self.model.tick(self.now)
     }
 
+    /// Runs every deadline up to `now + d` at its own instant, as a simulation would.
+    fn run_for(&mut self, d: Duration) -> Vec<ServerAction> {
+        let end = self.now + d;
+        let mut out = Vec::new();
+        while let Some(at) = self.model.next_deadline().filter(|at| *at <= end) {
+            self.now = self.now.max(at);
+            out.extend(self.model.tick(self.now));
+        }
+        self.now = end;
+        out
+    }
+
     fn open_call(&mut self, req: HttpRequest) -> Value {
         self.model.http(self.now, req).body_json().expect("json")
     }
@@ -702,4 +714,117 @@ fn same_inputs_same_envelopes() {
         (c, out)
     };
     assert_eq!(run(), run());
+}
+
+mod props {
+    use std::collections::BTreeSet;
+
+    use proptest::prelude::*;
+
+    use super::*;
+
+    #[derive(Debug, Clone)]
+    enum Op {
+        Open { debug: bool },
+        Slash,
+        Say,
+        AckLast,
+        Advance(u64),
+        Fault(u8, Fault),
+    }
+
+    fn op() -> impl Strategy<Value = Op> {
+        prop_oneof![
+            3 => any::<bool>().prop_map(|debug| Op::Open { debug }),
+            4 => Just(Op::Slash),
+            2 => Just(Op::Say),
+            3 => Just(Op::AckLast),
+            6 => (0u64..5_000).prop_map(Op::Advance),
+            3 => (0u8..4, prop_oneof![
+                Just(Fault::DropTcp),
+                Just(Fault::HalfOpen),
+                Just(Fault::Refresh),
+                Just(Fault::NoHello),
+                (0u64..3_000).prop_map(|ms| Fault::LateHello { delay: Duration::from_millis(ms) }),
+                Just(Fault::Close { code: 4000, reason: String::new() }),
+            ]).prop_map(|(c, f)| Op::Fault(c, f)),
+        ]
+    }
+
+    /// A fixed seed unless `SIM_PROPS_SEED` says otherwise (as in tests/sim_props.rs), so a
+    /// failure reproduces without a file.
+    fn seed() -> proptest::test_runner::RngSeed {
+        use proptest::test_runner::RngSeed;
+        match std::env::var("SIM_PROPS_SEED") {
+            Ok(v) if v == "random" => RngSeed::Random,
+            Ok(v) => RngSeed::Fixed(v.parse().expect("SIM_PROPS_SEED: a u64 or `random`")),
+            Err(_) => RngSeed::Fixed(0x0005_0ce7),
+        }
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig {
+            cases: 300,
+            rng_seed: seed(),
+            failure_persistence: None,
+            ..ProptestConfig::default()
+        })]
+
+        /// Whatever happens to the connections: an envelope's attempts are 0, 1, … at most
+        /// 3, one ack timeout apart, only on connections that were open, never after its
+        /// ack; and with a connection back every envelope ends acked or abandoned.
+        #[test]
+        fn deliveries_stay_within_the_rules(ops in prop::collection::vec(op(), 1..60)) {
+            let mut s = Sim::with(Workspace::default(), short_config());
+            let mut ids = Vec::new();
+            let mut last: Option<(ConnId, String)> = None;
+            for op in ops {
+                let actions = match op {
+                    Op::Open { debug } => s.open(if debug { "&debug_reconnects=true" } else { "" }).1,
+                    Op::Slash => {
+                        let (id, a) = s.slash("x");
+                        ids.push(id);
+                        a
+                    }
+                    Op::Say => s.say("hi"),
+                    Op::AckLast => match last.take() {
+                        Some((c, id)) => s.ack(c, json!({"envelope_id": id})),
+                        None => Vec::new(),
+                    },
+                    Op::Advance(ms) => s.advance(Duration::from_millis(ms)),
+                    Op::Fault(c, f) => s.model.inject(s.now, Target::Conn(ConnId(u64::from(c) + 1)), f),
+                };
+                if let Some((c, e)) = envelopes(&actions).last() {
+                    last = Some((*c, e["envelope_id"].as_str().unwrap().to_string()));
+                }
+            }
+            // Every envelope, the events' too.
+            let all: BTreeSet<String> = s.record().envelopes_sent.iter().map(|e| e.envelope_id.clone())
+                .chain(ids).collect();
+            let timeout = s.model.socket_mode_config().ack_timeout;
+            for id in &all {
+                let d = s.record().deliveries(id);
+                prop_assert!(d.len() <= 4, "{id}: {} deliveries", d.len());
+                for (i, e) in d.iter().enumerate() {
+                    prop_assert_eq!(e.retry_attempt as usize, i);
+                    if i > 0 {
+                        prop_assert!(e.at >= d[i - 1].at + timeout);
+                    }
+                    let c = s.model.record().conn(e.conn).expect("a known connection");
+                    prop_assert!(c.opened_at <= e.at && c.closed_at.is_none_or(|t| t >= e.at));
+                    if let Some(a) = s.record().ack_of(id) {
+                        prop_assert!(e.at <= a.at, "{id} delivered after its ack");
+                    }
+                }
+            }
+            // A healthy connection back: everything settles.
+            s.model.inject(s.now, Target::All, Fault::Clear);
+            s.open("");
+            s.run_for(20 * S);
+            for id in &all {
+                let settled = s.record().ack_of(id).is_some() || s.record().abandoned.contains(id);
+                prop_assert!(settled, "{id} neither acked nor abandoned");
+            }
+        }
+    }
 }
