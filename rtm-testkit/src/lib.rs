@@ -1,7 +1,8 @@
-//! A mock Slack for RTM clients.
+//! A mock Slack for RTM and Socket Mode clients.
 //!
-//! - [`model`]: one sans-IO, deterministic Slack model (time is an input), usable from an
-//!   in-memory simulation with virtual time.
+//! - [`model`]: one sans-IO, deterministic Slack model (time is an input) serving RTM and
+//!   Socket Mode ([`model::socket_mode`]), usable from an in-memory simulation with
+//!   virtual time.
 //! - [`server`]: the same model behind a real HTTP + WebSocket server on loopback, on its own
 //!   thread and runtime, with faults and a record controllable from any runtime or none.
 //! - [`conformance`]: the scenarios every adapter must pass, run by each adapter's tests
@@ -22,7 +23,8 @@ pub mod server;
 pub mod sim;
 
 pub use model::{
-    ConnId, Fault, HttpAnswer, HttpRequest, Record, ServerAction, SlackModel, Target, UserAction,
-    WebFault, WireFrame, Workspace,
+    App, BlockAction, ConnId, Fault, HttpAnswer, HttpRequest, Record, ServerAction, SlackModel,
+    SlashCommand, SocketModeConfig, SocketModeRecord, Target, UserAction, WebFault, WireFrame,
+    Workspace,
 };
 pub use server::{Error, MockSlack, ServerOptions, TlsCert};

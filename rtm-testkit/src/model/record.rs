@@ -4,7 +4,7 @@ use std::time::Instant;
 
 use serde_json::{Value, json};
 
-use super::{ConnId, WebFault, WireFrame};
+use super::{ConnId, SocketModeRecord, WebFault, WireFrame};
 
 /// One frame with the instant the model saw (from the client) or emitted (to the client) it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -47,6 +47,8 @@ pub struct ConnRecord {
     pub server_close: Option<(u16, String)>,
     /// Set when the server dropped TCP without a close frame.
     pub dropped: bool,
+    /// Set when the connection was made half-open (silent both ways).
+    pub half_open: bool,
 }
 
 impl ConnRecord {
@@ -61,6 +63,7 @@ impl ConnRecord {
             presence_sub: None,
             server_close: None,
             dropped: false,
+            half_open: false,
         }
     }
 
@@ -105,6 +108,8 @@ impl ConnRecord {
 pub struct Record {
     pub web_calls: Vec<WebCall>,
     pub connections: Vec<ConnRecord>,
+    /// Envelopes, acks and offline intervals of Socket Mode apps.
+    pub socket_mode: SocketModeRecord,
 }
 
 impl Record {
@@ -163,8 +168,9 @@ impl Record {
                 "to_client": frames(&c.to_client),
                 "flooded": c.flooded, "presence_sub": c.presence_sub,
                 "server_close": c.server_close.as_ref().map(|(code, reason)| json!({"code": code, "reason": reason})),
-                "dropped": c.dropped,
+                "dropped": c.dropped, "half_open": c.half_open,
             })).collect::<Vec<_>>(),
+            "socket_mode": self.socket_mode.to_json(origin),
         })
     }
 }

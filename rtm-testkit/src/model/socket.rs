@@ -20,7 +20,23 @@ impl SlackModel {
         now: Instant,
         ticket: &str,
     ) -> Result<(ConnId, Vec<ServerAction>), Reject> {
+        self.open_ticket(now, ticket, false, |_, _| {})
+    }
+
+    /// Opens a connection with an RTM (`link == false`) or Socket Mode ticket; `register`
+    /// records what the kind of connection needs before `hello`.
+    pub(super) fn open_ticket(
+        &mut self,
+        now: Instant,
+        ticket: &str,
+        link: bool,
+        register: impl FnOnce(&mut Self, ConnId),
+    ) -> Result<(ConnId, Vec<ServerAction>), Reject> {
         let t = self.tickets.get_mut(ticket).ok_or(Reject::UnknownTicket)?;
+        // Each kind of ticket opens only its own kind of URL.
+        if t.app_id.is_some() != link {
+            return Err(Reject::UnknownTicket);
+        }
         if t.used {
             return Err(Reject::AlreadyUsed);
         }
@@ -33,7 +49,8 @@ impl SlackModel {
         self.next_conn += 1;
         self.conns.insert(conn, ConnState::default());
         self.record.connections.push(ConnRecord::new(conn, now));
-        tracing::debug!(%conn, "ws open");
+        register(self, conn);
+        tracing::debug!(%conn, link, "ws open");
 
         let faults = std::mem::take(&mut self.next_open);
         let mut out = Vec::new();
@@ -68,6 +85,7 @@ impl SlackModel {
             if let Some(r) = self.record.conn_mut(conn) {
                 r.closed_at = Some(now);
             }
+            self.link_gone(now, conn);
         }
     }
 
@@ -95,6 +113,10 @@ impl SlackModel {
         }
         if text.len() > MAX_FRAME_BYTES {
             self.close(now, conn, codes::CLOSE_TOO_BIG, "message too big", &mut out);
+            return out;
+        }
+        if self.is_link_conn(conn) {
+            self.link_text(now, conn, text);
             return out;
         }
         let frame = match serde_json::from_str::<Value>(text) {
@@ -146,7 +168,8 @@ impl SlackModel {
 
     /// Records a client frame; false when the connection is not open (frame ignored).
     fn record_from_client(&mut self, now: Instant, conn: ConnId, frame: WireFrame) -> bool {
-        if !self.conns.contains_key(&conn) {
+        // Nothing reaches the model through a half-open connection.
+        if self.conns.get(&conn).is_none_or(|c| c.half_open) {
             return false;
         }
         if let Some(r) = self.record.conn_mut(conn) {
@@ -199,7 +222,12 @@ impl SlackModel {
         event: &str,
         out: &mut Vec<ServerAction>,
     ) {
-        for other in self.open_connections().into_iter().filter(|c| *c != conn) {
+        let others: Vec<ConnId> = self
+            .open_connections()
+            .into_iter()
+            .filter(|c| *c != conn && !self.is_link_conn(*c))
+            .collect();
+        for other in others {
             self.send(now, other, event.to_owned(), out);
         }
     }

@@ -68,6 +68,9 @@ pub enum ServerAction {
     },
     /// Drop the TCP connection without a close frame.
     DropTcp { conn: ConnId },
+    /// Stop reading and writing without closing (half-open fault); a later close or drop
+    /// only drops the TCP connection.
+    HalfOpen { conn: ConnId },
     /// Write `count` text frames, cycling over `events`, as fast as the socket takes them.
     /// Kept as one action so transports can pre-encode the frames once.
     Flood {
@@ -84,6 +87,7 @@ impl ServerAction {
             ServerAction::Send { conn, .. }
             | ServerAction::Close { conn, .. }
             | ServerAction::DropTcp { conn }
+            | ServerAction::HalfOpen { conn }
             | ServerAction::Flood { conn, .. } => *conn,
         }
     }

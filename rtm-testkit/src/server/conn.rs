@@ -127,6 +127,11 @@ where
                 tracing::debug!(%conn, "dropping TCP without a close frame");
                 return Next::Stop;
             }
+            ConnCmd::HalfOpen => {
+                tracing::debug!(%conn, "half-open: no more reads or writes");
+                half_open(rx).await;
+                return Next::Stop;
+            }
             ConnCmd::Shutdown => {
                 close(ws, 1001, "server shutting down".into()).await;
                 return Next::Stop;
@@ -139,6 +144,17 @@ where
         }
     }
     Next::Continue
+}
+
+/// Neither reads nor writes (so pings go unanswered and nothing is delivered) until the
+/// model closes or drops the connection or the server shuts down; then the TCP connection is
+/// dropped without a close frame, as a dead flow would be.
+async fn half_open(rx: &mut mpsc::UnboundedReceiver<ConnCmd>) {
+    while let Some(cmd) = rx.recv().await {
+        if matches!(cmd, ConnCmd::Close(..) | ConnCmd::Drop | ConnCmd::Shutdown) {
+            return;
+        }
+    }
 }
 
 async fn close<S>(ws: &mut WebSocketStream<S>, code: u16, reason: String)

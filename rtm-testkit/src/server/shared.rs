@@ -18,7 +18,18 @@ pub(crate) enum ConnCmd {
     Close(u16, String),
     Drop,
     Flood(Arc<EncodedFlood>, u64),
+    /// Stop reading and writing, keep the TCP connection (half-open fault).
+    HalfOpen,
     Shutdown,
+}
+
+/// Which kind of URL a WebSocket upgrade asked for.
+#[derive(Debug)]
+pub(crate) enum Opening {
+    /// RTM: `/websocket/<ticket>`.
+    Rtm(String),
+    /// Socket Mode: `/link/?ticket=…&app_id=…`, with its query string.
+    Link(String),
 }
 
 pub(crate) struct State {
@@ -91,13 +102,17 @@ impl Shared {
     /// Opens a connection in the model and registers its command channel.
     pub(crate) fn open(
         &self,
-        ticket: &str,
+        opening: &Opening,
         tx: mpsc::UnboundedSender<ConnCmd>,
     ) -> Result<ConnId, Reject> {
         let r = {
             let mut st = self.lock();
             let now = Instant::now();
-            st.model.ws_open(now, ticket).map(|(conn, actions)| {
+            let opened = match opening {
+                Opening::Rtm(ticket) => st.model.ws_open(now, ticket),
+                Opening::Link(query) => st.model.ws_open_link(now, query),
+            };
+            opened.map(|(conn, actions)| {
                 st.conns.insert(conn, tx);
                 st.dispatch(actions);
                 conn
@@ -142,6 +157,7 @@ impl State {
                 }),
                 ServerAction::Close { code, reason, .. } => ConnCmd::Close(code, reason),
                 ServerAction::DropTcp { .. } => ConnCmd::Drop,
+                ServerAction::HalfOpen { .. } => ConnCmd::HalfOpen,
                 ServerAction::Flood { count, events, .. } => {
                     ConnCmd::Flood(self.encoded_flood(&events), count)
                 }

@@ -774,6 +774,8 @@ impl Sim {
                         reason: String::new(),
                     }),
                 ),
+                // The model itself stops delivering either way on a half-open connection.
+                ServerAction::HalfOpen { .. } => {}
                 ServerAction::Flood { count, events, .. } => {
                     if events.is_empty() {
                         continue;
