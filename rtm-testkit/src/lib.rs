@@ -23,8 +23,8 @@ pub mod server;
 pub mod sim;
 
 pub use model::{
-    App, BlockAction, ConnId, Fault, HttpAnswer, HttpRequest, Record, ServerAction, SlackModel,
-    SlashCommand, SocketModeConfig, SocketModeRecord, Target, UserAction, WebFault, WireFrame,
-    Workspace,
+    App, BlockAction, Fault, HttpAnswer, HttpRequest, Record, ServerAction, SlackModel,
+    SlashCommand, SocketId, SocketModeConfig, SocketModeRecord, Target, UserAction, WebFault,
+    WireFrame, Workspace,
 };
 pub use server::{Error, MockSlack, ServerOptions, TlsCert};

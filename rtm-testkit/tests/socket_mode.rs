@@ -260,7 +260,7 @@ async fn redelivery_goes_round_robin_to_the_other_connection_and_stops_after_thr
     assert_eq!(hello_b["num_connections"], 2);
     assert_eq!(
         slack.live_app_connections(DEFAULT_APP_ID),
-        vec![rtm_testkit::ConnId(1), rtm_testkit::ConnId(2)]
+        vec![rtm_testkit::SocketId(1), rtm_testkit::SocketId(2)]
     );
     let id = slack
         .post_slash_command(&SlashCommand::new("/x", "", "U0ALICE", "C0GENERAL"))
@@ -338,7 +338,7 @@ async fn half_open_connection_stops_answering_pings_and_loses_envelopes_to_anoth
         Some(Ok(Message::Pong(p))) => assert_eq!(&p[..], b"p1"),
         other => panic!("expected a pong, got {other:?}"),
     }
-    slack.inject_on(Target::Conn(rtm_testkit::ConnId(1)), Fault::HalfOpen);
+    slack.inject_on(Target::Conn(rtm_testkit::SocketId(1)), Fault::HalfOpen);
     let (mut b, _) = open_link(&slack).await;
     a.send(Message::Ping(b"p2".to_vec().into())).await.unwrap();
     // The first envelope goes to the half-open connection (Slack cannot know), the

@@ -12,7 +12,7 @@ pub enum Target {
     #[default]
     All,
     /// One connection.
-    Conn(super::ConnId),
+    Conn(super::SocketId),
 }
 
 /// A socket fault. Some act at once on the target connections, some are armed for the
@@ -138,6 +138,6 @@ mod tests {
             }
         );
         let t: Target = serde_json::from_str(r#"{"conn":2}"#).unwrap();
-        assert_eq!(t, Target::Conn(super::super::ConnId(2)));
+        assert_eq!(t, Target::Conn(super::super::SocketId(2)));
     }
 }

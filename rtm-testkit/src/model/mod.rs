@@ -28,7 +28,7 @@ pub use socket_mode::{
 };
 pub use users::{Script, ScriptStep, UserAction};
 pub use web::{HttpAnswer, HttpRequest, TICKET_TTL};
-pub use wire::{ConnId, ServerAction, WireFrame, codes};
+pub use wire::{ServerAction, SocketId, WireFrame, codes};
 pub use workspace::{
     App, Channel, ChannelKind, DEFAULT_APP_ID, DEFAULT_APP_TOKEN, DEFAULT_TOKEN, Team, User,
     Workspace,
@@ -114,11 +114,11 @@ struct OpenFaults {
 #[derive(Debug, Clone)]
 enum Pending {
     Hello {
-        conn: ConnId,
+        conn: SocketId,
         replay_ack: bool,
     },
     Reply {
-        conn: ConnId,
+        conn: SocketId,
         text: String,
         ack: bool,
     },
@@ -136,7 +136,7 @@ struct Scheduled {
 #[derive(Debug, Clone, Default)]
 struct HeldAcks {
     want: u32,
-    acks: Vec<(ConnId, String)>,
+    acks: Vec<(SocketId, String)>,
 }
 
 /// One simulated Slack workspace and its RTM endpoint.
@@ -148,7 +148,7 @@ pub struct SlackModel {
     ts: TsClock,
     tickets: HashMap<String, Ticket>,
     next_conn: u64,
-    conns: BTreeMap<ConnId, ConnState>,
+    conns: BTreeMap<SocketId, ConnState>,
     record: Record,
     history: HashMap<String, Vec<HistoryEntry>>,
     web_faults: VecDeque<(WebFault, u32)>,
@@ -213,17 +213,17 @@ impl SlackModel {
     }
 
     /// The last `presence_sub` list of a connection.
-    pub fn presence_subscription(&self, conn: ConnId) -> Option<&[String]> {
+    pub fn presence_subscription(&self, conn: SocketId) -> Option<&[String]> {
         self.record.conn(conn)?.presence_sub.as_deref()
     }
 
     /// Connections currently open, oldest first.
-    pub fn open_connections(&self) -> Vec<ConnId> {
+    pub fn open_connections(&self) -> Vec<SocketId> {
         self.conns.keys().copied().collect()
     }
 
     /// Whether `hello` went out on this connection.
-    pub fn hello_sent(&self, conn: ConnId) -> bool {
+    pub fn hello_sent(&self, conn: SocketId) -> bool {
         self.conns.get(&conn).is_some_and(|c| c.hello_sent)
     }
 
@@ -394,7 +394,7 @@ impl SlackModel {
         self.push(now, target, WireFrame::Text(event.to_string()))
     }
 
-    fn targets(&self, target: Target) -> Vec<ConnId> {
+    fn targets(&self, target: Target) -> Vec<SocketId> {
         match target {
             Target::All => self.open_connections(),
             Target::Conn(c) if self.conns.contains_key(&c) => vec![c],
@@ -448,14 +448,14 @@ impl SlackModel {
 
     // ---- emitting ----
 
-    fn send(&mut self, now: Instant, conn: ConnId, text: String, out: &mut Vec<ServerAction>) {
+    fn send(&mut self, now: Instant, conn: SocketId, text: String, out: &mut Vec<ServerAction>) {
         self.send_frame(now, conn, WireFrame::Text(text), out);
     }
 
     fn send_frame(
         &mut self,
         now: Instant,
-        conn: ConnId,
+        conn: SocketId,
         frame: WireFrame,
         out: &mut Vec<ServerAction>,
     ) {
@@ -478,7 +478,7 @@ impl SlackModel {
     fn close(
         &mut self,
         now: Instant,
-        conn: ConnId,
+        conn: SocketId,
         code: u16,
         reason: &str,
         out: &mut Vec<ServerAction>,
@@ -498,7 +498,7 @@ impl SlackModel {
         });
     }
 
-    fn drop_tcp(&mut self, now: Instant, conn: ConnId, out: &mut Vec<ServerAction>) {
+    fn drop_tcp(&mut self, now: Instant, conn: SocketId, out: &mut Vec<ServerAction>) {
         if self.conns.remove(&conn).is_none() {
             return;
         }
@@ -511,7 +511,7 @@ impl SlackModel {
     }
 
     /// The connection stays open but goes silent both ways, as behind a NAT that forgot it.
-    fn half_open(&mut self, _now: Instant, conn: ConnId, out: &mut Vec<ServerAction>) {
+    fn half_open(&mut self, _now: Instant, conn: SocketId, out: &mut Vec<ServerAction>) {
         let Some(state) = self.conns.get_mut(&conn) else {
             return;
         };
@@ -525,7 +525,7 @@ impl SlackModel {
     fn send_hello(
         &mut self,
         now: Instant,
-        conn: ConnId,
+        conn: SocketId,
         replay_ack: bool,
         out: &mut Vec<ServerAction>,
     ) {
@@ -551,7 +551,7 @@ impl SlackModel {
     fn reply(
         &mut self,
         now: Instant,
-        conn: ConnId,
+        conn: SocketId,
         text: String,
         ack: bool,
         out: &mut Vec<ServerAction>,
@@ -573,7 +573,7 @@ impl SlackModel {
     fn deliver_reply(
         &mut self,
         now: Instant,
-        conn: ConnId,
+        conn: SocketId,
         text: String,
         ack: bool,
         out: &mut Vec<ServerAction>,

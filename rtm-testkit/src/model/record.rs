@@ -4,7 +4,7 @@ use std::time::Instant;
 
 use serde_json::{Value, json};
 
-use super::{ConnId, SocketModeRecord, WebFault, WireFrame};
+use super::{SocketId, SocketModeRecord, WebFault, WireFrame};
 
 /// One frame with the instant the model saw (from the client) or emitted (to the client) it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -31,7 +31,7 @@ pub struct WebCall {
 /// Everything about one connection.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ConnRecord {
-    pub conn: ConnId,
+    pub conn: SocketId,
     pub opened_at: Instant,
     /// When the model learnt the connection ended (or ended it).
     pub closed_at: Option<Instant>,
@@ -52,7 +52,7 @@ pub struct ConnRecord {
 }
 
 impl ConnRecord {
-    pub(crate) fn new(conn: ConnId, at: Instant) -> Self {
+    pub(crate) fn new(conn: SocketId, at: Instant) -> Self {
         ConnRecord {
             conn,
             opened_at: at,
@@ -113,7 +113,7 @@ pub struct Record {
 }
 
 impl Record {
-    pub fn conn(&self, conn: ConnId) -> Option<&ConnRecord> {
+    pub fn conn(&self, conn: SocketId) -> Option<&ConnRecord> {
         // Connection ids are handed out in order, so the list stays sorted.
         self.connections
             .binary_search_by_key(&conn, |c| c.conn)
@@ -121,7 +121,7 @@ impl Record {
             .map(|i| &self.connections[i])
     }
 
-    pub(crate) fn conn_mut(&mut self, conn: ConnId) -> Option<&mut ConnRecord> {
+    pub(crate) fn conn_mut(&mut self, conn: SocketId) -> Option<&mut ConnRecord> {
         self.connections
             .binary_search_by_key(&conn, |c| c.conn)
             .ok()

@@ -13,7 +13,7 @@ use tungstenite::protocol::frame::coding::CloseCode;
 
 use super::flood::{EncodedFlood, FloodCursor};
 use super::shared::{ConnCmd, Shared};
-use crate::model::ConnId;
+use crate::model::SocketId;
 
 /// How long a closing server waits for the client's close frame.
 const CLOSE_LINGER: Duration = Duration::from_secs(1);
@@ -26,7 +26,7 @@ enum Next {
 
 pub(crate) async fn run<S>(
     mut ws: WebSocketStream<S>,
-    conn: ConnId,
+    conn: SocketId,
     mut rx: mpsc::UnboundedReceiver<ConnCmd>,
     shared: Arc<Shared>,
 ) where
@@ -53,7 +53,7 @@ pub(crate) async fn run<S>(
 /// Handles one frame from the client.
 async fn incoming<S>(
     ws: &mut WebSocketStream<S>,
-    conn: ConnId,
+    conn: SocketId,
     msg: Option<Result<Message, tungstenite::Error>>,
     shared: &Shared,
 ) -> Next
@@ -95,7 +95,7 @@ where
 /// Performs one command, plus any frames queued behind it (one flush for them all).
 async fn perform<S>(
     ws: &mut WebSocketStream<S>,
-    conn: ConnId,
+    conn: SocketId,
     cmd: ConnCmd,
     rx: &mut mpsc::UnboundedReceiver<ConnCmd>,
     shared: &Shared,
@@ -175,7 +175,7 @@ where
 /// which it hands back to the caller.
 async fn flood<S>(
     ws: &mut WebSocketStream<S>,
-    conn: ConnId,
+    conn: SocketId,
     enc: &EncodedFlood,
     count: u64,
     rx: &mut mpsc::UnboundedReceiver<ConnCmd>,

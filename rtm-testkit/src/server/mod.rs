@@ -26,9 +26,9 @@ use tungstenite::protocol::WebSocketConfig;
 pub use tls::TlsCert;
 
 use crate::model::{
-    BlockAction, ConnId, Fault, HistoryEntry, ModelError, Record, Script, ServerAction, SlackModel,
-    SlashCommand, SocketModeConfig, SocketModeRecord, Target, UserAction, WebFault, WireFrame,
-    Workspace,
+    BlockAction, Fault, HistoryEntry, ModelError, Record, Script, ServerAction, SlackModel,
+    SlashCommand, SocketId, SocketModeConfig, SocketModeRecord, Target, UserAction, WebFault,
+    WireFrame, Workspace,
 };
 use http::Ctx;
 use shared::Shared;
@@ -301,7 +301,7 @@ impl MockSlack {
     }
 
     /// An app's open Socket Mode connections that said `hello` and take envelopes.
-    pub fn live_app_connections(&self, app_id: &str) -> Vec<ConnId> {
+    pub fn live_app_connections(&self, app_id: &str) -> Vec<SocketId> {
         self.shared.read(|m| m.live_app_connections(app_id))
     }
 
@@ -329,7 +329,7 @@ impl MockSlack {
     }
 
     /// Open connections, oldest first.
-    pub fn open_connections(&self) -> Vec<ConnId> {
+    pub fn open_connections(&self) -> Vec<SocketId> {
         self.shared.read(SlackModel::open_connections)
     }
 
@@ -339,7 +339,7 @@ impl MockSlack {
     }
 
     /// The last `presence_sub` list of a connection.
-    pub fn presence_subscription(&self, conn: ConnId) -> Option<Vec<String>> {
+    pub fn presence_subscription(&self, conn: SocketId) -> Option<Vec<String>> {
         self.shared
             .read(|m| m.presence_subscription(conn).map(<[String]>::to_vec))
     }

@@ -9,7 +9,7 @@ use tokio::sync::{Notify, mpsc};
 use tungstenite::Message;
 
 use super::flood::EncodedFlood;
-use crate::model::{ConnId, Reject, ServerAction, SlackModel, WireFrame};
+use crate::model::{Reject, ServerAction, SlackModel, SocketId, WireFrame};
 
 /// What a connection task is told to do, in order.
 #[derive(Debug)]
@@ -34,7 +34,7 @@ pub(crate) enum Opening {
 
 pub(crate) struct State {
     pub(crate) model: SlackModel,
-    conns: HashMap<ConnId, mpsc::UnboundedSender<ConnCmd>>,
+    conns: HashMap<SocketId, mpsc::UnboundedSender<ConnCmd>>,
     flood: Option<(Arc<[String]>, Arc<EncodedFlood>)>,
 }
 
@@ -104,7 +104,7 @@ impl Shared {
         &self,
         opening: &Opening,
         tx: mpsc::UnboundedSender<ConnCmd>,
-    ) -> Result<ConnId, Reject> {
+    ) -> Result<SocketId, Reject> {
         let r = {
             let mut st = self.lock();
             let now = Instant::now();
@@ -123,7 +123,7 @@ impl Shared {
     }
 
     /// The connection task ended.
-    pub(crate) fn gone(&self, conn: ConnId) {
+    pub(crate) fn gone(&self, conn: SocketId) {
         {
             let mut st = self.lock();
             st.model.ws_closed(Instant::now(), conn);

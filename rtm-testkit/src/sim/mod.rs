@@ -98,7 +98,7 @@ enum Sock {
 struct Socket {
     state: Sock,
     /// The model's connection, once the open reached it.
-    model: Option<model::ConnId>,
+    model: Option<model::SocketId>,
 }
 
 /// Something on its way through the network.
@@ -142,7 +142,7 @@ pub struct Sim {
     queue: BTreeMap<(Duration, u64), Packet>,
     seq: u64,
     sockets: BTreeMap<ConnId, Socket>,
-    by_model: BTreeMap<model::ConnId, ConnId>,
+    by_model: BTreeMap<model::SocketId, ConnId>,
     options: StartOptions,
     next_handle: u64,
     log: Vec<Step>,
@@ -715,7 +715,7 @@ impl Sim {
         }
     }
 
-    fn model_conn(&self, conn: ConnId) -> Option<model::ConnId> {
+    fn model_conn(&self, conn: ConnId) -> Option<model::SocketId> {
         self.sockets.get(&conn).and_then(|s| s.model)
     }
 

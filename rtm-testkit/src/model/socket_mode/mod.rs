@@ -24,7 +24,7 @@ use envelope::{Delivery, Envelope, EventCallback, HelloInfo, PayloadCtx};
 use super::events::Rng;
 use super::web::{HttpAnswer, HttpRequest};
 use super::wire::obj;
-use super::{ConnId, ModelError, Pending, ServerAction, SlackModel, Ticket};
+use super::{ModelError, Pending, ServerAction, SlackModel, SocketId, Ticket};
 
 /// Where link URLs point until the transport says otherwise.
 pub const DEFAULT_LINK_BASE_URL: &str = "wss://mock-slack.invalid/link/";
@@ -69,9 +69,9 @@ impl Default for SocketModeConfig {
 #[derive(Debug, Clone)]
 pub(crate) enum Timer {
     AckTimeout { envelope_id: String, attempt: u32 },
-    Warning { conn: ConnId },
-    RefreshRequested { conn: ConnId },
-    CloseRefreshed { conn: ConnId },
+    Warning { conn: SocketId },
+    RefreshRequested { conn: SocketId },
+    CloseRefreshed { conn: SocketId },
 }
 
 /// One Socket Mode connection.
@@ -101,7 +101,7 @@ pub(crate) struct SocketMode {
     rng: Rng,
     link_base_url: String,
     apps: BTreeMap<String, AppState>,
-    conns: BTreeMap<ConnId, LinkConn>,
+    conns: BTreeMap<SocketId, LinkConn>,
     envelopes: BTreeMap<String, Envelope>,
     next_event: u64,
     next_host: u64,
@@ -154,12 +154,12 @@ impl SlackModel {
     }
 
     /// The app a connection belongs to, for Socket Mode connections.
-    pub fn connection_app(&self, conn: ConnId) -> Option<&str> {
+    pub fn connection_app(&self, conn: SocketId) -> Option<&str> {
         self.sm.conns.get(&conn).map(|c| c.app_id.as_str())
     }
 
     /// Open Socket Mode connections of an app that said `hello` and take envelopes.
-    pub fn live_app_connections(&self, app_id: &str) -> Vec<ConnId> {
+    pub fn live_app_connections(&self, app_id: &str) -> Vec<SocketId> {
         self.sm
             .conns
             .iter()
@@ -168,7 +168,7 @@ impl SlackModel {
             .collect()
     }
 
-    pub(crate) fn is_link_conn(&self, conn: ConnId) -> bool {
+    pub(crate) fn is_link_conn(&self, conn: SocketId) -> bool {
         self.sm.conns.contains_key(&conn)
     }
 
@@ -215,7 +215,7 @@ impl SlackModel {
         &mut self,
         now: Instant,
         query: &str,
-    ) -> Result<(ConnId, Vec<ServerAction>), super::Reject> {
+    ) -> Result<(SocketId, Vec<ServerAction>), super::Reject> {
         let params = super::form::parse(query);
         let get = |k: &str| params.iter().find(|(n, _)| n == k).map(|(_, v)| v.as_str());
         let ticket = get("ticket").ok_or(super::Reject::UnknownTicket)?;
@@ -250,7 +250,7 @@ impl SlackModel {
     pub(crate) fn link_refused(
         &mut self,
         now: Instant,
-        conn: ConnId,
+        conn: SocketId,
         out: &mut Vec<ServerAction>,
     ) -> bool {
         let Some(l) = self.sm.conns.get(&conn) else {
@@ -265,7 +265,7 @@ impl SlackModel {
     }
 
     /// The `hello` of a link connection; `None` for RTM connections.
-    pub(crate) fn link_hello(&self, conn: ConnId) -> Option<String> {
+    pub(crate) fn link_hello(&self, conn: SocketId) -> Option<String> {
         let l = self.sm.conns.get(&conn)?;
         let num_connections = self
             .sm
@@ -287,7 +287,7 @@ impl SlackModel {
     pub(crate) fn link_after_hello(
         &mut self,
         now: Instant,
-        conn: ConnId,
+        conn: SocketId,
         out: &mut Vec<ServerAction>,
     ) {
         let Some(l) = self.sm.conns.get(&conn) else {
@@ -311,7 +311,7 @@ impl SlackModel {
     }
 
     /// A connection ended (any way): the app may now be offline.
-    pub(crate) fn link_gone(&mut self, now: Instant, conn: ConnId) {
+    pub(crate) fn link_gone(&mut self, now: Instant, conn: SocketId) {
         if let Some(l) = self.sm.conns.remove(&conn) {
             self.update_offline(now, &l.app_id);
         }
@@ -341,7 +341,7 @@ impl SlackModel {
 
     /// A text frame on a link connection: acks (`{"envelope_id":…}`, maybe `"payload"`).
     /// Anything else is ignored, as Slack does.
-    pub(crate) fn link_text(&mut self, now: Instant, conn: ConnId, text: &str) {
+    pub(crate) fn link_text(&mut self, now: Instant, conn: SocketId, text: &str) {
         let Ok(Value::Object(frame)) = serde_json::from_str::<Value>(text) else {
             tracing::debug!(%conn, "socket mode: frame is not a JSON object, ignored");
             return;
@@ -650,7 +650,7 @@ impl SlackModel {
     fn disconnect_frame(
         &mut self,
         now: Instant,
-        conn: ConnId,
+        conn: SocketId,
         reason: DisconnectReason,
         out: &mut Vec<ServerAction>,
     ) {
@@ -667,7 +667,12 @@ impl SlackModel {
     }
 
     /// Now: `warning`; after the warning lead `refresh_requested`; then the close.
-    pub(crate) fn link_refresh(&mut self, now: Instant, conn: ConnId, out: &mut Vec<ServerAction>) {
+    pub(crate) fn link_refresh(
+        &mut self,
+        now: Instant,
+        conn: SocketId,
+        out: &mut Vec<ServerAction>,
+    ) {
         if !self.is_link_conn(conn) {
             return;
         }
@@ -678,7 +683,12 @@ impl SlackModel {
 
     /// Now: `link_disabled` and a close; the app's next connections are refused the same
     /// way until `Fault::Clear`.
-    pub(crate) fn link_disable(&mut self, now: Instant, conn: ConnId, out: &mut Vec<ServerAction>) {
+    pub(crate) fn link_disable(
+        &mut self,
+        now: Instant,
+        conn: SocketId,
+        out: &mut Vec<ServerAction>,
+    ) {
         let Some(l) = self.sm.conns.get(&conn) else {
             return;
         };

@@ -5,14 +5,14 @@ use std::time::Instant;
 
 use serde_json::{Value, json};
 
-use crate::model::ConnId;
+use crate::model::SocketId;
 
 /// One delivery attempt of an envelope.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SentEnvelope {
     pub at: Instant,
     pub app_id: String,
-    pub conn: ConnId,
+    pub conn: SocketId,
     pub envelope_id: String,
     /// `events_api`, `slash_commands`, `interactive`, …
     pub envelope_type: String,
@@ -25,7 +25,7 @@ pub struct SentEnvelope {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct AckRecord {
     pub at: Instant,
-    pub conn: ConnId,
+    pub conn: SocketId,
     pub envelope_id: String,
     /// The response body (`"payload"`), if the ack carried one.
     pub payload: Option<Value>,

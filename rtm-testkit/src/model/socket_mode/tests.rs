@@ -65,13 +65,13 @@ impl Sim {
     }
 
     /// apps.connections.open + open; returns the connection and its opening actions.
-    fn open(&mut self, suffix: &str) -> (ConnId, Vec<ServerAction>) {
+    fn open(&mut self, suffix: &str) -> (SocketId, Vec<ServerAction>) {
         let url = self.link_url();
         let q = format!("{}{suffix}", Self::query_of(&url));
         self.model.ws_open_link(self.now, &q).expect("open")
     }
 
-    fn open_rtm(&mut self) -> ConnId {
+    fn open_rtm(&mut self) -> SocketId {
         let t = self
             .model
             .http(
@@ -83,7 +83,7 @@ impl Sim {
         self.model.ws_open(self.now, &t).expect("open").0
     }
 
-    fn ack(&mut self, conn: ConnId, v: Value) -> Vec<ServerAction> {
+    fn ack(&mut self, conn: SocketId, v: Value) -> Vec<ServerAction> {
         self.model.ws_text(self.now, conn, &v.to_string())
     }
 
@@ -114,7 +114,7 @@ impl Sim {
     }
 }
 
-fn frames_to(actions: &[ServerAction], conn: ConnId) -> Vec<Value> {
+fn frames_to(actions: &[ServerAction], conn: SocketId) -> Vec<Value> {
     actions
         .iter()
         .filter(|a| a.conn() == conn)
@@ -122,7 +122,7 @@ fn frames_to(actions: &[ServerAction], conn: ConnId) -> Vec<Value> {
         .collect()
 }
 
-fn envelopes(actions: &[ServerAction]) -> Vec<(ConnId, Value)> {
+fn envelopes(actions: &[ServerAction]) -> Vec<(SocketId, Value)> {
     actions
         .iter()
         .filter_map(|a| Some((a.conn(), a.json()?)))
@@ -777,7 +777,7 @@ mod props {
         fn deliveries_stay_within_the_rules(ops in prop::collection::vec(op(), 1..60)) {
             let mut s = Sim::with(Workspace::default(), short_config());
             let mut ids = Vec::new();
-            let mut last: Option<(ConnId, String)> = None;
+            let mut last: Option<(SocketId, String)> = None;
             for op in ops {
                 let actions = match op {
                     Op::Open { debug } => s.open(if debug { "&debug_reconnects=true" } else { "" }).1,
@@ -792,7 +792,7 @@ mod props {
                         None => Vec::new(),
                     },
                     Op::Advance(ms) => s.advance(Duration::from_millis(ms)),
-                    Op::Fault(c, f) => s.model.inject(s.now, Target::Conn(ConnId(u64::from(c) + 1)), f),
+                    Op::Fault(c, f) => s.model.inject(s.now, Target::Conn(SocketId(u64::from(c) + 1)), f),
                 };
                 if let Some((c, e)) = envelopes(&actions).last() {
                     last = Some((*c, e["envelope_id"].as_str().unwrap().to_string()));

@@ -1,23 +1,23 @@
 //! The RTM client: the session engine plus what is RTM's own (message ids, the outbox and
 //! its acks, pacing, the resume window, RTM's frames).
 
+mod attempt;
+mod socket;
+
 use std::sync::Arc;
 use std::time::Instant;
 
-use crate::action::{Action, WebMethod};
+use crate::action::Action;
 use crate::config::{Config, ConfigError, StartOptions};
-use crate::connect;
-use crate::error::{NoReplyReason, RtmError, SendError};
-use crate::event::{ConnectInfo, Event, SlackEvent};
-use crate::frame;
-use crate::ids::{ConnId, SendHandle};
-use crate::input::{Input, WebResponse};
-use crate::keepalive::Due;
+use crate::error::{RtmError, SendError};
+use crate::event::{ConnectInfo, Event};
+use crate::ids::SendHandle;
+use crate::input::Input;
 use crate::outbox::{Accepted, Outbox};
 use crate::outgoing::Outgoing;
-use crate::session::{Next, Phase, Session, Timeout, Timings};
+use crate::session::{Phase, Session, Timings};
 use crate::state::{Connected, Connecting, State};
-use crate::time::{after, earliest};
+use crate::time::earliest;
 
 /// What RTM keeps about a live socket.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -183,7 +183,24 @@ impl Client {
         self.outbox.next_id()
     }
 
-    /// When to feed [`Input::Tick`] next; `None` when nothing is timed.
+    /// When to feed [`Input::Tick`] next; `None` when nothing is timed (disconnected, or
+    /// ready with nothing due, which never lasts past the keepalive interval).
+    ///
+    /// ```
+    /// use std::time::{Duration, Instant};
+    /// use rtm_proto::{Client, Config, Input, StartOptions, State};
+    ///
+    /// let mut client = Client::new(Config::default())?;
+    /// assert_eq!(client.next_deadline(), None);
+    /// let t0 = Instant::now();
+    /// client.handle_input(t0, Input::Start(StartOptions::new("xoxb-…")));
+    /// // The web call gets `web_call_timeout` (30 s); a tick then retries with backoff.
+    /// let due = client.next_deadline().unwrap();
+    /// assert_eq!(due, t0 + Duration::from_secs(30));
+    /// client.handle_input(due, Input::Tick);
+    /// assert_eq!(client.state(), State::Reconnecting);
+    /// # Ok::<(), rtm_proto::ConfigError>(())
+    /// ```
     pub fn next_deadline(&self) -> Option<Instant> {
         let link = match self.session.phase() {
             Phase::Live { link, .. } => match *link {
@@ -195,7 +212,22 @@ impl Client {
         earliest(self.session.deadline_or(link), self.outbox.deadline())
     }
 
-    /// Handles one input and returns what to do.
+    /// Handles one input and returns what to do, in order.
+    ///
+    /// ```
+    /// use std::time::Instant;
+    /// use rtm_proto::{Action, Client, Config, Input, Outgoing, SendError, SendHandle};
+    ///
+    /// let mut client = Client::new(Config::default())?;
+    /// // `send()` before a session: refused, and the refusal settles the send.
+    /// let outgoing = Outgoing { mode: rtm_proto::SendMode::Immediate, ..Outgoing::typing("C1") };
+    /// let actions = client.handle_input(Instant::now(), Input::Send { handle: SendHandle(7), outgoing });
+    /// assert_eq!(
+    ///     actions,
+    ///     [Action::Settle { handle: SendHandle(7), result: Err(SendError::NotConnected) }]
+    /// );
+    /// # Ok::<(), rtm_proto::ConfigError>(())
+    /// ```
     pub fn handle_input(&mut self, now: Instant, input: Input) -> Vec<Action> {
         let mut out = Vec::new();
         self.handle_input_into(now, input, &mut out);
@@ -389,301 +421,5 @@ impl Client {
             text: format!(r#"{{"id":{id},"type":"ping","time":{time}}}"#),
         });
         keepalive.pinged(id, now);
-    }
-
-    // ---- connection attempts ----
-
-    fn attempt(&mut self, now: Instant, out: &mut Vec<Action>) {
-        let Some(options) = self.options.clone() else {
-            // Unreachable by construction (attempts follow a start); end rather than hang.
-            return self.end(Some(RtmError::Disconnected), out);
-        };
-        let conn = self.session.begin(now);
-        let method = if self.config.use_rtm_connect {
-            WebMethod::RtmConnect
-        } else {
-            WebMethod::RtmStart
-        };
-        let mut form = Vec::new();
-        if let Some(b) = options.batch_presence_aware {
-            form.push(("batch_presence_aware", b.to_string()));
-        }
-        if let Some(b) = options.presence_sub {
-            form.push(("presence_sub", b.to_string()));
-        }
-        out.push(Action::Emit(Event::Connecting));
-        out.push(Action::CallWebApi {
-            conn,
-            method,
-            token: options.token,
-            form,
-        });
-    }
-
-    fn web_result(
-        &mut self,
-        now: Instant,
-        conn: ConnId,
-        result: Result<WebResponse, String>,
-        out: &mut Vec<Action>,
-    ) -> bool {
-        if self.session.authenticating() != Some(conn) {
-            return false;
-        }
-        let info = result
-            .map_err(|message| RtmError::Request { message })
-            .and_then(connect::read);
-        match info {
-            Ok(info) => {
-                let info = Arc::new(info);
-                self.info = Some(info.clone());
-                out.push(Action::Emit(Event::Authenticated(info.clone())));
-                out.push(Action::OpenWebSocket {
-                    conn,
-                    url: info.url.clone(),
-                });
-                self.session.authenticated(now, conn);
-            }
-            Err(e) => self.retry(now, e, None, out),
-        }
-        true
-    }
-
-    /// The current attempt failed, or the live session was lost (`live_since` is when it
-    /// became live). Retries, or ends the session.
-    fn retry(
-        &mut self,
-        now: Instant,
-        error: RtmError,
-        live_since: Option<Instant>,
-        out: &mut Vec<Action>,
-    ) {
-        let retry_after = match error {
-            RtmError::RateLimited { retry_after } => retry_after,
-            _ => None,
-        };
-        let next = self
-            .session
-            .retry(now, error.is_recoverable(), live_since, retry_after);
-        match next {
-            Next::End => self.end(Some(error), out),
-            Next::GiveUp { failed } => self.end(
-                Some(RtmError::RetriesExhausted {
-                    attempts: failed,
-                    last: Box::new(error),
-                }),
-                out,
-            ),
-            Next::Reconnect { attempt, delay } => {
-                out.push(Action::Emit(Event::Reconnecting {
-                    attempt,
-                    delay,
-                    reason: error,
-                }));
-                if delay.is_zero() {
-                    self.attempt(now, out);
-                }
-            }
-        }
-    }
-
-    /// The socket in use is lost: let go of it (unless it is already gone), then retry.
-    fn lost(&mut self, now: Instant, error: RtmError, socket_gone: bool, out: &mut Vec<Action>) {
-        if let (Some(conn), false) = (self.session.socket(), socket_gone) {
-            out.push(Action::DropWebSocket { conn });
-        }
-        let live_since = self.session.lose();
-        self.retry(now, error, live_since, out);
-    }
-
-    /// The session ends: awaited replies fail, queued sends stay for the next start.
-    fn end(&mut self, error: Option<RtmError>, out: &mut Vec<Action>) {
-        self.outbox.fail_pending(NoReplyReason::SessionEnded, out);
-        if let Some(e) = &error
-            && self.start_pending
-        {
-            out.push(Action::Emit(Event::UnableToRtmStart(e.clone())));
-        }
-        self.settle_start(Err(error.clone().unwrap_or(RtmError::Disconnected)), out);
-        out.push(Action::Emit(Event::Disconnected { error }));
-        self.session.end();
-        self.settle_disconnect(out);
-    }
-
-    fn settle_start(&mut self, result: Result<Arc<ConnectInfo>, RtmError>, out: &mut Vec<Action>) {
-        if std::mem::take(&mut self.start_pending) {
-            out.push(Action::StartSettled(result));
-        }
-    }
-
-    fn settle_disconnect(&mut self, out: &mut Vec<Action>) {
-        if std::mem::take(&mut self.disconnect_pending) {
-            out.push(Action::DisconnectSettled);
-        }
-    }
-
-    /// The session is ready: the start settles and the queue flows.
-    fn ready(&mut self, now: Instant, out: &mut Vec<Action>) {
-        let Some((_, _, link)) = self.session.live_mut() else {
-            return;
-        };
-        *link = Link::Ready { paced_until: None };
-        out.push(Action::Emit(Event::Ready));
-        if let Some(info) = self.info.clone() {
-            self.settle_start(Ok(info), out);
-        }
-        self.flush(now, out);
-    }
-
-    /// While resuming: ready once no reply from the previous connection is awaited.
-    fn resume_if_answered(&mut self, now: Instant, out: &mut Vec<Action>) {
-        if let Phase::Live {
-            link: Link::Resuming { .. },
-            ..
-        } = self.session.phase()
-            && self.outbox.awaiting_reply() == 0
-        {
-            self.ready(now, out);
-        }
-    }
-
-    // ---- the socket ----
-
-    fn frame(&mut self, now: Instant, conn: ConnId, text: String, out: &mut Vec<Action>) -> bool {
-        if self.session.socket() != Some(conn) {
-            return false;
-        }
-        let event = match SlackEvent::from_json(text) {
-            Ok(e) => e,
-            Err(e) => {
-                out.push(Action::Emit(Event::Error(RtmError::MalformedFrame {
-                    detail: e.to_string(),
-                })));
-                return true;
-            }
-        };
-        // Replies settle their sends even while closing: the ack is as good as before.
-        if let Some(reply_to) = event.reply_to() {
-            if let Some((_, keepalive, _)) = self.session.live_mut() {
-                keepalive.replied(reply_to);
-            }
-            self.outbox.reply(reply_to, event.raw(), out);
-            self.resume_if_answered(now, out);
-        }
-        if matches!(self.session.phase(), Phase::Closing { .. }) {
-            out.push(Action::Emit(Event::Slack(event)));
-            return true;
-        }
-        let lost = match (event.event_type(), event.reply_to()) {
-            (Some("hello"), _) => None,
-            (Some("goodbye"), _) => Some(RtmError::Goodbye),
-            (Some("team_migration_started"), _) => Some(RtmError::TeamMigration),
-            (Some("error"), None) => {
-                let (code, msg) = frame::reply::error_frame(event.raw());
-                Some(RtmError::Server { code, msg })
-            }
-            _ => {
-                out.push(Action::Emit(Event::Slack(event)));
-                return true;
-            }
-        };
-        out.push(Action::Emit(Event::Slack(event)));
-        match lost {
-            None => self.hello(now, conn, out),
-            Some(e) => {
-                if let RtmError::Server { .. } = e {
-                    out.push(Action::Emit(Event::Error(e.clone())));
-                }
-                self.lost(now, e, false, out);
-            }
-        }
-        true
-    }
-
-    fn hello(&mut self, now: Instant, conn: ConnId, out: &mut Vec<Action>) {
-        if !self.session.awaits_hello(conn) {
-            return;
-        }
-        out.push(Action::Emit(Event::Connected));
-        if self.outbox.awaiting_reply() == 0 {
-            self.session.hello(now, Link::Ready { paced_until: None });
-            self.ready(now, out);
-        } else {
-            let until = after(now, self.config.reply_ack_on_reconnect_timeout);
-            self.session.hello(now, Link::Resuming { until });
-        }
-    }
-
-    /// The socket closed or failed: the end of a close, or a loss.
-    fn socket_ended(
-        &mut self,
-        now: Instant,
-        conn: ConnId,
-        error: RtmError,
-        out: &mut Vec<Action>,
-    ) -> bool {
-        if self.session.socket() != Some(conn) {
-            return false;
-        }
-        // A failed socket is unusable, so it is dropped; a closed one is already gone.
-        let failed = matches!(error, RtmError::Websocket { .. });
-        if failed {
-            out.push(Action::Emit(Event::Error(error.clone())));
-        }
-        if matches!(self.session.phase(), Phase::Closing { .. }) {
-            self.finish_disconnect(now, failed, out);
-        } else {
-            self.lost(now, error, !failed, out);
-        }
-        true
-    }
-
-    fn finish_disconnect(&mut self, now: Instant, drop_socket: bool, out: &mut Vec<Action>) {
-        let Some((conn, restart)) = self.session.closed() else {
-            return;
-        };
-        if drop_socket {
-            out.push(Action::DropWebSocket { conn });
-        }
-        // A start that arrived while closing must outlive `end`.
-        let start_pending = std::mem::take(&mut self.start_pending);
-        self.end(None, out);
-        if let Some(options) = restart {
-            self.start_pending = start_pending;
-            self.options = Some(options);
-            self.session.restart_episode();
-            self.attempt(now, out);
-        }
-    }
-
-    // ---- time ----
-
-    fn tick(&mut self, now: Instant, out: &mut Vec<Action>) {
-        self.outbox.expire(now, out);
-        if let Some((_, _, link)) = self.session.live_mut() {
-            match *link {
-                Link::Resuming { until } if until <= now => {
-                    self.outbox.fail_pending(NoReplyReason::ConnectionLost, out);
-                    self.ready(now, out);
-                }
-                Link::Ready {
-                    paced_until: Some(at),
-                } if at <= now => self.flush(now, out),
-                _ => {}
-            }
-        }
-        match self.session.due(now) {
-            Some(Timeout::WebCall) => self.retry(now, RtmError::WebCallTimeout, None, out),
-            Some(Timeout::Hello) => self.lost(now, RtmError::HelloTimeout, false, out),
-            Some(Timeout::Close) => self.finish_disconnect(now, true, out),
-            Some(Timeout::Retry) => self.attempt(now, out),
-            Some(Timeout::Keepalive(Due::Ping)) => self.ping(now, out),
-            Some(Timeout::Keepalive(Due::Dead)) => {
-                self.lost(now, RtmError::PongTimeout, false, out)
-            }
-            None => {}
-        }
-        // A reply may have emptied the awaited set by timing out above.
-        self.resume_if_answered(now, out);
     }
 }
