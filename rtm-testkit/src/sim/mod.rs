@@ -53,6 +53,7 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use rtm_proto::invariants::Invariants;
 use rtm_proto::{
     Action, Client, Config, ConfigError, ConnId, ConnectInfo, Event, Input, Outgoing, RtmError,
     SendError, SendHandle, SendMode, Sent, StartOptions, State, WebResponse,
@@ -149,6 +150,9 @@ pub struct Sim {
     /// Where each handle's settles are in `log` (step, action): predicates over settles run
     /// after every step, so they must not scan the log.
     settles: BTreeMap<SendHandle, Vec<(usize, usize)>>,
+    /// The core's invariants, checked on every step (the checker the fuzz targets and the
+    /// proptests use).
+    check: Invariants,
     /// Client ticks in a row at the same instant (see [`SPIN_LIMIT`]).
     spin: u32,
 }
@@ -188,6 +192,7 @@ impl Sim {
             next_handle: 1,
             log: Vec::new(),
             settles: BTreeMap::new(),
+            check: Invariants::new(),
             spin: 0,
         })
     }
@@ -271,6 +276,11 @@ impl Sim {
         self.next_handle += 1;
         self.feed(Input::Send { handle, outgoing });
         handle
+    }
+
+    /// The shared invariant checker, as it stands after every step so far.
+    pub fn invariants(&self) -> &Invariants {
+        &self.check
     }
 
     /// Every handle given out so far, in order.
@@ -512,7 +522,12 @@ impl Sim {
     /// Hands the client one input and performs what it asks.
     fn feed(&mut self, input: Input) {
         let now = self.instant();
+        self.check.observe(&input);
         let actions = self.client.handle_input(now, input.clone());
+        // Settle once, growing ids, frame limits, Retry-After, and rule 1 of the design (no
+        // stuck state: nothing in the network can rescue a client that waits with no
+        // deadline in a state that needs one).
+        self.check.check(now, &self.client, &actions);
         for (i, a) in actions.iter().enumerate() {
             if let Action::Settle { handle, .. } = a {
                 self.settles
@@ -527,17 +542,6 @@ impl Sim {
             input,
             actions,
         });
-        // Rule 1 of the design: no stuck state. Nothing in the network can rescue a client
-        // that waits with no deadline in a state that needs one, so the simulation says so.
-        let state = self.client.state();
-        assert!(
-            matches!(
-                state,
-                State::Disconnected | State::Connected(rtm_proto::Connected::Ready)
-            ) || self.client.next_deadline().is_some(),
-            "the client is {state:?} without a deadline at {:?}",
-            self.now
-        );
     }
 
     fn perform(&mut self, action: &Action) {
