@@ -7,7 +7,8 @@ use std::time::Duration;
 
 use futures::StreamExt;
 use rtm_async_std::{
-    BuilderExt, ClientBuilder, Error, Event, RetryPolicy, RtmClient, RtmError, StartOptions,
+    BuilderExt, ClientBuilder, Error, Event, RetryLimit, RetryPolicy, RtmClient, RtmError,
+    StartOptions,
 };
 use rtm_testkit::{Fault, MockSlack, ServerOptions};
 
@@ -30,7 +31,8 @@ fn server() -> MockSlack {
 
 fn retries(max: u32) -> RetryPolicy {
     RetryPolicy {
-        max_retries: Some(max),
+        first_start: RetryLimit::Attempts(max),
+        reconnect: RetryLimit::Attempts(max),
         initial_delay: Duration::from_millis(20),
         factor: 2.0,
         max_delay: Duration::from_millis(200),

@@ -43,8 +43,8 @@ pub use transport::{Connector, WebRequest, WebSocket, describe_error, websocket_
 /// The protocol core's types that appear in this API.
 pub use rtm_proto::{
     Config, ConfigError, ConnectInfo, Connected, Connecting, Event, NoReplyReason, Pacing, Reply,
-    RetryPolicy, RtmError, SendError, Sent, SlackEvent, StartOptions, State, Token, TypedEvent,
-    WebResponse, typed,
+    RetryLimit, RetryPolicy, RtmError, SendError, Sent, SlackEvent, StartOptions, State, Token,
+    TypedEvent, WebResponse, typed,
 };
 /// The WebSocket message type shared by tokio-tungstenite and async-tungstenite.
 pub use tungstenite::{Error as WsError, Message};

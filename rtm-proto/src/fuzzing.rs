@@ -10,8 +10,8 @@ use serde_json::{Value, json};
 
 use crate::invariants::Invariants;
 use crate::{
-    Action, Client, Config, ConnId, Connected, Event, Input, Outgoing, Pacing, RetryPolicy,
-    RtmError, SendHandle, SendMode, SlackEvent, StartOptions, State, WebResponse,
+    Action, Client, Config, ConnId, Connected, Event, Input, Outgoing, Pacing, RetryLimit,
+    RetryPolicy, RtmError, SendHandle, SendMode, SlackEvent, StartOptions, State, WebResponse,
 };
 
 const TOKEN: &str = "xoxb-fuzz-token";
@@ -245,6 +245,11 @@ impl Checked {
 fn run_script(data: &[u8]) -> Vec<Action> {
     let mut s = Script(data);
     let flags = s.arg();
+    let limit = if flags & 0x80 == 0 {
+        RetryLimit::Attempts(u32::from(flags & 7))
+    } else {
+        RetryLimit::Forever
+    };
     let config = Config {
         seed: u64::from(s.u16()),
         auto_reconnect: flags & 1 == 0,
@@ -253,7 +258,8 @@ fn run_script(data: &[u8]) -> Vec<Action> {
         reply_timeout: (flags & 8 == 0).then_some(Duration::from_secs(u64::from(flags >> 4) + 1)),
         queue_limit: if flags & 0x40 != 0 { 3 } else { 1024 },
         retry: RetryPolicy {
-            max_retries: (flags & 0x80 == 0).then_some(u32::from(flags & 7)),
+            first_start: limit,
+            reconnect: limit,
             ..RetryPolicy::default()
         },
         ..Config::default()
@@ -272,7 +278,7 @@ fn run_script(data: &[u8]) -> Vec<Action> {
         if steps > 2000 {
             break;
         }
-        let input = match op % 21 {
+        let input = match op % 23 {
             0 => Input::Start(StartOptions::new(TOKEN)),
             1 => Input::Disconnect,
             2 => {
@@ -437,6 +443,12 @@ fn run_script(data: &[u8]) -> Vec<Action> {
                 }
                 Input::Tick
             }
+            20 => Input::ReadPaused {
+                conn: c.conn(s.arg()),
+            },
+            21 => Input::ReadResumed {
+                conn: c.conn(s.arg()),
+            },
             _ => {
                 c.now += Duration::from_millis(u64::from(s.arg()) * 10);
                 continue;

@@ -82,6 +82,17 @@ pub enum Input {
         /// The transport's description.
         message: String,
     },
+    /// The caller stopped reading the socket (its lossless event subscribers are full):
+    /// the pong deadline waits, since no pong can be read. Writing goes on.
+    ReadPaused {
+        /// The attempt.
+        conn: ConnId,
+    },
+    /// The caller reads the socket again: the pong deadline runs on.
+    ReadResumed {
+        /// The attempt.
+        conn: ConnId,
+    },
     /// A deadline from [`Client::next_deadline`](crate::Client::next_deadline) passed.
     /// Early or repeated ticks are harmless.
     Tick,
@@ -102,6 +113,8 @@ impl Input {
             Input::WsClosed { .. } => "ws_closed",
             Input::WsRefused { .. } => "ws_refused",
             Input::WsError { .. } => "ws_error",
+            Input::ReadPaused { .. } => "read_paused",
+            Input::ReadResumed { .. } => "read_resumed",
             Input::Tick => "tick",
         }
     }

@@ -18,6 +18,7 @@ pub(crate) enum Due {
 #[derive(Debug, Clone, Copy)]
 struct Ping {
     id: u64,
+    sent: Instant,
     deadline: Instant,
 }
 
@@ -29,6 +30,9 @@ pub(crate) struct Keepalive {
     /// When the last frame was written (or the socket became live).
     wrote: Instant,
     ping: Option<Ping>,
+    /// Since when the caller does not read the socket (a slow subscriber): a pong cannot be
+    /// seen, so the pong deadline does not run.
+    paused: Option<Instant>,
 }
 
 impl Keepalive {
@@ -39,6 +43,7 @@ impl Keepalive {
             pong_within,
             wrote: now,
             ping: None,
+            paused: None,
         }
     }
 
@@ -52,6 +57,7 @@ impl Keepalive {
         self.wrote = now;
         self.ping = Some(Ping {
             id,
+            sent: now,
             deadline: after(now, self.pong_within),
         });
     }
@@ -64,17 +70,34 @@ impl Keepalive {
         }
     }
 
-    /// When [`due`](Self::due) next has something to say.
-    pub(crate) fn deadline(&self) -> Instant {
-        match self.ping {
-            Some(p) => p.deadline,
-            None => after(self.wrote, self.ping_after),
+    /// The caller stopped reading the socket at `now`.
+    pub(crate) fn pause(&mut self, now: Instant) {
+        self.paused.get_or_insert(now);
+    }
+
+    /// The caller reads again at `now`: the pong deadline runs on with the time it had left.
+    pub(crate) fn resume(&mut self, now: Instant) {
+        if let Some(at) = self.paused.take()
+            && let Some(p) = &mut self.ping
+        {
+            // Only the part of the pause after the ping went out held its deadline back.
+            p.deadline = after(p.deadline, now.saturating_duration_since(at.max(p.sent)));
+        }
+    }
+
+    /// When [`due`](Self::due) next has something to say (nothing while a ping is
+    /// outstanding on a socket that is not read).
+    pub(crate) fn deadline(&self) -> Option<Instant> {
+        match (self.ping, self.paused) {
+            (Some(_), Some(_)) => None,
+            (Some(p), None) => Some(p.deadline),
+            (None, _) => Some(after(self.wrote, self.ping_after)),
         }
     }
 
     /// What to do at `now`, if anything.
     pub(crate) fn due(&self, now: Instant) -> Option<Due> {
-        if self.deadline() > now {
+        if self.deadline().is_none_or(|d| d > now) {
             return None;
         }
         Some(match self.ping {
@@ -95,10 +118,10 @@ mod tests {
         let mut k = Keepalive::new(t0, s(6), s(4));
         assert_eq!(k.due(t0 + s(5)), None);
         k.wrote(t0 + s(5));
-        assert_eq!(k.deadline(), t0 + s(11));
+        assert_eq!(k.deadline(), Some(t0 + s(11)));
         assert_eq!(k.due(t0 + s(11)), Some(Due::Ping));
         k.pinged(7, t0 + s(11));
-        assert_eq!(k.deadline(), t0 + s(15));
+        assert_eq!(k.deadline(), Some(t0 + s(15)));
         k.replied(6);
         assert_eq!(
             k.due(t0 + s(15)),
@@ -108,5 +131,29 @@ mod tests {
         k.replied(8);
         assert_eq!(k.due(t0 + s(15)), None, "a later reply answers the ping");
         assert_eq!(k.due(t0 + s(17)), Some(Due::Ping));
+    }
+
+    #[test]
+    fn a_pause_in_reading_does_not_count_against_the_pong() {
+        let t0 = Instant::now();
+        let s = Duration::from_secs;
+        let mut k = Keepalive::new(t0, s(6), s(4));
+        k.pause(t0 + s(1));
+        assert_eq!(
+            k.due(t0 + s(6)),
+            Some(Due::Ping),
+            "writing goes on while paused"
+        );
+        k.pinged(2, t0 + s(6));
+        assert_eq!(k.deadline(), None, "no pong can be seen while paused");
+        assert_eq!(k.due(t0 + s(60)), None);
+        k.resume(t0 + s(60));
+        // The ping went out during the pause: its whole 4 s start at the resume.
+        assert_eq!(k.deadline(), Some(t0 + s(64)));
+        assert_eq!(
+            k.due(t0 + s(64)),
+            Some(Due::Dead),
+            "a dead server is still detected"
+        );
     }
 }

@@ -89,7 +89,7 @@ pub mod typed;
 
 pub use action::{Action, WebMethod};
 pub use client::Client;
-pub use config::{Config, ConfigError, Pacing, RetryPolicy, StartOptions, Token};
+pub use config::{Config, ConfigError, Pacing, RetryLimit, RetryPolicy, StartOptions, Token};
 pub use error::{FATAL_CONNECT_ERRORS, NoReplyReason, RtmError, SendError};
 pub use event::{ConnectInfo, Event, SlackEvent};
 pub use ids::{ConnId, SendHandle};

@@ -6,7 +6,7 @@ use std::time::{Duration, Instant};
 
 use crate::action::Action;
 use crate::config::Config;
-use crate::error::{NoReplyReason, SendError};
+use crate::error::{NoReplyReason, RtmError, SendError};
 use crate::event::Event;
 use crate::frame;
 use crate::ids::{ConnId, SendHandle};
@@ -41,6 +41,7 @@ pub(crate) struct Outbox {
     queue_limit: usize,
     max_frame_bytes: usize,
     reply_timeout: Option<Duration>,
+    send_timeout: Option<Duration>,
     emit_outgoing: bool,
 }
 
@@ -54,6 +55,7 @@ impl Outbox {
             queue_limit: config.queue_limit,
             max_frame_bytes: config.max_frame_bytes,
             reply_timeout: config.reply_timeout,
+            send_timeout: config.send_timeout,
             emit_outgoing: config.emit_outgoing,
         }
     }
@@ -70,9 +72,15 @@ impl Outbox {
         self.next_id
     }
 
-    /// The earliest reply deadline.
+    /// The earliest reply deadline, or queued send's `send_timeout`.
     pub(crate) fn deadline(&self) -> Option<Instant> {
-        self.pending.values().next().and_then(|p| p.deadline)
+        let reply = self.pending.values().next().and_then(|p| p.deadline);
+        // Only with a send_timeout: pacing reorders the queue, so it is a scan (of at most
+        // `queue_limit` sends).
+        let queued = self
+            .send_timeout
+            .and_then(|_| self.queue.iter().filter_map(|q| q.expires).min());
+        earliest(reply, queued)
     }
 
     /// Takes the next id (for a frame of the core's own, such as a ping).
@@ -117,6 +125,8 @@ impl Outbox {
                         limit: self.queue_limit,
                     });
                 }
+                let mut prepared = prepared;
+                prepared.expires = self.send_timeout.map(|t| after(now, t));
                 self.queue.push_back(prepared);
                 Ok(Accepted::Queued)
             }
@@ -218,8 +228,23 @@ impl Outbox {
         });
     }
 
-    /// Fails the replies that waited past their deadline.
+    /// Fails the queued sends and the replies that waited past their deadline.
     pub(crate) fn expire(&mut self, now: Instant, out: &mut Vec<Action>) {
+        if let Some(waited) = self.send_timeout {
+            let expired = |q: &Prepared| q.expires.is_some_and(|d| d <= now);
+            if self.queue.iter().any(expired) {
+                let (gone, kept) = std::mem::take(&mut self.queue)
+                    .into_iter()
+                    .partition(expired);
+                self.queue = kept;
+                for q in gone {
+                    out.push(Action::Settle {
+                        handle: q.handle,
+                        result: Err(SendError::QueueTimeout { waited }),
+                    });
+                }
+            }
+        }
         while let Some((&id, p)) = self.pending.first_key_value() {
             match p.deadline {
                 Some(d) if d <= now => {
@@ -244,6 +269,18 @@ impl Outbox {
             out.push(Action::Settle {
                 handle: p.handle,
                 result: Err(SendError::NoReply { id, reason }),
+            });
+        }
+    }
+
+    /// The session ended for good: the queued sends will never go, and settle with `error`.
+    pub(crate) fn fail_queued(&mut self, error: &RtmError, out: &mut Vec<Action>) {
+        for q in std::mem::take(&mut self.queue) {
+            out.push(Action::Settle {
+                handle: q.handle,
+                result: Err(SendError::SessionFailed {
+                    error: Box::new(error.clone()),
+                }),
             });
         }
     }

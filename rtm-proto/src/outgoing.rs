@@ -74,6 +74,8 @@ pub(crate) struct Prepared {
     pub(crate) paced_channel: Option<String>,
     /// Settle with the reply rather than when written.
     pub(crate) await_reply: bool,
+    /// When a queued send gives up waiting (`send_timeout`).
+    pub(crate) expires: Option<std::time::Instant>,
 }
 
 impl Prepared {
@@ -135,6 +137,7 @@ impl Prepared {
             tail,
             paced_channel,
             await_reply: matches!(send.mode, SendMode::Queued { await_reply: true }),
+            expires: None,
         })
     }
 

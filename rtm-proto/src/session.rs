@@ -75,8 +75,8 @@ pub(crate) enum Timeout {
 pub(crate) enum Next {
     /// Not recoverable, or reconnecting is off: the session ends with the error.
     End,
-    /// The retry budget is spent after `failed` attempts.
-    GiveUp { failed: u32 },
+    /// The retry budget is spent after `failed` attempts over `lasted`.
+    GiveUp { failed: u32, lasted: Duration },
     /// Attempt again after `delay`; with a zero delay the caller begins it now.
     Reconnect { attempt: u32, delay: Duration },
 }
@@ -185,6 +185,8 @@ impl<L, O> Session<L, O> {
     /// The server said `hello` on the awaited socket: it is live, with `link`.
     pub(crate) fn hello(&mut self, now: Instant, link: L) {
         if let Phase::Opening { conn, .. } | Phase::Handshaking { conn, .. } = self.phase {
+            // From now on, losing the session is retried within the reconnect budget.
+            self.episode.ready();
             self.phase = Phase::Live {
                 conn,
                 since: now,
@@ -270,9 +272,9 @@ impl<L, O> Session<L, O> {
             .is_some_and(|t| now.saturating_duration_since(t) >= self.timings.retry.initial_delay);
         match self
             .episode
-            .failed(&self.timings.retry, stable, retry_after)
+            .failed(now, &self.timings.retry, stable, retry_after)
         {
-            Verdict::GiveUp { failed } => Next::GiveUp { failed },
+            Verdict::GiveUp { failed, lasted } => Next::GiveUp { failed, lasted },
             Verdict::Retry { attempt, delay } => {
                 if !delay.is_zero() {
                     self.phase = Phase::Waiting {
@@ -292,7 +294,7 @@ impl<L, O> Session<L, O> {
             | Phase::Handshaking { deadline, .. }
             | Phase::Closing { deadline, .. } => Some(*deadline),
             Phase::Waiting { at } => Some(*at),
-            Phase::Live { keepalive, .. } => Some(keepalive.deadline()),
+            Phase::Live { keepalive, .. } => keepalive.deadline(),
             Phase::Idle | Phase::Closed => None,
         }
     }
@@ -312,6 +314,24 @@ impl<L, O> Session<L, O> {
             Phase::Live { keepalive, .. } => keepalive.due(now).map(Timeout::Keepalive),
             _ => None,
         }
+    }
+
+    /// The caller stopped (`paused`) or resumed reading the socket `conn` at `now`; false if
+    /// it is not the live socket.
+    pub(crate) fn reading(&mut self, now: Instant, conn: ConnId, paused: bool) -> bool {
+        if self.socket() != Some(conn) {
+            return false;
+        }
+        // Before `hello` nothing is timed by what is read but the hello deadline, which
+        // stands: a session that cannot be read cannot start.
+        if let Some((_, keepalive, _)) = self.live_mut() {
+            if paused {
+                keepalive.pause(now);
+            } else {
+                keepalive.resume(now);
+            }
+        }
+        true
     }
 
     /// The earliest of the phase's deadline and `other`.

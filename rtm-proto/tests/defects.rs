@@ -5,8 +5,8 @@ mod common;
 
 use common::*;
 use rtm_proto::{
-    Action, Config, Connected, Connecting, Event, Input, NoReplyReason, RetryPolicy, RtmError,
-    SendError, Sent, State,
+    Action, Config, Connected, Connecting, Event, Input, NoReplyReason, RetryLimit, RetryPolicy,
+    RtmError, SendError, Sent, State,
 };
 use serde_json::json;
 
@@ -31,7 +31,8 @@ fn defect_01_retryable_connect_failure_retries_with_backoff_and_start_settles() 
     // And when every retry fails, start() settles with the failure.
     let mut h = H::new(Config {
         retry: RetryPolicy {
-            max_retries: Some(2),
+            first_start: RetryLimit::Attempts(2),
+            reconnect: RetryLimit::Attempts(2),
             ..RetryPolicy::default()
         },
         ..Config::default()

@@ -22,7 +22,8 @@ use common::*;
 use proptest::prelude::*;
 use rtm_proto::invariants::Invariants;
 use rtm_proto::{
-    Action, Config, ConnId, Connected, Input, Outgoing, Pacing, RetryPolicy, SendHandle, State,
+    Action, Config, ConnId, Connected, Input, Outgoing, Pacing, RetryLimit, RetryPolicy,
+    SendHandle, State,
 };
 use serde_json::json;
 
@@ -80,6 +81,8 @@ enum Op {
     Jump(u32, bool),
     /// Advance to the next deadline and tick.
     TickDeadline,
+    /// The driver stops (true) or resumes reading the socket (a slow subscriber).
+    Read(bool),
     /// An input stamped with an earlier time than the last one (a stale `now` from the
     /// adapter), then a tick.
     Rewind(u32),
@@ -151,6 +154,7 @@ fn op_strategy() -> impl Strategy<Value = Op> {
         3 => (0u32..70_000, any::<bool>()).prop_map(|(ms, tick)| Op::Jump(ms, tick)),
         3 => Just(Op::TickDeadline),
         1 => (0u32..5_000).prop_map(Op::Rewind),
+        2 => any::<bool>().prop_map(Op::Read),
     ]
 }
 
@@ -171,10 +175,9 @@ fn config_strategy() -> impl Strategy<Value = Config> {
                     seed,
                     auto_reconnect,
                     use_rtm_connect,
-                    retry: RetryPolicy {
-                        max_retries,
-                        ..RetryPolicy::default()
-                    },
+                    retry: RetryPolicy::with_limit(
+                        max_retries.map_or(RetryLimit::Forever, RetryLimit::Attempts),
+                    ),
                     reply_timeout: reply.map(Duration::from_secs),
                     pacing: paced.then_some(Pacing::default()),
                     queue_limit: queue,
@@ -395,6 +398,8 @@ impl Run {
                 conn: self.conn,
                 len: 4,
             },
+            Op::Read(true) => Input::ReadPaused { conn: self.conn },
+            Op::Read(false) => Input::ReadResumed { conn: self.conn },
             Op::Jump(ms, tick) => {
                 self.h.advance(Duration::from_millis(u64::from(*ms)));
                 if !tick {

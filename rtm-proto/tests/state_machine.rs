@@ -6,8 +6,8 @@ use std::time::Duration;
 
 use common::*;
 use rtm_proto::{
-    Action, Client, Config, ConfigError, Connected, Connecting, Event, Input, RetryPolicy,
-    RtmError, SendHandle, StartOptions, State, WebMethod,
+    Action, Client, Config, ConfigError, Connected, Connecting, Event, Input, RetryLimit,
+    RetryPolicy, RtmError, SendHandle, StartOptions, State, WebMethod,
 };
 
 const READY: State = State::Connected(Connected::Ready);
@@ -19,7 +19,8 @@ const HANDSHAKING: State = State::Connecting(Connecting::Handshaking);
 fn forever(initial: Duration, max: Duration) -> Config {
     Config {
         retry: RetryPolicy {
-            max_retries: None,
+            first_start: RetryLimit::Forever,
+            reconnect: RetryLimit::Forever,
             initial_delay: initial,
             factor: 2.0,
             max_delay: max,
@@ -337,7 +338,8 @@ fn rate_limit_retry_after_is_never_undercut() {
 fn retry_budget_of_n_retries_then_gives_up() {
     let mut h = H::new(Config {
         retry: RetryPolicy {
-            max_retries: Some(3),
+            first_start: RetryLimit::Attempts(3),
+            reconnect: RetryLimit::Attempts(3),
             ..RetryPolicy::default()
         },
         ..Config::default()
@@ -875,7 +877,8 @@ fn extreme_but_valid_configs_do_not_panic() {
         },
         Config {
             retry: RetryPolicy {
-                max_retries: None,
+                first_start: RetryLimit::Forever,
+                reconnect: RetryLimit::Forever,
                 initial_delay: Duration::MAX,
                 factor: 1e300,
                 max_delay: Duration::MAX,
@@ -987,7 +990,8 @@ fn the_reconnect_after_a_stable_session_is_not_a_retry() {
     // No retries at all: a failed connection attempt ends it, but a goodbye still reconnects.
     let (mut h, conn) = H::ready(Config {
         retry: RetryPolicy {
-            max_retries: Some(0),
+            first_start: RetryLimit::Attempts(0),
+            reconnect: RetryLimit::Attempts(0),
             ..RetryPolicy::default()
         },
         ..Config::default()
@@ -1004,7 +1008,8 @@ fn the_reconnect_after_a_stable_session_is_not_a_retry() {
     // With two retries: the reconnect, then two retries, then give up.
     let (mut h, conn) = H::ready(Config {
         retry: RetryPolicy {
-            max_retries: Some(2),
+            first_start: RetryLimit::Attempts(2),
+            reconnect: RetryLimit::Attempts(2),
             ..RetryPolicy::default()
         },
         ..Config::default()

@@ -23,8 +23,8 @@ use std::time::Duration;
 use proptest::prelude::*;
 use proptest::test_runner::RngSeed;
 use rtm_proto::{
-    Action, Config, Connected, Input, Outgoing, Pacing, RetryPolicy, SendError, SendMode, Sent,
-    State,
+    Action, Config, Connected, Input, Outgoing, Pacing, RetryLimit, RetryPolicy, SendError,
+    SendMode, Sent, State,
 };
 use rtm_testkit::sim::Sim;
 use rtm_testkit::{Fault, UserAction, WebFault, WireFrame, Workspace};
@@ -270,9 +270,10 @@ fn setup() -> impl Strategy<Value = Setup> {
                     client_ping_timeout: Duration::from_millis(ping),
                     server_pong_timeout: Duration::from_millis(pong),
                     retry: RetryPolicy {
-                        max_retries,
                         max_delay,
-                        ..RetryPolicy::default()
+                        ..RetryPolicy::with_limit(
+                            max_retries.map_or(RetryLimit::Forever, RetryLimit::Attempts),
+                        )
                     },
                     reply_timeout: reply_secs.map(Duration::from_secs),
                     pacing: paced.then_some(Pacing::default()),

@@ -90,7 +90,7 @@ impl Client {
             .retry(now, error.is_recoverable(), live_since, retry_after);
         match next {
             Next::End => self.end(Some(error), out),
-            Next::GiveUp { failed } => self.end(
+            Next::GiveUp { failed, .. } => self.end(
                 Some(RtmError::RetriesExhausted {
                     attempts: failed,
                     last: Box::new(error),
@@ -125,9 +125,13 @@ impl Client {
         self.retry(now, error, live_since, out);
     }
 
-    /// The session ends: awaited replies fail, queued sends stay for the next start.
+    /// The session ends: awaited replies fail; queued sends stay for the next start after
+    /// `disconnect()`, and fail with the error when the session ended for good.
     pub(super) fn end(&mut self, error: Option<RtmError>, out: &mut Vec<Action>) {
         self.outbox.fail_pending(NoReplyReason::SessionEnded, out);
+        if let Some(e) = &error {
+            self.outbox.fail_queued(e, out);
+        }
         if let Some(e) = &error
             && self.start_pending
         {

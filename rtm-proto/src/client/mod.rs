@@ -279,6 +279,8 @@ impl Client {
             Input::WsError { conn, message } => {
                 self.socket_ended(now, conn, RtmError::Websocket { message }, out)
             }
+            Input::ReadPaused { conn } => self.session.reading(now, conn, true),
+            Input::ReadResumed { conn } => self.session.reading(now, conn, false),
             Input::Tick => {
                 self.tick(now, out);
                 true
