@@ -21,6 +21,15 @@ pub(crate) struct Batcher {
     batch: Vec<Event>,
     /// Published batches, oldest first, to be freed here once every subscriber is done.
     retired: VecDeque<Arc<Batch>>,
+    /// A batch went out since the driver last looked for room.
+    published: bool,
+}
+
+impl Drop for Batcher {
+    fn drop(&mut self) {
+        // However the driver ends (shut down, or its runtime dropped it), streams end.
+        self.publisher.close();
+    }
 }
 
 impl Batcher {
@@ -29,6 +38,7 @@ impl Batcher {
             publisher,
             batch: Vec::new(),
             retired: VecDeque::new(),
+            published: false,
         }
     }
 
@@ -48,6 +58,7 @@ impl Batcher {
     pub(crate) fn publish(&mut self) {
         if let Some(sent) = self.publisher.publish(&mut self.batch) {
             self.retired.push_back(sent);
+            self.published = true;
         }
         self.reclaim();
     }
@@ -56,6 +67,16 @@ impl Batcher {
     pub(crate) fn idle(&mut self) {
         self.reclaim();
         self.retired.clear();
+    }
+
+    /// Whether every lossless subscriber has room (else the driver is woken when one has).
+    pub(crate) fn has_room(&self, cx: &mut std::task::Context<'_>) -> bool {
+        self.publisher.has_room(cx)
+    }
+
+    /// Whether a batch was published since the last call (room may have run out).
+    pub(crate) fn take_published(&mut self) -> bool {
+        std::mem::take(&mut self.published)
     }
 
     /// Frees, on the driver's thread, the published batches that every subscriber is done

@@ -84,6 +84,8 @@ pub(crate) struct Driver<K: Core, C: Connector> {
     socket: Option<Socket<C::Socket>>,
     timer: Pin<Box<dyn AsyncTimer>>,
     timer_at: Option<Instant>,
+    /// The socket not read for a lossless subscriber that is behind.
+    paused: Option<ConnId>,
 }
 
 impl<K: Core, C: Connector> Driver<K, C> {
@@ -113,6 +115,7 @@ impl<K: Core, C: Connector> Driver<K, C> {
             socket: None,
             timer,
             timer_at: None,
+            paused: None,
         }
     }
 
@@ -328,9 +331,31 @@ impl<K: Core, C: Connector> Driver<K, C> {
     /// Drains the frames that are ready (up to a budget).
     fn read(&mut self, cx: &mut Context<'_>) -> bool {
         let mut progress = false;
+        let mut look = true;
         for _ in 0..READ_BUDGET {
+            let Some(conn) = self.socket.as_ref().map(|s| s.conn) else {
+                break;
+            };
+            // Room for what the next frames cause: asked at first, then after each batch.
+            if look || self.events.take_published() {
+                look = false;
+                if !self.events.has_room(cx) {
+                    if self.paused != Some(conn) {
+                        // A lossless subscriber is full: TCP pushes back on the server.
+                        tracing::debug!(%conn, "a subscriber is behind; reading paused");
+                        self.paused = Some(conn);
+                        self.feed(Input::ReadPaused { conn });
+                        progress = true;
+                    }
+                    break;
+                }
+                if self.paused.take() == Some(conn) {
+                    tracing::debug!(%conn, "reading resumed");
+                    self.feed(Input::ReadResumed { conn });
+                    progress = true;
+                }
+            }
             let Some(s) = &mut self.socket else { break };
-            let conn = s.conn;
             let ended = s.ended;
             let input = match Pin::new(&mut s.io).poll_next(cx) {
                 Poll::Pending => break,

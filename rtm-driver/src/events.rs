@@ -1,23 +1,30 @@
 //! The event streams: every subscriber gets every event, through a bounded buffer of its own.
 //!
 //! The driver publishes the events of one wake-up as one shared batch (one allocation and one
-//! channel operation per batch, not per event and subscriber). Each subscriber has a bounded
-//! buffer of batches (a `tokio::sync::broadcast` channel, which is executor-agnostic): a slow
-//! or absent consumer never stalls the driver (keepalive goes on) and never grows memory
-//! without bound; instead it loses the oldest batches and is told how many events it missed
-//! with an `Err(Lagged(n))` item, then goes on with the oldest events still buffered.
+//! lock per batch and subscriber, not per event). Each subscriber has a buffer of batches:
+//!
+//! - **lossless** (the default, [`RtmClient::events`](crate::RtmClient::events)): a full
+//!   buffer holds the session back. The driver stops reading the socket (TCP pushes back on
+//!   the server) until the subscriber catches up; writing goes on (sends, pings), and the core
+//!   does not count the pause against the pong deadline. Nothing is ever dropped. Use it for
+//!   anything that acts on messages.
+//! - **lossy** ([`Events::lossy`]): a full buffer loses its oldest batch, and the subscriber
+//!   is told how many events it missed with an `Err(Lagged(n))` item. Use it for monitors
+//!   that prefer dropping to slowing the session (a dashboard, a metrics counter).
+//!
+//! A subscription that is dropped releases its hold at once.
 
+use std::collections::VecDeque;
 use std::fmt;
 use std::ops::Deref;
 use std::pin::Pin;
-use std::sync::Arc;
-use std::sync::atomic::{AtomicU64, Ordering};
-use std::task::{Context, Poll};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::task::{Context, Poll, Waker};
 
 use futures::Stream;
-use futures::stream::BoxStream;
+use futures::task::AtomicWaker;
 use rtm_proto::Event;
-use tokio::sync::broadcast;
 
 /// The events of one wake-up of the driver, shared by all subscribers.
 #[derive(Debug)]
@@ -27,64 +34,169 @@ pub(crate) struct Batch {
     pub(crate) events: Vec<Event>,
 }
 
-/// The publishing side, owned by the driver.
+impl Batch {
+    fn end_seq(&self) -> u64 {
+        self.first_seq + self.events.len() as u64
+    }
+}
+
+/// A lock that a panic elsewhere does not make unusable (the data stays consistent: every
+/// critical section below leaves it whole).
+fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+/// One subscriber's buffer.
+#[derive(Debug)]
+struct Slot {
+    lossy: AtomicBool,
+    state: Mutex<SlotState>,
+}
+
+#[derive(Debug)]
+struct SlotState {
+    queue: VecDeque<Arc<Batch>>,
+    /// The first event not yet delivered or dropped: a subscriber starts with the events
+    /// emitted after it subscribed.
+    next_seq: u64,
+    /// Events dropped (lossy) and not reported yet.
+    missed: u64,
+    waker: Option<Waker>,
+}
+
+/// What the driver and the handles share.
+#[derive(Debug)]
+struct Hub {
+    /// Batches a subscriber's buffer holds before it holds the session back (lossless) or
+    /// loses the oldest (lossy).
+    capacity: usize,
+    /// Events emitted so far, counted as they happen (before their batch is published).
+    emitted: AtomicU64,
+    subscribers: Mutex<Vec<Arc<Slot>>>,
+    /// The driver, while it waits for room in a lossless buffer.
+    driver: AtomicWaker,
+    /// The driver is gone: streams end once their buffers are empty.
+    closed: AtomicBool,
+}
+
+/// The publishing side, shared by the driver and the client handles (which subscribe).
 #[derive(Debug, Clone)]
 pub(crate) struct Publisher {
-    pub(crate) tx: broadcast::Sender<Arc<Batch>>,
-    /// Events emitted so far, counted as they happen (before their batch is published): a
-    /// subscriber starts there, so it gets exactly the events that happened after it
-    /// subscribed, and counts as missed only those it lost.
-    pub(crate) emitted: Arc<AtomicU64>,
+    hub: Arc<Hub>,
 }
 
 impl Publisher {
     pub(crate) fn new(capacity: usize) -> Self {
         Publisher {
-            tx: broadcast::channel(capacity.max(1)).0,
-            emitted: Arc::new(AtomicU64::new(0)),
+            hub: Arc::new(Hub {
+                capacity: capacity.max(1),
+                emitted: AtomicU64::new(0),
+                subscribers: Mutex::new(Vec::new()),
+                driver: AtomicWaker::new(),
+                closed: AtomicBool::new(false),
+            }),
         }
-    }
-
-    pub(crate) fn has_subscribers(&self) -> bool {
-        self.tx.receiver_count() > 0
     }
 
     /// Counts one event as it happens (the driver then adds it to the batch).
     pub(crate) fn count_emitted(&self) {
         // One writer (the driver): a plain load and store, no read-modify-write.
-        let n = self.emitted.load(Ordering::Relaxed);
-        self.emitted.store(n + 1, Ordering::Release);
+        let n = self.hub.emitted.load(Ordering::Relaxed);
+        self.hub.emitted.store(n + 1, Ordering::Release);
     }
 
     /// Publishes `events` (emptied; the last ones counted), unless nobody listens, and
-    /// returns the batch sent. Asked here, once per batch (it takes the channel's lock),
-    /// after the events happened: a subscriber that joined meanwhile gets the batch and skips
-    /// what preceded it.
+    /// returns the batch sent. Asked here, once per batch, after the events happened: a
+    /// subscriber that joined meanwhile gets the batch and skips what preceded it.
     pub(crate) fn publish(&self, events: &mut Vec<Event>) -> Option<Arc<Batch>> {
         if events.is_empty() {
             return None;
         }
-        if !self.has_subscribers() {
+        let subscribers = lock(&self.hub.subscribers);
+        if subscribers.is_empty() {
             // Keeps the buffer's capacity for the next round.
             events.clear();
             return None;
         }
-        let first_seq = self.emitted.load(Ordering::Relaxed) - events.len() as u64;
-        let batch = Batch {
+        let first_seq = self.hub.emitted.load(Ordering::Relaxed) - events.len() as u64;
+        let batch = Arc::new(Batch {
             first_seq,
             events: std::mem::take(events),
-        };
-        let batch = Arc::new(batch);
-        // An error only means that nobody listens: the events are dropped, as documented.
-        let _ = self.tx.send(batch.clone());
+        });
+        for slot in subscribers.iter() {
+            let waker = {
+                let mut s = lock(&slot.state);
+                if batch.end_seq() <= s.next_seq {
+                    // Wholly from before this subscription.
+                    continue;
+                }
+                if slot.lossy.load(Ordering::Relaxed) && s.queue.len() >= self.hub.capacity {
+                    s.drop_oldest();
+                }
+                s.queue.push_back(batch.clone());
+                s.waker.take()
+            };
+            if let Some(w) = waker {
+                w.wake();
+            }
+        }
         Some(batch)
     }
 
+    /// Whether every lossless subscriber has room for more. When one has not, the driver's
+    /// waker is kept, and woken when it has (or is dropped, or turns lossy).
+    pub(crate) fn has_room(&self, cx: &mut Context<'_>) -> bool {
+        // Registered before looking: a subscriber that makes room after the look wakes it.
+        self.hub.driver.register(cx.waker());
+        let capacity = self.hub.capacity;
+        lock(&self.hub.subscribers).iter().all(|slot| {
+            slot.lossy.load(Ordering::Relaxed) || lock(&slot.state).queue.len() < capacity
+        })
+    }
+
+    /// The driver is gone: every stream ends after the events it holds.
+    pub(crate) fn close(&self) {
+        self.hub.closed.store(true, Ordering::Release);
+        for slot in lock(&self.hub.subscribers).iter() {
+            let waker = lock(&slot.state).waker.take();
+            if let Some(w) = waker {
+                w.wake();
+            }
+        }
+    }
+
     pub(crate) fn subscribe(&self) -> Events {
-        let rx = self.tx.subscribe();
-        // Subscribed first: every event counted after this load is sent after it, so received.
-        let next_seq = self.emitted.load(Ordering::Acquire);
-        Events::new(rx, next_seq)
+        let mut subscribers = lock(&self.hub.subscribers);
+        // Read under the lock `publish` takes: every event counted after this load is in a
+        // batch published after this subscription is listed, so it is received.
+        let next_seq = self.hub.emitted.load(Ordering::Acquire);
+        let slot = Arc::new(Slot {
+            lossy: AtomicBool::new(false),
+            state: Mutex::new(SlotState {
+                queue: VecDeque::new(),
+                next_seq,
+                missed: 0,
+                waker: None,
+            }),
+        });
+        subscribers.push(slot.clone());
+        Events {
+            hub: self.hub.clone(),
+            slot,
+            current: None,
+            filter: Filter::default(),
+        }
+    }
+}
+
+impl SlotState {
+    /// Lossy: drops the oldest batch, counting the events of it this subscriber would have had.
+    fn drop_oldest(&mut self) {
+        if let Some(oldest) = self.queue.pop_front() {
+            let from = self.next_seq.max(oldest.first_seq);
+            self.missed += oldest.end_seq().saturating_sub(from);
+            self.next_seq = self.next_seq.max(oldest.end_seq());
+        }
     }
 }
 
@@ -127,7 +239,7 @@ impl fmt::Debug for SharedEvent {
     }
 }
 
-/// The subscriber fell behind and `0` events were dropped from its buffer.
+/// A lossy subscriber fell behind and `0` events were dropped from its buffer.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
 #[error("the event subscriber lagged behind and missed {0} events")]
 pub struct Lagged(pub u64);
@@ -148,19 +260,17 @@ impl Filter {
     }
 }
 
-enum Delivery {
-    /// A batch, and how many of its first events precede the subscription.
-    Batch(Arc<Batch>, usize),
-    Lagged(u64),
-}
-
 /// A subscription to the client's events: a [`Stream`] of `Result<SharedEvent, Lagged>`.
 ///
 /// Lifecycle events (`connecting`, `ready`, `disconnected`, ...) and Slack's events come in
-/// the order they happened. Subscribe before `start()` to see the session open. The stream
-/// ends when the client is shut down (every handle dropped).
+/// the order they happened. Subscribe before `start()` to see the session open. Lossless by
+/// default: the stream never drops an event (a full buffer pauses reading the socket, so
+/// keep polling it), and never yields `Err`; [`lossy`](Self::lossy) makes it drop instead.
+/// The stream ends when the client is shut down (every handle dropped).
 pub struct Events {
-    deliveries: BoxStream<'static, Delivery>,
+    hub: Arc<Hub>,
+    slot: Arc<Slot>,
+    /// The batch being delivered, and the index of its next event.
     current: Option<(Arc<Batch>, usize)>,
     filter: Filter,
 }
@@ -169,49 +279,12 @@ impl fmt::Debug for Events {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Events")
             .field("filter", &self.filter.patterns)
+            .field("lossy", &self.is_lossy())
             .finish_non_exhaustive()
     }
 }
 
 impl Events {
-    fn new(rx: broadcast::Receiver<Arc<Batch>>, next_seq: u64) -> Self {
-        let deliveries = futures::stream::unfold(
-            (rx, next_seq, None::<Arc<Batch>>),
-            |(mut rx, mut next_seq, held)| async move {
-                // After a lag report, the batch that revealed its size comes next.
-                let mut held = held;
-                let batch = loop {
-                    let batch = match held.take() {
-                        Some(b) => b,
-                        None => match rx.recv().await {
-                            Ok(b) => b,
-                            Err(broadcast::error::RecvError::Lagged(_)) => continue,
-                            Err(broadcast::error::RecvError::Closed) => return None,
-                        },
-                    };
-                    // A batch wholly from before the subscription.
-                    if batch.first_seq + (batch.events.len() as u64) > next_seq {
-                        break batch;
-                    }
-                };
-                let missed = batch.first_seq.saturating_sub(next_seq);
-                if missed > 0 {
-                    next_seq = batch.first_seq;
-                    return Some((Delivery::Lagged(missed), (rx, next_seq, Some(batch))));
-                }
-                // Events of the batch from before the subscription are skipped.
-                let skip = (next_seq - batch.first_seq) as usize;
-                next_seq = batch.first_seq + batch.events.len() as u64;
-                Some((Delivery::Batch(batch, skip), (rx, next_seq, None)))
-            },
-        );
-        Events {
-            deliveries: Box::pin(deliveries),
-            current: None,
-            filter: Filter::default(),
-        }
-    }
-
     /// Only the events matching one of the patterns from now on: lifecycle event names
     /// (`ready`, `disconnected`, ...), Slack types (`message`) or `type::subtype`
     /// (`message::bot_message`); `*` matches everything. `Lagged` counts all missed events,
@@ -223,6 +296,35 @@ impl Events {
     {
         self.filter.patterns = patterns.into_iter().map(Into::into).collect();
         self
+    }
+
+    /// This subscription drops its oldest events when it falls behind, rather than holding
+    /// the session back, and reports each loss as `Err(Lagged(n))`: for monitors that prefer
+    /// dropping to slowing the session.
+    pub fn lossy(self) -> Self {
+        self.slot.lossy.store(true, Ordering::Relaxed);
+        {
+            let mut s = lock(&self.slot.state);
+            while s.queue.len() > self.hub.capacity {
+                s.drop_oldest();
+            }
+        }
+        // It no longer holds the session back.
+        self.hub.driver.wake();
+        self
+    }
+
+    /// Whether this subscription drops events when it falls behind.
+    pub fn is_lossy(&self) -> bool {
+        self.slot.lossy.load(Ordering::Relaxed)
+    }
+}
+
+impl Drop for Events {
+    fn drop(&mut self) {
+        lock(&self.hub.subscribers).retain(|s| !Arc::ptr_eq(s, &self.slot));
+        // Its hold on the session is released at once.
+        self.hub.driver.wake();
     }
 }
 
@@ -245,11 +347,29 @@ impl Stream for Events {
                 }
                 this.current = None;
             }
-            match this.deliveries.as_mut().poll_next(cx) {
-                Poll::Ready(Some(Delivery::Batch(b, skip))) => this.current = Some((b, skip)),
-                Poll::Ready(Some(Delivery::Lagged(n))) => return Poll::Ready(Some(Err(Lagged(n)))),
-                Poll::Ready(None) => return Poll::Ready(None),
-                Poll::Pending => return Poll::Pending,
+            let capacity = this.hub.capacity;
+            let mut s = lock(&this.slot.state);
+            if s.missed > 0 {
+                let n = std::mem::take(&mut s.missed);
+                return Poll::Ready(Some(Err(Lagged(n))));
+            }
+            match s.queue.pop_front() {
+                Some(batch) => {
+                    // Events of the batch from before the subscription are skipped.
+                    let skip = s.next_seq.saturating_sub(batch.first_seq) as usize;
+                    s.next_seq = s.next_seq.max(batch.end_seq());
+                    let made_room = s.queue.len() + 1 == capacity;
+                    drop(s);
+                    if made_room && !this.is_lossy() {
+                        this.hub.driver.wake();
+                    }
+                    this.current = Some((batch, skip));
+                }
+                None if this.hub.closed.load(Ordering::Acquire) => return Poll::Ready(None),
+                None => {
+                    s.waker = Some(cx.waker().clone());
+                    return Poll::Pending;
+                }
             }
         }
     }
@@ -275,13 +395,60 @@ mod tests {
     }
 
     #[test]
-    fn a_lagging_subscriber_learns_exactly_how_many_events_it_missed() {
+    fn a_lossless_subscriber_gets_everything_and_holds_the_driver_back_until_it_reads() {
         let publisher = Publisher::new(2);
         let mut events = publisher.subscribe();
+        let waker = futures::task::noop_waker();
+        let mut cx = Context::from_waker(&waker);
+        emit(&publisher, batch(10));
+        assert!(publisher.has_room(&mut cx));
+        emit(&publisher, batch(10));
+        assert!(
+            !publisher.has_room(&mut cx),
+            "two batches fill a buffer of two"
+        );
+        // The driver may overshoot (it checks between rounds): nothing is dropped.
+        emit(&publisher, batch(10));
+        let lossy = publisher.subscribe().lossy();
+        assert!(
+            !publisher.has_room(&mut cx),
+            "a lossy subscriber holds nothing back"
+        );
+        drop(lossy);
+        block_on(async {
+            let first: Vec<_> = (&mut events)
+                .take(25)
+                .map(|e| e.unwrap().seq())
+                .collect()
+                .await;
+            assert_eq!(first, (0..25).collect::<Vec<_>>());
+        });
+        assert!(publisher.has_room(&mut cx), "reading made room");
+        publisher.close();
+        let rest: Vec<_> = block_on(events.map(|e| e.unwrap().seq()).collect());
+        assert_eq!(rest, (25..30).collect::<Vec<_>>());
+    }
+
+    #[test]
+    fn a_dropped_lossless_subscriber_releases_its_hold() {
+        let publisher = Publisher::new(1);
+        let events = publisher.subscribe();
+        let waker = futures::task::noop_waker();
+        let mut cx = Context::from_waker(&waker);
+        emit(&publisher, batch(3));
+        assert!(!publisher.has_room(&mut cx));
+        drop(events);
+        assert!(publisher.has_room(&mut cx));
+    }
+
+    #[test]
+    fn a_lagging_subscriber_learns_exactly_how_many_events_it_missed() {
+        let publisher = Publisher::new(2);
+        let mut events = publisher.subscribe().lossy();
         for _ in 0..5 {
             emit(&publisher, batch(10));
         }
-        drop(publisher);
+        publisher.close();
         block_on(async {
             assert_eq!(events.next().await.unwrap().unwrap_err(), Lagged(30));
             let mut seqs = Vec::new();
@@ -299,7 +466,7 @@ mod tests {
         let all = publisher.subscribe();
         let mut none = publisher.subscribe().only(["disconnected"]);
         emit(&publisher, vec![Event::Connecting, Event::Ready]);
-        drop(publisher);
+        publisher.close();
         block_on(async {
             let names: Vec<_> = all.map(|e| e.unwrap().name().to_owned()).collect().await;
             assert_eq!(names, ["connecting", "ready"]);
@@ -320,7 +487,7 @@ mod tests {
         publisher.count_emitted();
         round.push(Event::Connecting);
         publisher.publish(&mut round);
-        drop(publisher);
+        publisher.close();
         block_on(async {
             let got: Vec<_> = late.map(|e| e.unwrap().seq()).collect().await;
             assert_eq!(got, [1], "only the event after the subscription, no lag");
