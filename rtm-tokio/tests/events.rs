@@ -132,7 +132,7 @@ async fn read_slowly(
             .expect("the stream goes on");
         let event = item.expect("a lossless subscription never lags");
         seqs.push(event.seq());
-        if seqs.len() as u64 % every == 0 {
+        if (seqs.len() as u64).is_multiple_of(every) {
             tokio::time::sleep(pause).await;
         }
         if seqs.len() as u64 == count / 2 {
