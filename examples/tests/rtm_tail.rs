@@ -320,10 +320,61 @@ fn help_documents_the_formats() {
 }
 
 #[test]
-fn a_flood_is_printed_in_full_or_accounted_for_by_lagged_lines() {
+fn a_flood_to_a_slow_stdout_is_printed_in_full() {
     const FLOOD: u64 = 20_000;
     let slack = mock();
-    let mut p = tail(&slack, DEFAULT_TOKEN, &[]);
+    // A reader that holds at most 64 lines ahead and pauses regularly: slower than the socket.
+    let mut p = Program::start_buffered(
+        "rtm-tail",
+        env!("CARGO_BIN_EXE_rtm-tail"),
+        &["--api-url", &slack.api_url()],
+        &[("SLACK_TOKEN", DEFAULT_TOKEN)],
+        Some(64),
+    );
+    lifecycle(&mut p, "ready");
+    assert_eq!(slack.flood(FLOOD), 1);
+    let mut next_seq: Option<u64> = None;
+    let mut shown = 0u64;
+    while shown < FLOOD {
+        let line = p.next_line().unwrap_or_else(|| p.fail("output ended"));
+        let v = json(&mut p, &line);
+        match v["kind"].as_str().unwrap() {
+            "lifecycle" | "slack" => {
+                let seq = v["seq"].as_u64().unwrap();
+                if let Some(expected) = next_seq {
+                    assert_eq!(seq, expected, "no event skipped: {line}");
+                }
+                next_seq = Some(seq + 1);
+                if v["type"] == "message" {
+                    shown += 1;
+                    if shown.is_multiple_of(1000) {
+                        std::thread::sleep(std::time::Duration::from_millis(20));
+                    }
+                }
+            }
+            other => p.fail(&format!("unexpected kind {other}")),
+        }
+        if p.transcript.len() > 100 {
+            p.transcript.drain(..50);
+        }
+    }
+    assert_eq!(slack.record().connections.len(), 1, "no reconnect");
+    p.close_stdin();
+    let (status, stderr) = p.wait_exit();
+    assert!(status.success(), "{status}: {stderr}");
+}
+
+#[test]
+fn a_lossy_flood_is_printed_in_full_or_accounted_for_by_lagged_lines() {
+    const FLOOD: u64 = 20_000;
+    let slack = mock();
+    let mut p = Program::start_buffered(
+        "rtm-tail",
+        env!("CARGO_BIN_EXE_rtm-tail"),
+        &["--api-url", &slack.api_url(), "--lossy"],
+        &[("SLACK_TOKEN", DEFAULT_TOKEN)],
+        Some(64),
+    );
     lifecycle(&mut p, "ready");
     assert_eq!(slack.flood(FLOOD), 1);
     // Every event has a seq; a lagged line accounts for the ones skipped. Nothing else is lost.
@@ -346,6 +397,10 @@ fn a_flood_is_printed_in_full_or_accounted_for_by_lagged_lines() {
                 next_seq = Some(seq + 1);
                 if v["type"] == "message" {
                     shown += 1;
+                    // As slow a reader as above: the lossy view drops instead of waiting.
+                    if shown.is_multiple_of(1000) {
+                        std::thread::sleep(std::time::Duration::from_millis(20));
+                    }
                 }
             }
             other => p.fail(&format!("unexpected kind {other}")),
@@ -358,4 +413,30 @@ fn a_flood_is_printed_in_full_or_accounted_for_by_lagged_lines() {
     p.close_stdin();
     let (status, stderr) = p.wait_exit();
     assert!(status.success(), "{status}: {stderr}");
+}
+
+#[test]
+fn piped_into_head_it_exits_zero() {
+    let slack = mock();
+    // bash reports rtm-tail's own status, not head's.
+    let script = format!(
+        "'{}' | head -n 5; exit ${{PIPESTATUS[0]}}",
+        env!("CARGO_BIN_EXE_rtm-tail")
+    );
+    let mut p = Program::start(
+        "rtm-tail | head",
+        "bash",
+        &["-c", &script],
+        &[
+            ("SLACK_TOKEN", DEFAULT_TOKEN),
+            ("SLACK_API_URL", &slack.api_url()),
+        ],
+    );
+    // The first lines, through head: the session opens.
+    lifecycle(&mut p, "ready");
+    // More output than head takes: the writes after it exits fail, and rtm-tail winds down.
+    slack.flood(5_000);
+    let (status, stderr) = p.wait_exit();
+    assert_eq!(status.code(), Some(0), "{stderr}");
+    assert_eq!(p.transcript.len(), 5, "{:?}", p.transcript);
 }

@@ -36,14 +36,17 @@ OUTPUT (stdout): one JSON object per line, with a \"kind\":
   {\"kind\":\"lifecycle\",\"event\":\"outgoing_message\",\"id\":3,\"frame\":{..the frame written..}}
   {\"kind\":\"slack\",\"seq\":9,\"type\":\"message\",\"subtype\":null,\"event\":{..the frame as received..}}
       (replies to our frames have \"type\":null and a \"reply_to\" id)
-  {\"kind\":\"lagged\",\"missed\":120}     this reader fell behind; that many events were dropped
+  {\"kind\":\"lagged\",\"missed\":120}     with --lossy only: this reader fell behind and that many \
+events were dropped
   {\"kind\":\"result\",\"tag\":..,\"cmd\":\"message\",\"ok\":true,\"id\":4,\"ts\":\"1700000000.000002\",\
 \"text\":\"..\",\"reply\":{..}}
   {\"kind\":\"result\",\"tag\":..,\"cmd\":\"message\",\"ok\":false,\"error\":{\"code\":\"slack_rtmapi_..\",\
 \"message\":\"..\",\"slack\":{\"code\":4,\"msg\":\"channel not found\"}}}
 Error objects: {\"code\": the library's error code, \"message\": text}, plus \"slack\" (Slack's \
-own code and msg) for errors Slack answered with. \"seq\" numbers events from 0; a gap means \
-events were missed (see lagged).
+own code and msg) for errors Slack answered with. \"seq\" numbers events from 0. By default \
+nothing is skipped: a slow reader of stdout slows the session down (the socket is read no faster \
+than stdout is), never drops events. With --lossy, a slow reader loses the oldest events instead \
+and a lagged line says how many (the seq numbers then have a gap of that size).
 
 INPUT (stdin): one JSON object per line; \"tag\" (any JSON value) is optional and echoed in the \
 result; blank lines are ignored:
@@ -102,6 +105,10 @@ struct Args {
     /// client disconnects.
     #[arg(long, default_value_t = 10.0)]
     drain_timeout: f64,
+    /// Drop the oldest events when stdout is slower than the socket (with lagged lines),
+    /// instead of slowing the session down.
+    #[arg(long)]
+    lossy: bool,
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -411,11 +418,14 @@ async fn run(
     client: RtmClient,
     mut stdin: mpsc::Receiver<Result<String, String>>,
     drain_timeout: Duration,
+    lossy: bool,
     sleep: Sleep,
 ) -> Outcome {
     let mut out = Output { closed: false };
-    // Subscribed before start(), so the session's opening is shown.
-    let mut events = client.events().fuse();
+    // Subscribed before start(), so the session's opening is shown. Lossless unless asked:
+    // stdout is the subscriber, so a slow pipe slows the session.
+    let events = client.events();
+    let mut events = if lossy { events.lossy() } else { events }.fuse();
     let mut start = client.start().boxed().fuse();
     let mut client = Some(client);
     let mut pending: FuturesUnordered<BoxFuture<'static, String>> = FuturesUnordered::new();
@@ -614,6 +624,7 @@ fn run_tokio(
     builder: ClientBuilder,
     stdin: mpsc::Receiver<Result<String, String>>,
     drain: Duration,
+    lossy: bool,
 ) -> Result<Outcome, String> {
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
@@ -621,7 +632,10 @@ fn run_tokio(
         .map_err(|e| format!("cannot start the tokio runtime: {e}"))?;
     runtime.block_on(async {
         let client = rtm_tokio::BuilderExt::build(builder).map_err(|e| e.to_string())?;
-        Ok(run(client, stdin, drain, |d| tokio::time::sleep(d).boxed()).await)
+        Ok(run(client, stdin, drain, lossy, |d| {
+            tokio::time::sleep(d).boxed()
+        })
+        .await)
     })
 }
 
@@ -630,10 +644,14 @@ fn run_async_std(
     builder: ClientBuilder,
     stdin: mpsc::Receiver<Result<String, String>>,
     drain: Duration,
+    lossy: bool,
 ) -> Result<Outcome, String> {
     async_std::task::block_on(async {
         let client = rtm_async_std::BuilderExt::build(builder).map_err(|e| e.to_string())?;
-        Ok(run(client, stdin, drain, |d| async_std::task::sleep(d).boxed()).await)
+        Ok(run(client, stdin, drain, lossy, |d| {
+            async_std::task::sleep(d).boxed()
+        })
+        .await)
     })
 }
 
@@ -642,6 +660,7 @@ fn run_async_std(
     _: ClientBuilder,
     _: mpsc::Receiver<Result<String, String>>,
     _: Duration,
+    _: bool,
 ) -> Result<Outcome, String> {
     Err(
         "this build has no async-std support (build rtm-examples with --features async-std)"
@@ -669,8 +688,8 @@ fn main() -> ExitCode {
     }
     let stdin = spawn_stdin_reader();
     let outcome = match args.runtime {
-        RuntimeKind::Tokio => run_tokio(builder, stdin, drain),
-        RuntimeKind::AsyncStd => run_async_std(builder, stdin, drain),
+        RuntimeKind::Tokio => run_tokio(builder, stdin, drain, args.lossy),
+        RuntimeKind::AsyncStd => run_async_std(builder, stdin, drain, args.lossy),
     };
     match outcome {
         Ok(Outcome::Done) => ExitCode::SUCCESS,

@@ -10,6 +10,11 @@ use std::time::{Duration, Instant};
 /// Generous for a loaded 2-core CI machine; a healthy step takes milliseconds.
 pub const STEP: Duration = Duration::from_secs(20);
 
+enum Sender {
+    Bounded(mpsc::SyncSender<String>),
+    Unbounded(mpsc::Sender<String>),
+}
+
 /// A running example. Its stdout is read line by line on a thread, its stderr collected on
 /// another; the child is killed if the test ends (or panics) before it exits.
 pub struct Program {
@@ -26,6 +31,18 @@ impl Program {
     /// Starts `exe` with `args`; `env` is applied on top of an environment without any
     /// `SLACK_*` variable (so a developer's token never leaks into a test).
     pub fn start(name: &'static str, exe: &str, args: &[&str], env: &[(&str, &str)]) -> Program {
+        Program::start_buffered(name, exe, args, env, None)
+    }
+
+    /// [`start`](Self::start), with at most `lines` stdout lines read ahead of the test
+    /// (`None`: unbounded): beyond them the program's stdout blocks, as a slow pipe would.
+    pub fn start_buffered(
+        name: &'static str,
+        exe: &str,
+        args: &[&str],
+        env: &[(&str, &str)],
+        lines: Option<usize>,
+    ) -> Program {
         let mut cmd = Command::new(exe);
         cmd.args(args)
             .env_remove("SLACK_TOKEN")
@@ -38,10 +55,23 @@ impl Program {
         }
         let mut child = cmd.spawn().unwrap_or_else(|e| panic!("start {name}: {e}"));
         let stdout = child.stdout.take().expect("piped stdout");
-        let (tx, lines) = mpsc::channel();
+        let (tx, lines) = match lines {
+            Some(n) => {
+                let (tx, rx) = mpsc::sync_channel(n);
+                (Sender::Bounded(tx), rx)
+            }
+            None => {
+                let (tx, rx) = mpsc::channel();
+                (Sender::Unbounded(tx), rx)
+            }
+        };
         std::thread::spawn(move || {
             for line in BufReader::new(stdout).lines().map_while(Result::ok) {
-                if tx.send(line).is_err() {
+                let sent = match &tx {
+                    Sender::Bounded(tx) => tx.send(line).is_ok(),
+                    Sender::Unbounded(tx) => tx.send(line).is_ok(),
+                };
+                if !sent {
                     break;
                 }
             }
