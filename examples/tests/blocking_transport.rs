@@ -171,7 +171,7 @@ fn survives_a_server_initiated_reconnect(fault: Fault, cause: &str) {
 
 #[test]
 fn reconnects_after_goodbye() {
-    survives_a_server_initiated_reconnect(Fault::Goodbye, "goodbye");
+    survives_a_server_initiated_reconnect(Fault::goodbye(), "goodbye");
 }
 
 #[test]

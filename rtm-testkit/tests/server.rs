@@ -347,7 +347,7 @@ async fn faults_close_drop_goodbye_migration() {
     let slack = start();
     let api = slack.api_url();
     let mut ws = open_ready(&api).await;
-    slack.inject(Fault::Goodbye);
+    slack.inject(Fault::goodbye());
     assert_eq!(next_json(&mut ws).await, json!({"type": "goodbye"}));
     slack.inject(Fault::TeamMigrationStarted);
     assert_eq!(

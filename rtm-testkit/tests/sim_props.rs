@@ -121,7 +121,7 @@ fn fault() -> impl Strategy<Value = Fault> {
             reason: "fault".into()
         }),
         5 => Just(Fault::DropTcp),
-        5 => Just(Fault::Goodbye),
+        5 => Just(Fault::goodbye()),
         5 => Just(Fault::TeamMigrationStarted),
         5 => Just(Fault::NoHello),
         5 => (0u64..20_000).prop_map(|ms| Fault::LateHello {

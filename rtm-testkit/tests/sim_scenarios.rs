@@ -72,7 +72,7 @@ fn start_ready_then_a_message_is_acked_with_the_models_ts() {
 fn goodbye_reconnects_with_a_fresh_web_call_and_is_ready_again() {
     let mut s = ready_sim();
     s.run_for(secs(1));
-    s.inject(Fault::Goodbye);
+    s.inject(Fault::goodbye());
     assert!(s.run_until(
         |s| s.record().connections.len() == 2 && is_ready(s),
         secs(5)
@@ -184,7 +184,7 @@ fn a_replayed_ack_after_reconnect_settles_the_pending_send_while_resuming() {
     // The next connection replays the last ack; this one says goodbye, then the held ack is
     // released on it: it arrives after the goodbye, when the client has let the socket go.
     s.inject(Fault::ReplayLastAck);
-    s.inject(Fault::Goodbye);
+    s.inject(Fault::goodbye());
     s.inject(Fault::ReleaseAcks);
     assert!(s.run_until(|s| s.settled(h).is_some(), secs(5)));
 
@@ -378,7 +378,7 @@ fn readme_example() {
     let h = sim.send_message("hello", "C0GENERAL");
     assert!(sim.run_until(|s| s.settled(h).is_some(), Duration::from_secs(5)));
     assert!(matches!(sim.settles(h)[..], [(_, Ok(Sent::Replied(_)))]));
-    sim.inject(Fault::Goodbye);
+    sim.inject(Fault::goodbye());
     sim.run_for(Duration::from_secs(5));
     assert_eq!(sim.record().connections.len(), 2);
     assert!(sim.client().is_connected());

@@ -277,7 +277,7 @@ async fn demo() -> Result<(), String> {
     // Act 2: Slack says goodbye (it does so before closing a connection); the client
     // reconnects with a fresh rtm.connect and the session resumes.
     clock.say("demo", "the server sends goodbye on the bot's connection");
-    slack.inject(Fault::Goodbye);
+    slack.inject(Fault::goodbye());
     wait_seen(&mut seen, 1, |s| s == &Seen::Reconnecting).await?;
     wait_seen(&mut seen, 1, |s| s == &Seen::Ready).await?;
     clock.say(

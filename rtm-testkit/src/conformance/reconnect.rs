@@ -90,7 +90,7 @@ pub async fn reconnect_after_tcp_drop<H: Harness>(t: Ctx<H>) {
 
 /// `goodbye`: the client leaves at once (the server keeps the socket open) and reconnects.
 pub async fn reconnect_after_goodbye<H: Harness>(t: Ctx<H>) {
-    let reason = reconnects_after(&t, Fault::Goodbye).await;
+    let reason = reconnects_after(&t, Fault::goodbye()).await;
     assert_eq!(reason, RtmError::Goodbye);
     let first = t.conn(1);
     assert_eq!(first.server_close, None, "the client closed it");

@@ -15,6 +15,22 @@ pub enum Target {
     Conn(super::SocketId),
 }
 
+/// How long after `goodbye` the mock closes a connection the client kept open.
+pub const GOODBYE_CLOSE_AFTER: Duration = Duration::from_secs(3);
+
+fn default_goodbye_close_after() -> Duration {
+    GOODBYE_CLOSE_AFTER
+}
+
+impl Fault {
+    /// `goodbye`, closed after the default delay if the client does not reconnect first.
+    pub fn goodbye() -> Fault {
+        Fault::Goodbye {
+            close_after: GOODBYE_CLOSE_AFTER,
+        }
+    }
+}
+
 /// A socket fault. Some act at once on the target connections, some are armed for the
 /// next connection to open (their docs say which), some change how frames are answered.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -24,8 +40,16 @@ pub enum Fault {
     Close { code: u16, reason: String },
     /// Now: drop the TCP connection without a close frame.
     DropTcp,
-    /// Now: send `{"type":"goodbye"}` (the connection stays open, as Slack closes later).
-    Goodbye,
+    /// Now: send `{"type":"goodbye"}`, then close the connection (1000) after `close_after`
+    /// (as Slack does; default [`GOODBYE_CLOSE_AFTER`]) unless the client closed it first.
+    Goodbye {
+        #[serde(
+            with = "millis",
+            rename = "close_after_ms",
+            default = "default_goodbye_close_after"
+        )]
+        close_after: Duration,
+    },
     /// Now: send `{"type":"team_migration_started"}`.
     TeamMigrationStarted,
     /// Next connection: never send `hello`.
@@ -119,6 +143,19 @@ pub(crate) mod millis {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn goodbye_reads_with_and_without_its_close_delay() {
+        let f: Fault = serde_json::from_str(r#"{"fault":"goodbye"}"#).unwrap();
+        assert_eq!(f, Fault::goodbye());
+        let f: Fault = serde_json::from_str(r#"{"fault":"goodbye","close_after_ms":250}"#).unwrap();
+        assert_eq!(
+            f,
+            Fault::Goodbye {
+                close_after: Duration::from_millis(250)
+            }
+        );
+    }
 
     #[test]
     fn faults_read_from_admin_json() {

@@ -124,6 +124,10 @@ enum Pending {
     },
     Act(UserAction),
     SocketMode(socket_mode::Timer),
+    /// Slack closes a connection it said goodbye to, if the client has not.
+    CloseAfterGoodbye {
+        conn: SocketId,
+    },
 }
 
 #[derive(Debug, Clone)]
@@ -266,6 +270,9 @@ impl SlackModel {
                     }
                 }
                 Pending::SocketMode(timer) => self.socket_mode_timer(now, timer, &mut out),
+                Pending::CloseAfterGoodbye { conn } => {
+                    self.close(now, conn, 1000, "goodbye", &mut out)
+                }
             }
         }
         out
@@ -296,9 +303,10 @@ impl SlackModel {
                     self.drop_tcp(now, c, &mut out);
                 }
             }
-            Fault::Goodbye => {
+            Fault::Goodbye { close_after } => {
                 for c in targets {
                     self.send(now, c, events::goodbye(), &mut out);
+                    self.schedule(now + close_after, Pending::CloseAfterGoodbye { conn: c });
                 }
             }
             Fault::TeamMigrationStarted => {

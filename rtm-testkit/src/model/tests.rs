@@ -453,11 +453,37 @@ fn scripted_users_converse() {
 }
 
 #[test]
+fn goodbye_is_followed_by_a_close_unless_the_client_leaves_first() {
+    let mut s = Sim::new();
+    let (a, _) = s.open();
+    let (b, _) = s.open();
+    s.model.inject(
+        s.now,
+        Target::All,
+        Fault::Goodbye {
+            close_after: Duration::from_millis(500),
+        },
+    );
+    // The client leaves `a` itself; `b` stays open.
+    s.model.ws_closed(s.now, a);
+    assert!(s.advance(Duration::from_millis(499)).is_empty());
+    assert_eq!(
+        s.advance(Duration::from_millis(1)),
+        vec![ServerAction::Close {
+            conn: b,
+            code: 1000,
+            reason: "goodbye".into()
+        }]
+    );
+    assert!(s.model.open_connections().is_empty());
+}
+
+#[test]
 fn fault_close_drop_goodbye_migration() {
     let mut s = Sim::new();
     let (a, _) = s.open();
     let (b, _) = s.open();
-    let out = s.model.inject(s.now, Target::All, Fault::Goodbye);
+    let out = s.model.inject(s.now, Target::All, Fault::goodbye());
     assert_eq!(
         jsons(&out),
         vec![json!({"type": "goodbye"}), json!({"type": "goodbye"})]
