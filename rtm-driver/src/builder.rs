@@ -46,6 +46,7 @@ pub struct ClientBuilder {
     seeded: bool,
     transport: TransportOptions,
     event_buffer: usize,
+    name: Option<String>,
 }
 
 impl ClientBuilder {
@@ -58,6 +59,7 @@ impl ClientBuilder {
             seeded: false,
             transport: TransportOptions::default(),
             event_buffer: 32,
+            name: None,
         }
     }
 
@@ -126,7 +128,10 @@ impl ClientBuilder {
         self
     }
 
-    /// Retries of failed connection attempts (`retryConfig`).
+    /// Retries of failed connection attempts (`retryConfig`). By default a first `start()`
+    /// gives up after 10 retries (a wrong URL or token fails within about 4 minutes), and a
+    /// session that has been ready rides out 30 minutes of outage, each wait capped at 60 s
+    /// with jitter; [`RetryPolicy`] bounds either by attempts, by time, or not at all.
     pub fn retry(mut self, policy: RetryPolicy) -> Self {
         self.config.retry = policy;
         self
@@ -195,6 +200,21 @@ impl ClientBuilder {
         self
     }
 
+    /// How long a queued send may wait for a ready session (through an outage) before it
+    /// fails with `QueueTimeout`; `None` (the default) waits as long as the client retries.
+    pub fn send_timeout(mut self, d: Option<Duration>) -> Self {
+        self.config.send_timeout = d;
+        self
+    }
+
+    /// The client's name in its logs: every line the client logs is inside a `rtm` span with
+    /// this `name` (default: `TEAM/USER` ids once authenticated), so that many clients in
+    /// one process can be told apart.
+    pub fn name(mut self, name: impl Into<String>) -> Self {
+        self.name = Some(name.into());
+        self
+    }
+
     /// Each subscriber's buffer, in deliveries: one delivery holds the events of one wake-up
     /// of the driver (at most 128). Default 32. See [`Events`](crate::Events).
     pub fn event_buffer(mut self, deliveries: usize) -> Self {
@@ -250,6 +270,7 @@ impl ClientBuilder {
                 config: self.config,
                 allow_insecure: self.transport.allow_insecure,
                 event_buffer: self.event_buffer,
+                name: self.name,
             },
         )
     }

@@ -8,6 +8,7 @@ use rtm_proto::{
 };
 use serde_json::Value;
 use tokio::sync::{mpsc, oneshot, watch};
+use tracing::Instrument;
 
 use crate::command::{Command, SendCommand};
 use crate::driver::{Driver, Endpoint, Ends};
@@ -25,6 +26,7 @@ pub(crate) struct Settings {
     pub(crate) config: Config,
     pub(crate) allow_insecure: bool,
     pub(crate) event_buffer: usize,
+    pub(crate) name: Option<String>,
 }
 
 /// Commands waiting for the driver; sends beyond it wait for room (backpressure).
@@ -73,8 +75,15 @@ impl RtmClient {
             status: status_tx,
             publisher: publisher.clone(),
         };
-        let driver = Driver::new(core, connector, runtime.clone(), endpoint, ends);
-        runtime.spawn(Box::pin(driver));
+        // Every line the driver logs carries the client's name (set now, or once authenticated).
+        let span = match &settings.name {
+            Some(name) => tracing::info_span!("rtm", name = %name),
+            None => tracing::info_span!("rtm", name = tracing::field::Empty),
+        };
+        let named = settings.name.is_some();
+        let driver = Driver::new(core, connector, runtime.clone(), endpoint, ends)
+            .in_span(span.clone(), named);
+        runtime.spawn(Box::pin(driver.instrument(span)));
         Ok(RtmClient {
             inner: Arc::new(Inner {
                 commands,

@@ -86,6 +86,9 @@ pub(crate) struct Driver<K: Core, C: Connector> {
     timer_at: Option<Instant>,
     /// The socket not read for a lossless subscriber that is behind.
     paused: Option<ConnId>,
+    /// The span every line is logged in, and whether the user named it.
+    span: tracing::Span,
+    named: bool,
 }
 
 impl<K: Core, C: Connector> Driver<K, C> {
@@ -116,6 +119,47 @@ impl<K: Core, C: Connector> Driver<K, C> {
             timer,
             timer_at: None,
             paused: None,
+            span: tracing::Span::none(),
+            named: false,
+        }
+    }
+
+    /// The span the driver runs in (`named`: the user chose its name, else it is set to
+    /// `TEAM/USER` once authenticated).
+    pub(crate) fn in_span(mut self, span: tracing::Span, named: bool) -> Self {
+        self.span = span;
+        self.named = named;
+        self
+    }
+
+    /// Logs what an operator needs to follow a session.
+    fn log(&mut self, event: &Event) {
+        match event {
+            Event::Authenticated(info) => {
+                if !self.named {
+                    self.named = true;
+                    let name = format!("{}/{}", info.team_id, info.self_id);
+                    self.span.record("name", tracing::field::display(&name));
+                }
+                tracing::debug!(team = %info.team_id, user = %info.self_id, "authenticated");
+            }
+            Event::Ready => tracing::info!("ready"),
+            Event::Reconnecting {
+                attempt,
+                delay,
+                reason,
+            } => tracing::warn!(
+                attempt,
+                delay_ms = delay.as_millis() as u64,
+                code = reason.code(),
+                "reconnecting: {reason}"
+            ),
+            Event::Disconnected { error: Some(e) } => {
+                tracing::error!(code = e.code(), "session ended: {e}")
+            }
+            Event::Disconnected { error: None } => tracing::info!("disconnected"),
+            Event::Error(e) => tracing::debug!(code = e.code(), "{e}"),
+            _ => {}
         }
     }
 
@@ -208,8 +252,8 @@ impl<K: Core, C: Connector> Driver<K, C> {
                 }
             }
             Action::Emit(event) => {
-                if let Event::Disconnected { error } = &event {
-                    tracing::info!(error = ?error, "disconnected");
+                if !matches!(event, Event::Slack(_)) {
+                    self.log(&event);
                 }
                 self.events.push(event);
             }
