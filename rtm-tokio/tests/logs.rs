@@ -65,7 +65,9 @@ async fn reconnect_lines_carry_the_clients_span_and_name() {
     assert!(reconnect.contains("attempt=1"), "{reconnect}");
     assert!(reconnect.contains("delay_ms="), "{reconnect}");
     assert!(reconnect.contains("goodbye"), "the reason: {reconnect}");
-    let ready = text.lines().filter(|l| l.contains("INFO") && l.contains("ready"));
+    let ready = text
+        .lines()
+        .filter(|l| l.contains("INFO") && l.contains("ready"));
     assert_eq!(ready.count(), 2, "{text}");
     assert!(!text.contains(TOKEN), "the token never reaches a log");
 }

@@ -129,6 +129,13 @@ enum Packet {
     },
 }
 
+/// A stall in reading: what the driver does while a lossless subscriber is behind.
+#[derive(Debug, Default)]
+struct Stall {
+    paused: Vec<ConnId>,
+    held: std::collections::VecDeque<Input>,
+}
+
 /// An [`rtm_proto::Client`] talking to a [`SlackModel`] over a simulated network, on virtual
 /// time. See the [module documentation](self).
 #[derive(Debug)]
@@ -150,6 +157,9 @@ pub struct Sim {
     /// Where each handle's settles are in `log` (step, action): predicates over settles run
     /// after every step, so they must not scan the log.
     settles: BTreeMap<SendHandle, Vec<(usize, usize)>>,
+    /// While the caller stops reading sockets (a slow subscriber): the socket they paused,
+    /// and what arrived meanwhile, in order.
+    stall: Option<Stall>,
     /// The core's invariants, checked on every step (the checker the fuzz targets and the
     /// proptests use).
     check: Invariants,
@@ -193,6 +203,7 @@ impl Sim {
             log: Vec::new(),
             settles: BTreeMap::new(),
             check: Invariants::new(),
+            stall: None,
             spin: 0,
         })
     }
@@ -276,6 +287,44 @@ impl Sim {
         self.next_handle += 1;
         self.feed(Input::Send { handle, outgoing });
         handle
+    }
+
+    /// Stops (`true`) or resumes reading the sockets, as the driver does while a lossless
+    /// subscriber is behind: frames, closes and errors that arrive meanwhile wait (the
+    /// server's TCP writes would), and the core is told, so the pause does not count against
+    /// its pong deadline. On resume they are delivered in order.
+    pub fn stall_reading(&mut self, stalled: bool) {
+        match (stalled, self.stall.take()) {
+            (true, None) => {
+                let live: Vec<ConnId> = self
+                    .sockets
+                    .iter()
+                    .filter(|(_, s)| s.state != Sock::Gone)
+                    .map(|(c, _)| *c)
+                    .collect();
+                for &conn in &live {
+                    self.feed(Input::ReadPaused { conn });
+                }
+                self.stall = Some(Stall {
+                    paused: live,
+                    held: Default::default(),
+                });
+            }
+            (false, Some(stall)) => {
+                for conn in stall.paused {
+                    self.feed(Input::ReadResumed { conn });
+                }
+                for input in stall.held {
+                    self.deliver_input(input);
+                }
+            }
+            (_, other) => self.stall = other,
+        }
+    }
+
+    /// Whether reading is stalled.
+    pub fn is_stalled(&self) -> bool {
+        self.stall.is_some()
     }
 
     /// The shared invariant checker, as it stands after every step so far.
@@ -724,6 +773,19 @@ impl Sim {
     }
 
     fn deliver_input(&mut self, input: Input) {
+        // What the socket brings waits while reading is stalled.
+        if let Some(stall) = &mut self.stall
+            && matches!(
+                input,
+                Input::WsText { .. }
+                    | Input::WsBinary { .. }
+                    | Input::WsClosed { .. }
+                    | Input::WsError { .. }
+            )
+        {
+            stall.held.push_back(input);
+            return;
+        }
         let socket = match &input {
             Input::WsOpened { conn }
             | Input::WsText { conn, .. }
