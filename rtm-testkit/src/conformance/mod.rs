@@ -17,6 +17,7 @@
 //! wire. Every wait is bounded ([`within`], [`MockSlack::wait_until`]); where time must pass
 //! (pacing, `Retry-After`, resume windows) the scenario measures it and checks bounds.
 
+mod delivery;
 mod disconnect;
 mod frames;
 mod reconnect;
@@ -313,6 +314,8 @@ macro_rules! __conformance_scenarios {
             disconnect_twice_and_before_start,
             // frames
             malformed_and_binary_frames_survive,
+            // delivery
+            a_slow_lossless_subscriber_gets_every_event,
         }
     };
 }
@@ -363,6 +366,7 @@ macro_rules! conformance_tests {
 
 /// Every scenario, by name: `async fn(Ctx<H>)`.
 pub mod scenarios {
+    pub use super::delivery::*;
     pub use super::disconnect::*;
     pub use super::frames::*;
     pub use super::reconnect::*;
