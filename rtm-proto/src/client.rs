@@ -320,6 +320,18 @@ impl Client {
                 }
                 _ => false,
             },
+            Input::TransportFatal { conn, reason } => match self.phase {
+                Phase::Authenticating { conn: c, .. }
+                | Phase::Handshaking {
+                    conn: c,
+                    opened: false,
+                    ..
+                } if c == conn => {
+                    self.end(Some(RtmError::Transport { message: reason }), out);
+                    true
+                }
+                _ => false,
+            },
             Input::WsError { conn, message } => self.ws_error(now, conn, message, out),
             Input::Tick => {
                 self.tick(now, out);
