@@ -58,7 +58,7 @@ impl SendCommand {
 #[derive(Debug)]
 pub(crate) struct Settings {
     pub(crate) start: StartOptions,
-    pub(crate) api_url: String,
+    pub(crate) api_url: url::Url,
     pub(crate) config: Config,
     pub(crate) allow_insecure: bool,
     pub(crate) event_buffer: usize,

@@ -19,8 +19,8 @@ use crate::client::Command;
 use crate::events::{Batch, Publisher};
 use crate::runtime::{AsyncTimer, BoxFuture};
 use crate::status::Status;
-use crate::transport::{Connector, WebRequest};
-use crate::url_policy;
+use crate::transport::{Connector, TransportError, WebRequest};
+use crate::url_policy::{self, Kind};
 
 /// Events per delivery: bounds a subscriber's memory (buffer × this) and the latency of the
 /// first event of a flood.
@@ -36,8 +36,8 @@ const WRITE_HIGH_WATER: usize = 512;
 /// Published batches the driver keeps a reference to, to free them itself (see `reclaim`).
 const RETIRED_MAX: usize = 64;
 
-type WebCall = BoxFuture<Result<rtm_proto::WebResponse, String>>;
-type Opening<S> = BoxFuture<Result<S, String>>;
+type WebCall = BoxFuture<Result<rtm_proto::WebResponse, TransportError>>;
+type Opening<S> = BoxFuture<Result<S, TransportError>>;
 
 /// The socket in use.
 struct Socket<S> {
@@ -53,7 +53,7 @@ struct Socket<S> {
 pub(crate) struct Driver<C: Connector> {
     core: rtm_proto::Client,
     connector: C,
-    api_url: String,
+    api_url: url::Url,
     allow_insecure: bool,
 
     commands: mpsc::Receiver<Command>,
@@ -87,7 +87,7 @@ impl<C: Connector> Driver<C> {
         core: rtm_proto::Client,
         connector: C,
         timer: Pin<Box<dyn AsyncTimer>>,
-        api_url: String,
+        api_url: url::Url,
         allow_insecure: bool,
         commands: mpsc::Receiver<Command>,
         alive: oneshot::Receiver<()>,
@@ -194,11 +194,13 @@ impl<C: Connector> Driver<C> {
                 token,
                 form,
             } => {
-                let request = WebRequest {
-                    url: format!("{}{}", self.api_url, method.as_str()),
-                    token,
-                    form,
+                // The base was parsed and checked once, at build time; the method is ours.
+                let Ok(url) = self.api_url.join(method.as_str()) else {
+                    let result = Err(format!("cannot join {} to the API URL", method.as_str()));
+                    self.inputs.push_back(Input::WebApiResult { conn, result });
+                    return;
                 };
+                let request = WebRequest { url, token, form };
                 tracing::debug!(%conn, url = %request.url, "web call");
                 // A newer attempt replaces an older call (the core ignores its answer anyway).
                 self.web = Some((conn, self.connector.web_call(request)));
@@ -206,8 +208,8 @@ impl<C: Connector> Driver<C> {
             Action::OpenWebSocket { conn, url } => {
                 // One socket at a time: the new one replaces the old.
                 self.socket = None;
-                match url_policy::check(&url, "wss", "ws", self.allow_insecure) {
-                    Ok(()) => {
+                match url_policy::check(&url, Kind::Socket, self.allow_insecure) {
+                    Ok(url) => {
                         tracing::debug!(%conn, "opening WebSocket");
                         self.opening = Some((conn, self.connector.open_websocket(url)));
                     }
@@ -342,10 +344,22 @@ impl<C: Connector> Driver<C> {
             let conn = *conn;
             self.web = None;
             progress = true;
-            if let Err(e) = &result {
-                tracing::debug!(%conn, error = %e, "web call failed");
+            match result {
+                Err(e) if e.fatal => {
+                    tracing::warn!(%conn, error = %e, "web call failed for good");
+                    self.feed(Input::TransportFatal {
+                        conn,
+                        reason: e.message,
+                    });
+                }
+                result => {
+                    if let Err(e) = &result {
+                        tracing::debug!(%conn, error = %e, "web call failed");
+                    }
+                    let result = result.map_err(|e| e.message);
+                    self.feed(Input::WebApiResult { conn, result });
+                }
             }
-            self.feed(Input::WebApiResult { conn, result });
         }
 
         if let Some((conn, open)) = &mut self.opening
@@ -366,7 +380,17 @@ impl<C: Connector> Driver<C> {
                     });
                     self.feed(Input::WsOpened { conn });
                 }
-                Err(message) => self.feed(Input::WsError { conn, message }),
+                Err(e) if e.fatal => {
+                    tracing::warn!(%conn, error = %e, "WebSocket failed for good");
+                    self.feed(Input::TransportFatal {
+                        conn,
+                        reason: e.message,
+                    });
+                }
+                Err(e) => self.feed(Input::WsError {
+                    conn,
+                    message: e.message,
+                }),
             }
         }
 

@@ -19,6 +19,7 @@ mod client;
 mod driver;
 mod error;
 mod events;
+pub mod proxy;
 mod runtime;
 mod status;
 #[cfg(feature = "rustls")]
@@ -30,9 +31,15 @@ pub use builder::{ClientBuilder, DEFAULT_API_URL, TransportOptions};
 pub use client::{Ack, RtmClient};
 pub use error::Error;
 pub use events::{Events, Lagged, SharedEvent};
+pub use proxy::{Proxies, Proxy, ProxyUrl, Tunnel};
 pub use runtime::{AsyncTimer, BoxFuture, Runtime};
 pub use status::Status;
-pub use transport::{Connector, WebRequest, WebSocket, describe_error, websocket_config};
+pub use transport::{
+    Connector, TransportError, WebRequest, WebSocket, certificate_failure, describe_error,
+    websocket_config,
+};
+/// The parsed URL type of [`WebRequest::url`] and [`Connector::open_websocket`].
+pub use url::Url;
 
 /// The protocol core's types that appear in this API.
 pub use rtm_proto::{

@@ -274,6 +274,10 @@ macro_rules! __conformance_scenarios {
             insecure_api_url_is_refused_unless_loopback_or_opted_in,
             insecure_socket_url_is_refused,
             dropping_the_client_settles_everything,
+            untrusted_socket_certificate_fails_at_once,
+            web_call_redirect_is_an_error_not_followed,
+            socket_url_table_from_the_server,
+            api_url_table,
             // sending
             send_message_is_acked,
             platform_error_settles_the_send,

@@ -160,6 +160,16 @@ impl SlackModel {
                 ticket: None,
             },
             Some(WebFault::Error { error }) => HttpAnswer::error(200, error),
+            Some(WebFault::Redirect { status, location }) => HttpAnswer {
+                status: *status,
+                headers: vec![
+                    ("location".into(), location.clone()),
+                    ("content-type".into(), "text/html".into()),
+                ],
+                body: format!("<html><body>Moved to {location}</body></html>"),
+                delay: Duration::ZERO,
+                ticket: None,
+            },
             Some(WebFault::Slow { .. }) | None => self.answer_rtm(now, &req, token.as_deref()),
         };
         if let Some(WebFault::Slow { delay }) = fault {
