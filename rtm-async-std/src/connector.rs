@@ -139,6 +139,9 @@ impl Connector for AsyncStdConnector {
                 .await
                 .map_err(|e| surf_error(&e, &host))?;
             let status = u16::from(response.status());
+            if status == 407 {
+                return Err(TransportError::proxy_auth_required("on the web call"));
+            }
             if response.status().is_redirection() {
                 let location = response
                     .header("Location")

@@ -96,6 +96,15 @@ impl TransportError {
         ))
     }
 
+    /// The proxy refused the credentials (HTTP 407, on a tunnel or a forwarded web call):
+    /// fatal, retrying sends the same credentials.
+    pub fn proxy_auth_required(detail: &str) -> Self {
+        Self::fatal(format!(
+            "the proxy answered 407 proxy authentication required ({detail}): check the \
+             proxy credentials"
+        ))
+    }
+
     /// From an error and its causes: fatal if it is a certificate that failed verification
     /// (see [`certificate_failure`]), with the host and the reason.
     pub fn from_error(e: &(dyn std::error::Error + 'static), host: &str) -> Self {
@@ -103,7 +112,14 @@ impl TransportError {
             Some(reason) => Self::fatal(format!(
                 "TLS certificate verification failed for {host}: {reason}"
             )),
-            None => Self::retryable(describe_error(e)),
+            None => {
+                let text = describe_error(e);
+                if text.contains("proxy authorization required") {
+                    Self::proxy_auth_required(&text)
+                } else {
+                    Self::retryable(text)
+                }
+            }
         }
     }
 }

@@ -13,6 +13,7 @@
 
 pub mod conformance;
 pub mod model;
+pub mod proxy;
 pub mod server;
 pub mod sim;
 

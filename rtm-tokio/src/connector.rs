@@ -126,6 +126,9 @@ impl Connector for TokioConnector {
                 .await
                 .map_err(|e| TransportError::from_error(&e, &host))?;
             let status = response.status().as_u16();
+            if status == 407 {
+                return Err(TransportError::proxy_auth_required("on the web call"));
+            }
             if response.status().is_redirection() {
                 let location = response
                     .headers()

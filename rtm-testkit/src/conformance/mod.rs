@@ -19,6 +19,7 @@
 
 mod disconnect;
 mod frames;
+mod proxy;
 mod reconnect;
 mod resume;
 mod sending;
@@ -278,6 +279,10 @@ macro_rules! __conformance_scenarios {
             web_call_redirect_is_an_error_not_followed,
             socket_url_table_from_the_server,
             api_url_table,
+            // through a proxy
+            session_goes_through_the_proxy,
+            proxy_credentials_reach_the_proxy_only,
+            bad_proxy_url_is_a_build_error,
             // sending
             send_message_is_acked,
             platform_error_settles_the_send,
@@ -368,6 +373,7 @@ macro_rules! conformance_tests {
 pub mod scenarios {
     pub use super::disconnect::*;
     pub use super::frames::*;
+    pub use super::proxy::*;
     pub use super::reconnect::*;
     pub use super::resume::*;
     pub use super::sending::*;
