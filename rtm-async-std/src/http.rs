@@ -1,9 +1,10 @@
 //! The HTTP client of the web call: surf over its default curl backend (isahc, system OpenSSL).
 //!
-//! curl reads extra trust anchors only from a PEM file (`CURLOPT_CAINFO`), and that file
-//! replaces the system bundle curl found. So with extra roots, the client gets a private
-//! temporary bundle: the system bundle (found as curl finds it, with openssl-probe) followed by
-//! the extra roots. The file lives as long as the connector.
+//! Roots: curl reads trust anchors from a PEM file (`CURLOPT_CAINFO`), and ignores
+//! `SSL_CERT_FILE`. So that the web call trusts exactly what the WebSocket trusts, the client
+//! gets a private temporary bundle: the system's roots as rustls-native-certs reads them
+//! (`SSL_CERT_FILE` / `SSL_CERT_DIR` honoured, as for the WebSocket) followed by the extra
+//! roots. The file lives as long as the connector.
 //!
 //! Proxy: the one rtm-driver's [`Proxies`] chooses for the API URL (the same choice as the
 //! WebSocket's), given to curl with its credentials; curl's own reading of the environment
@@ -14,7 +15,7 @@ use std::sync::{Arc, Mutex};
 
 use base64::Engine;
 use isahc::config::{CaCertificate, Configurable};
-use rtm_driver::{Error, Proxies, Proxy, TransportOptions, Url};
+use rtm_driver::{Error, Proxies, Proxy, TransportOptions, Url, tls};
 use tempfile::TempPath;
 
 /// The surf clients of the web call: one per proxy choice (direct, or through one proxy),
@@ -36,11 +37,8 @@ struct Clients {
 
 impl HttpClient {
     pub(crate) fn new(options: &TransportOptions, proxies: Arc<Proxies>) -> Result<Self, Error> {
-        let ca_bundle = if options.extra_root_certs.is_empty() {
-            None
-        } else {
-            Some(write_ca_bundle(&options.extra_root_certs)?)
-        };
+        // Always: curl trusts exactly the WebSocket's roots (see the module docs).
+        let ca_bundle = Some(write_ca_bundle(&options.extra_root_certs)?);
         let clients = Clients {
             fixed: None,
             made: Vec::new(),
@@ -145,7 +143,8 @@ impl Drop for Curl {
     }
 }
 
-/// Writes the system bundle plus `extra` (DER) as one PEM file.
+/// Writes the system's roots (as rustls-native-certs reads them, like the WebSocket's) plus
+/// `extra` (DER) as one PEM file.
 fn write_ca_bundle(extra: &[Vec<u8>]) -> Result<TempPath, Error> {
     let io = |e: std::io::Error| Error::Tls(format!("writing the CA bundle for curl: {e}"));
     let mut file = tempfile::Builder::new()
@@ -153,19 +152,15 @@ fn write_ca_bundle(extra: &[Vec<u8>]) -> Result<TempPath, Error> {
         .suffix(".pem")
         .tempfile()
         .map_err(io)?;
-    let probe = openssl_probe::probe();
-    if let Some(system) = &probe.cert_file {
-        match std::fs::read(system) {
-            Ok(pem) => {
-                file.write_all(&pem).map_err(io)?;
-                file.write_all(b"\n").map_err(io)?;
-            }
-            Err(e) => tracing::warn!(path = %system.display(), error = %e,
-                "cannot read the system CA bundle; the web call trusts only the extra roots \
-                 (and curl's CA directory)"),
-        }
+    let system = tls::native_root_certs();
+    if system.is_empty() && extra.is_empty() {
+        tracing::warn!("no root certificates in the system's store: TLS will fail verification");
     }
-    for der in extra {
+    for der in system
+        .iter()
+        .map(|c| c.as_ref())
+        .chain(extra.iter().map(Vec::as_slice))
+    {
         file.write_all(pem_certificate(der).as_bytes())
             .map_err(io)?;
     }

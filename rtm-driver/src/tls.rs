@@ -63,14 +63,22 @@ pub fn provider() -> Result<Arc<CryptoProvider>, Error> {
     }
 }
 
+/// The operating system's root certificates (DER), as rustls-native-certs reads them
+/// (`SSL_CERT_FILE` and `SSL_CERT_DIR` honoured): for a TLS library other than rustls that
+/// must trust the same roots (rtm-async-std's curl).
+#[cfg(feature = "native-roots")]
+pub fn native_root_certs() -> Vec<CertificateDer<'static>> {
+    let found = rustls_native_certs::load_native_certs();
+    for e in &found.errors {
+        tracing::warn!(error = %e, "reading the system's root certificates");
+    }
+    found.certs
+}
+
 fn add_default_roots(roots: &mut RootCertStore) {
     #[cfg(feature = "native-roots")]
     {
-        let found = rustls_native_certs::load_native_certs();
-        for e in &found.errors {
-            tracing::warn!(error = %e, "reading the system's root certificates");
-        }
-        let (added, ignored) = roots.add_parsable_certificates(found.certs);
+        let (added, ignored) = roots.add_parsable_certificates(native_root_certs());
         tracing::debug!(added, ignored, "system root certificates");
     }
     #[cfg(feature = "webpki-roots")]

@@ -4,9 +4,14 @@
 
 use std::sync::{Arc, OnceLock};
 
+#[cfg(not(any(feature = "rustls", feature = "native-tls")))]
+compile_error!("rtm-tokio needs feature `rustls` (default) or `native-tls`");
+
+#[cfg(feature = "rustls")]
+use rtm_driver::tls;
 use rtm_driver::{
     BoxFuture, Connector, Error, Proxies, TransportError, TransportOptions, Url, WebRequest,
-    WebResponse, tls, websocket_config as ws_config,
+    WebResponse, websocket_config as ws_config,
 };
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
@@ -17,8 +22,39 @@ use tokio_tungstenite::{MaybeTlsStream, WebSocketStream};
 #[derive(Debug, Clone)]
 pub struct TokioConnector {
     http: reqwest::Client,
-    tls: Arc<rustls::ClientConfig>,
+    tls: Tls,
     proxies: Arc<Proxies>,
+}
+
+/// The WebSocket's TLS: rustls (feature `rustls`, preferred) or the platform's library.
+#[derive(Clone)]
+enum Tls {
+    #[cfg(feature = "rustls")]
+    Rustls(Arc<rustls::ClientConfig>),
+    #[cfg(all(feature = "native-tls", not(feature = "rustls")))]
+    Native(native_tls::TlsConnector),
+}
+
+impl std::fmt::Debug for Tls {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            #[cfg(feature = "rustls")]
+            Tls::Rustls(_) => f.write_str("Rustls"),
+            #[cfg(all(feature = "native-tls", not(feature = "rustls")))]
+            Tls::Native(_) => f.write_str("NativeTls"),
+        }
+    }
+}
+
+impl Tls {
+    fn connector(&self) -> tokio_tungstenite::Connector {
+        match self {
+            #[cfg(feature = "rustls")]
+            Tls::Rustls(config) => tokio_tungstenite::Connector::Rustls(config.clone()),
+            #[cfg(all(feature = "native-tls", not(feature = "rustls")))]
+            Tls::Native(c) => tokio_tungstenite::Connector::NativeTls(c.clone()),
+        }
+    }
 }
 
 impl TokioConnector {
@@ -41,9 +77,8 @@ impl TokioConnector {
 
     fn build(options: &TransportOptions) -> Result<Self, Error> {
         let proxies = Arc::new(Proxies::from_options(options)?);
-        let tls = tls::client_config(options)?;
-        let mut http = reqwest::Client::builder()
-            .tls_backend_preconfigured(tls.clone())
+        let (mut http, tls) = tls_setup(reqwest::Client::builder(), options)?;
+        http = http
             // Slack's API never redirects; a redirect is reported, never followed with the
             // token (see `web_call`).
             .redirect(reqwest::redirect::Policy::none())
@@ -60,11 +95,7 @@ impl TokioConnector {
         let http = http
             .build()
             .map_err(|e| Error::Transport(format!("HTTP client: {e}")))?;
-        Ok(TokioConnector {
-            http,
-            tls: Arc::new(tls),
-            proxies,
-        })
+        Ok(TokioConnector { http, tls, proxies })
     }
 
     /// Uses this HTTP client for the web call instead (its TLS, proxy and redirect settings
@@ -73,6 +104,37 @@ impl TokioConnector {
         self.http = http;
         self
     }
+}
+
+/// The same TLS for both connections: the shared rustls configuration (roots, provider,
+/// extra roots) for reqwest and the WebSocket.
+#[cfg(feature = "rustls")]
+fn tls_setup(
+    http: reqwest::ClientBuilder,
+    options: &TransportOptions,
+) -> Result<(reqwest::ClientBuilder, Tls), Error> {
+    let config = tls::client_config(options)?;
+    Ok((
+        http.tls_backend_preconfigured(config.clone()),
+        Tls::Rustls(Arc::new(config)),
+    ))
+}
+
+/// The same TLS for both connections: the platform's library and store, plus extra roots.
+#[cfg(all(feature = "native-tls", not(feature = "rustls")))]
+fn tls_setup(
+    mut http: reqwest::ClientBuilder,
+    options: &TransportOptions,
+) -> Result<(reqwest::ClientBuilder, Tls), Error> {
+    let bad = |e: &dyn std::fmt::Display| Error::Tls(format!("extra root certificate: {e}"));
+    let mut ws = native_tls::TlsConnector::builder();
+    http = http.tls_backend_native();
+    for der in &options.extra_root_certs {
+        ws.add_root_certificate(native_tls::Certificate::from_der(der).map_err(|e| bad(&e))?);
+        http = http.add_root_certificate(reqwest::Certificate::from_der(der).map_err(|e| bad(&e))?);
+    }
+    let ws = ws.build().map_err(|e| Error::Tls(e.to_string()))?;
+    Ok((http, Tls::Native(ws)))
 }
 
 /// Opens TCP to `url`'s host and port, directly or through a `CONNECT` tunnel.
@@ -154,7 +216,7 @@ impl Connector for TokioConnector {
     }
 
     fn open_websocket(&self, url: Url) -> BoxFuture<Result<Self::Socket, TransportError>> {
-        let tls = self.tls.clone();
+        let connector = self.tls.connector();
         let proxies = self.proxies.clone();
         Box::pin(async move {
             let host = url.host_str().unwrap_or_default().to_owned();
@@ -165,7 +227,6 @@ impl Connector for TokioConnector {
                 .as_str()
                 .into_client_request()
                 .map_err(|e| TransportError::from_error(&e, &host))?;
-            let connector = tokio_tungstenite::Connector::Rustls(tls);
             let (socket, _response) = tokio_tungstenite::client_async_tls_with_config(
                 request,
                 tcp,
