@@ -6,7 +6,7 @@ use std::future::Future;
 use std::time::Duration;
 
 use rtm_async_std::{
-    BuilderExt, ClientBuilder, Error, RetryPolicy, RtmClient, RtmError, StartOptions,
+    BuilderExt, ClientBuilder, Error, RetryLimit, RetryPolicy, RtmClient, RtmError, StartOptions,
 };
 use rtm_testkit::{Fault, MockSlack, ServerOptions};
 
@@ -29,7 +29,8 @@ fn server() -> MockSlack {
 
 fn retries(max: u32) -> RetryPolicy {
     RetryPolicy {
-        max_retries: Some(max),
+        first_start: RetryLimit::Attempts(max),
+        reconnect: RetryLimit::Attempts(max),
         initial_delay: Duration::from_millis(20),
         factor: 2.0,
         max_delay: Duration::from_millis(200),

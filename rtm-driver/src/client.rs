@@ -4,55 +4,18 @@ use std::future::Future;
 use std::sync::Arc;
 
 use rtm_proto::{
-    Config, ConnectInfo, Outgoing, Reply, RtmError, SendError, SendHandle, SendMode, Sent,
-    StartOptions, State,
+    Config, ConnectInfo, Outgoing, Reply, SendError, SendMode, Sent, StartOptions, State,
 };
 use serde_json::Value;
 use tokio::sync::{mpsc, oneshot, watch};
 
-use crate::driver::Driver;
+use crate::command::{Command, SendCommand};
+use crate::driver::{Driver, Endpoint, Ends};
 use crate::error::Error;
 use crate::events::{Events, Publisher};
 use crate::runtime::Runtime;
 use crate::status::Status;
 use crate::transport::Connector;
-
-/// The server's acknowledgement of a message: `ts` (its id in the channel), the stored
-/// `text` and the message id.
-pub type Ack = Reply;
-
-/// A command from a handle to the driver.
-pub(crate) enum Command {
-    Start(
-        StartOptions,
-        oneshot::Sender<Result<Arc<ConnectInfo>, RtmError>>,
-    ),
-    Disconnect(oneshot::Sender<()>),
-    /// Boxed to keep the channel's slots small (its buffer is allocated per client).
-    Send(Box<SendCommand>),
-}
-
-pub(crate) struct SendCommand {
-    pub(crate) kind: String,
-    pub(crate) body: Value,
-    pub(crate) mode: SendMode,
-    pub(crate) done: oneshot::Sender<Result<Sent, SendError>>,
-}
-
-impl SendCommand {
-    pub(crate) fn into_outgoing(
-        self,
-        handle: SendHandle,
-    ) -> (Outgoing, oneshot::Sender<Result<Sent, SendError>>) {
-        let outgoing = Outgoing {
-            handle,
-            kind: self.kind,
-            body: self.body,
-            mode: self.mode,
-        };
-        (outgoing, self.done)
-    }
-}
 
 /// What the builder hands to the driver.
 #[derive(Debug)]
@@ -99,18 +62,18 @@ impl RtmClient {
         let (status_tx, status) = watch::channel(Status::initial());
         let (alive, alive_rx) = oneshot::channel();
         let publisher = Publisher::new(settings.event_buffer);
-        let timer = runtime.new_timer(std::time::Instant::now());
-        let driver = Driver::new(
-            core,
-            connector,
-            timer,
-            settings.api_url,
-            settings.allow_insecure,
-            command_rx,
-            alive_rx,
-            status_tx,
-            publisher.clone(),
-        );
+        let runtime: Arc<dyn Runtime> = Arc::new(runtime);
+        let endpoint = Endpoint {
+            api_url: settings.api_url,
+            allow_insecure: settings.allow_insecure,
+        };
+        let ends = Ends {
+            commands: command_rx,
+            alive: alive_rx,
+            status: status_tx,
+            publisher: publisher.clone(),
+        };
+        let driver = Driver::new(core, connector, runtime.clone(), endpoint, ends);
         runtime.spawn(Box::pin(driver));
         Ok(RtmClient {
             inner: Arc::new(Inner {
@@ -161,19 +124,12 @@ impl RtmClient {
 
     fn submit(
         &self,
-        kind: String,
-        body: Value,
-        mode: SendMode,
+        outgoing: Outgoing,
     ) -> impl Future<Output = Result<Sent, Error>> + Send + 'static {
         let commands = self.inner.commands.clone();
         async move {
             let (done, rx) = oneshot::channel();
-            let command = Command::Send(Box::new(SendCommand {
-                kind,
-                body,
-                mode,
-                done,
-            }));
+            let command = Command::Send(Box::new(SendCommand { outgoing, done }));
             let closed = || Error::Send(SendError::ClientClosed);
             commands.send(command).await.map_err(|_| closed())?;
             Ok(rx.await.map_err(|_| closed())??)
@@ -187,7 +143,11 @@ impl RtmClient {
         kind: impl Into<String>,
         body: Value,
     ) -> impl Future<Output = Result<u64, Error>> + Send + 'static {
-        let sent = self.submit(kind.into(), body, SendMode::Immediate);
+        let sent = self.submit(Outgoing {
+            kind: kind.into(),
+            body,
+            mode: SendMode::Immediate,
+        });
         async move { Ok(sent.await?.id()) }
     }
 
@@ -199,17 +159,21 @@ impl RtmClient {
         kind: impl Into<String>,
         body: Value,
     ) -> impl Future<Output = Result<Sent, Error>> + Send + 'static {
-        self.submit(kind.into(), body, SendMode::Queued { await_reply })
+        self.submit(Outgoing {
+            kind: kind.into(),
+            body,
+            mode: SendMode::Queued { await_reply },
+        })
     }
 
-    /// Sends a message to a conversation and waits for its ack (`sendMessage`).
+    /// Sends a message to a conversation and waits for the server's reply, its ack: `ts`
+    /// (the message's id in the channel) and the stored `text` (`sendMessage`).
     pub fn send_message(
         &self,
         text: impl AsRef<str>,
         channel: impl AsRef<str>,
-    ) -> impl Future<Output = Result<Ack, Error>> + Send + 'static {
-        let o = Outgoing::message(SendHandle(0), channel.as_ref(), text.as_ref());
-        let sent = self.submit(o.kind, o.body, o.mode);
+    ) -> impl Future<Output = Result<Reply, Error>> + Send + 'static {
+        let sent = self.submit(Outgoing::message(text.as_ref(), channel.as_ref()));
         async move {
             match sent.await? {
                 Sent::Replied(reply) => Ok(reply),
@@ -229,8 +193,7 @@ impl RtmClient {
         &self,
         channel: impl AsRef<str>,
     ) -> impl Future<Output = Result<(), Error>> + Send + 'static {
-        let o = Outgoing::typing(SendHandle(0), channel.as_ref());
-        let sent = self.submit(o.kind, o.body, o.mode);
+        let sent = self.submit(Outgoing::typing(channel.as_ref()));
         async move { sent.await.map(drop) }
     }
 
@@ -240,8 +203,7 @@ impl RtmClient {
         &self,
         ids: &[S],
     ) -> impl Future<Output = Result<(), Error>> + Send + 'static {
-        let o = Outgoing::presence_sub(SendHandle(0), ids);
-        let sent = self.submit(o.kind, o.body, o.mode);
+        let sent = self.submit(Outgoing::presence_sub(ids));
         async move { sent.await.map(drop) }
     }
 

@@ -1,7 +1,7 @@
 //! The driver task: owns the core, waits on everything at once, feeds what happened, and
-//! performs the actions. Written once for every runtime.
+//! performs the actions. Written once for every runtime and every core.
 
-use std::collections::{HashMap, VecDeque};
+use std::collections::VecDeque;
 use std::future::Future;
 use std::pin::Pin;
 use std::sync::Arc;
@@ -9,22 +9,21 @@ use std::task::{Context, Poll};
 use std::time::Instant;
 
 use futures::{Sink, Stream};
-use rtm_proto::{Action, ConnId, ConnectInfo, Event, Input, RtmError, SendError, SendHandle, Sent};
+use rtm_proto::{Action, ConnId, Event, Input};
 use tokio::sync::{mpsc, oneshot, watch};
 use tungstenite::Message;
 use tungstenite::protocol::CloseFrame;
 use tungstenite::protocol::frame::coding::CloseCode;
 
-use crate::client::Command;
-use crate::events::{Batch, Publisher};
-use crate::runtime::{AsyncTimer, BoxFuture};
-use crate::status::Status;
+use crate::batcher::Batcher;
+use crate::command::Command;
+use crate::completions::Completions;
+use crate::core_trait::Core;
+use crate::events::Publisher;
+use crate::runtime::{AsyncTimer, BoxFuture, Runtime};
 use crate::transport::{Connector, TransportError, WebRequest};
 use crate::url_policy::{self, Kind};
 
-/// Events per delivery: bounds a subscriber's memory (buffer × this) and the latency of the
-/// first event of a flood.
-pub(crate) const MAX_BATCH: usize = 128;
 /// Frames read per round before the other sources get a turn.
 const READ_BUDGET: usize = 256;
 /// Commands taken per round.
@@ -33,8 +32,6 @@ const COMMAND_BUDGET: usize = 128;
 const MAX_ROUNDS: usize = 16;
 /// Frames waiting to be written beyond which user commands wait (backpressure to `send`).
 const WRITE_HIGH_WATER: usize = 512;
-/// Published batches the driver keeps a reference to, to free them itself (see `reclaim`).
-const RETIRED_MAX: usize = 64;
 
 type WebCall = BoxFuture<Result<rtm_proto::WebResponse, TransportError>>;
 type Opening<S> = BoxFuture<Result<S, TransportError>>;
@@ -50,73 +47,73 @@ struct Socket<S> {
     ended: bool,
 }
 
-pub(crate) struct Driver<C: Connector> {
-    core: rtm_proto::Client,
+/// Where the driver reaches the network.
+#[derive(Debug, Clone)]
+pub(crate) struct Endpoint {
+    /// Parsed and checked by the URL policy at build time.
+    pub(crate) api_url: url::Url,
+    pub(crate) allow_insecure: bool,
+}
+
+/// The driver's ends of the channels to the handles.
+pub(crate) struct Ends<S> {
+    pub(crate) commands: mpsc::Receiver<Command>,
+    pub(crate) alive: oneshot::Receiver<()>,
+    pub(crate) status: watch::Sender<S>,
+    pub(crate) publisher: Publisher,
+}
+
+pub(crate) struct Driver<K: Core, C: Connector> {
+    core: K,
     connector: C,
-    api_url: url::Url,
-    allow_insecure: bool,
+    runtime: Arc<dyn Runtime>,
+    endpoint: Endpoint,
 
     commands: mpsc::Receiver<Command>,
     alive: Option<oneshot::Receiver<()>>,
-    status: watch::Sender<Status>,
-    last_status: Status,
-    publisher: Publisher,
+    status: watch::Sender<K::Status>,
+    last_status: K::Status,
+    events: Batcher,
+    completions: Completions,
 
     /// Reused buffers: the core's actions, and inputs born of performing them.
     actions: Vec<Action>,
     inputs: VecDeque<Input>,
-    batch: Vec<Event>,
-    /// Published batches, oldest first, to be freed here once every subscriber is done.
-    retired: VecDeque<Arc<Batch>>,
 
     web: Option<(ConnId, WebCall)>,
     opening: Option<(ConnId, Opening<C::Socket>)>,
     socket: Option<Socket<C::Socket>>,
     timer: Pin<Box<dyn AsyncTimer>>,
     timer_at: Option<Instant>,
-
-    next_handle: u64,
-    sends: HashMap<SendHandle, oneshot::Sender<Result<Sent, SendError>>>,
-    starts: Vec<oneshot::Sender<Result<Arc<ConnectInfo>, RtmError>>>,
-    disconnects: Vec<oneshot::Sender<()>>,
 }
 
-impl<C: Connector> Driver<C> {
-    #[allow(clippy::too_many_arguments)]
+impl<K: Core, C: Connector> Driver<K, C> {
     pub(crate) fn new(
-        core: rtm_proto::Client,
+        core: K,
         connector: C,
-        timer: Pin<Box<dyn AsyncTimer>>,
-        api_url: url::Url,
-        allow_insecure: bool,
-        commands: mpsc::Receiver<Command>,
-        alive: oneshot::Receiver<()>,
-        status: watch::Sender<Status>,
-        publisher: Publisher,
+        runtime: Arc<dyn Runtime>,
+        endpoint: Endpoint,
+        ends: Ends<K::Status>,
     ) -> Self {
+        let timer = runtime.new_timer(runtime.now());
         Driver {
+            last_status: core.status(),
             core,
             connector,
-            api_url,
-            allow_insecure,
-            commands,
-            alive: Some(alive),
-            status,
-            last_status: Status::initial(),
-            publisher,
+            runtime,
+            endpoint,
+            commands: ends.commands,
+            alive: Some(ends.alive),
+            status: ends.status,
+            events: Batcher::new(ends.publisher),
+            completions: Completions::default(),
             actions: Vec::new(),
             inputs: VecDeque::new(),
-            batch: Vec::new(),
-            retired: VecDeque::new(),
             web: None,
             opening: None,
             socket: None,
             timer,
             timer_at: None,
-            next_handle: 1,
-            sends: HashMap::new(),
-            starts: Vec::new(),
-            disconnects: Vec::new(),
         }
     }
 
@@ -126,7 +123,7 @@ impl<C: Connector> Driver<C> {
         while let Some(input) = self.inputs.pop_front() {
             let mut actions = std::mem::take(&mut self.actions);
             self.core
-                .handle_input_into(Instant::now(), input, &mut actions);
+                .handle_input(self.runtime.now(), input, &mut actions);
             // Before completing anything: whoever is woken must see the new status.
             self.refresh_status();
             for action in actions.drain(..) {
@@ -136,51 +133,9 @@ impl<C: Connector> Driver<C> {
         }
     }
 
-    /// Publishes the round's events and frees the batches subscribers are done with.
-    fn publish(&mut self) {
-        if let Some(sent) = self.publisher.publish(&mut self.batch) {
-            self.retired.push_back(sent);
-        }
-        self.reclaim();
-    }
-
-    /// Frees, on the driver's thread, the published batches that every subscriber is done
-    /// with, and reuses the newest one's `Vec`. Why: left to the last subscriber, every
-    /// frame's `String` was allocated on the driver's thread and freed on the subscriber's,
-    /// and glibc's allocator serialised the two threads on its arena lock (a flood showed
-    /// ~25% of its samples in futex waits and wakes of that lock). Batches still in use stay
-    /// queued in order, up to `RETIRED_MAX`; beyond it the oldest is left to its subscribers.
-    fn reclaim(&mut self) {
-        while let Some(oldest) = self.retired.pop_front() {
-            match Arc::try_unwrap(oldest) {
-                Ok(batch) => {
-                    let mut events = batch.events;
-                    events.clear();
-                    if self.batch.capacity() < events.capacity() && self.batch.is_empty() {
-                        self.batch = events;
-                    }
-                }
-                Err(oldest) if self.retired.len() < RETIRED_MAX => {
-                    self.retired.push_front(oldest);
-                    break;
-                }
-                Err(_) => {}
-            }
-        }
-    }
-
     fn refresh_status(&mut self) {
-        // Compared in place: this runs per frame, and most frames change nothing.
-        let last = &self.last_status;
-        let unchanged = last.state == self.core.state()
-            && last.authenticated == self.core.is_authenticated()
-            && match (&last.info, self.core.connect_info()) {
-                (Some(a), Some(b)) => Arc::ptr_eq(a, b),
-                (None, None) => true,
-                _ => false,
-            };
-        if !unchanged {
-            let now = Status::of(&self.core);
+        if self.core.status_changed(&self.last_status) {
+            let now = self.core.status();
             self.last_status = now.clone();
             self.status.send_replace(now);
         }
@@ -195,7 +150,7 @@ impl<C: Connector> Driver<C> {
                 form,
             } => {
                 // The base was parsed and checked once, at build time; the method is ours.
-                let Ok(url) = self.api_url.join(method.as_str()) else {
+                let Ok(url) = self.endpoint.api_url.join(method.as_str()) else {
                     let result = Err(format!("cannot join {} to the API URL", method.as_str()));
                     self.inputs.push_back(Input::WebApiResult { conn, result });
                     return;
@@ -208,7 +163,7 @@ impl<C: Connector> Driver<C> {
             Action::OpenWebSocket { conn, url } => {
                 // One socket at a time: the new one replaces the old.
                 self.socket = None;
-                match url_policy::check(&url, Kind::Socket, self.allow_insecure) {
+                match url_policy::check(&url, Kind::Socket, self.endpoint.allow_insecure) {
                     Ok(url) => {
                         tracing::debug!(%conn, "opening WebSocket");
                         self.opening = Some((conn, self.connector.open_websocket(url)));
@@ -255,30 +210,12 @@ impl<C: Connector> Driver<C> {
             Action::Emit(event) => {
                 if let Event::Disconnected { error } = &event {
                     tracing::info!(error = ?error, "disconnected");
-                    for tx in self.disconnects.drain(..) {
-                        let _ = tx.send(());
-                    }
                 }
-                // Whether anyone listens is asked when the batch is published, not before: a
-                // subscriber that joined while this round ran (e.g. just before causing the
-                // event) must not miss it.
-                self.publisher.count_emitted();
-                self.batch.push(event);
-                if self.batch.len() >= MAX_BATCH {
-                    self.publish();
-                }
+                self.events.push(event);
             }
-            Action::Settle { handle, result } => {
-                if let Some(tx) = self.sends.remove(&handle) {
-                    // The caller may have stopped waiting; that is its choice.
-                    let _ = tx.send(result);
-                }
-            }
-            Action::StartSettled(result) => {
-                for tx in self.starts.drain(..) {
-                    let _ = tx.send(result.clone());
-                }
-            }
+            Action::Settle { handle, result } => self.completions.settle(handle, result),
+            Action::StartSettled(result) => self.completions.start_settled(&result),
+            Action::DisconnectSettled => self.completions.disconnect_settled(),
             Action::Ignored { input, state } => {
                 tracing::debug!(input, ?state, "input ignored in this state");
             }
@@ -287,26 +224,20 @@ impl<C: Connector> Driver<C> {
 
     fn command(&mut self, command: Command) {
         match command {
-            Command::Start(options, tx) => {
-                self.starts.push(tx);
+            Command::Start(options, done) => {
+                self.completions.start(done);
                 self.feed(Input::Start(options));
             }
-            Command::Disconnect(tx) => {
-                self.disconnects.push(tx);
+            Command::Disconnect(done) => {
+                self.completions.disconnect(done);
                 self.feed(Input::Disconnect);
-                // Already disconnected (the core ignored it): nothing to wait for.
-                if self.core.state() == rtm_proto::State::Disconnected {
-                    for tx in self.disconnects.drain(..) {
-                        let _ = tx.send(());
-                    }
-                }
             }
             Command::Send(send) => {
-                let handle = SendHandle(self.next_handle);
-                self.next_handle += 1;
-                let (outgoing, done) = send.into_outgoing(handle);
-                self.sends.insert(handle, done);
-                self.feed(Input::Send(outgoing));
+                let handle = self.completions.send(send.done);
+                self.feed(Input::Send {
+                    handle,
+                    outgoing: send.outgoing,
+                });
             }
         }
     }
@@ -399,7 +330,7 @@ impl<C: Connector> Driver<C> {
 
         // Time: Tick when the core's next deadline has passed.
         if let Some(deadline) = self.core.next_deadline() {
-            let due = if deadline <= Instant::now() {
+            let due = if deadline <= self.runtime.now() {
                 true
             } else {
                 if self.timer_at != Some(deadline) {
@@ -415,7 +346,7 @@ impl<C: Connector> Driver<C> {
             }
         }
 
-        self.publish();
+        self.events.publish();
         progress
     }
 
@@ -524,19 +455,16 @@ impl<C: Connector> Driver<C> {
     fn shutdown(&mut self) {
         tracing::debug!("every client handle is gone; shutting down");
         self.feed(Input::Shutdown);
-        self.publish();
-        self.retired.clear();
-        // Anything still unsettled (nothing, by the core's contract) learns it by the drop.
-        self.sends.clear();
-        self.starts.clear();
-        self.disconnects.clear();
+        self.events.publish();
+        self.events.idle();
+        self.completions.clear();
     }
 }
 
 // The connector is never pinned (only `&self` is used), and every future is boxed.
-impl<C: Connector> Unpin for Driver<C> {}
+impl<K: Core, C: Connector> Unpin for Driver<K, C> {}
 
-impl<C: Connector> Future for Driver<C> {
+impl<K: Core, C: Connector> Future for Driver<K, C> {
     type Output = ();
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
@@ -552,9 +480,7 @@ impl<C: Connector> Future for Driver<C> {
                 return Poll::Ready(());
             }
             if !this.round(cx) {
-                // Idle: keep no batch alive; those still in use are freed by their readers.
-                this.reclaim();
-                this.retired.clear();
+                this.events.idle();
                 return Poll::Pending;
             }
         }

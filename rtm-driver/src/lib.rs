@@ -14,8 +14,13 @@
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
+// Leaf first: each module uses only those above it.
+mod batcher;
 mod builder;
 mod client;
+mod command;
+mod completions;
+mod core_trait;
 mod driver;
 mod error;
 mod events;
@@ -28,7 +33,8 @@ mod transport;
 mod url_policy;
 
 pub use builder::{ClientBuilder, DEFAULT_API_URL, TransportOptions};
-pub use client::{Ack, RtmClient};
+pub use client::RtmClient;
+pub use core_trait::Core;
 pub use error::Error;
 pub use events::{Events, Lagged, SharedEvent};
 pub use proxy::{Proxies, Proxy, ProxyUrl, Tunnel};
@@ -44,8 +50,8 @@ pub use url::Url;
 /// The protocol core's types that appear in this API.
 pub use rtm_proto::{
     Config, ConfigError, ConnectInfo, Connected, Connecting, Event, NoReplyReason, Pacing, Reply,
-    RetryPolicy, RtmError, SendError, Sent, SlackEvent, StartOptions, State, Token, TypedEvent,
-    WebResponse, typed,
+    RetryLimit, RetryPolicy, RtmError, SendError, Sent, SlackEvent, StartOptions, State, Token,
+    TypedEvent, WebResponse, typed,
 };
 /// The WebSocket message type shared by tokio-tungstenite and async-tungstenite.
 pub use tungstenite::{Error as WsError, Message};

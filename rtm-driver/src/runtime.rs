@@ -17,6 +17,12 @@ pub trait Runtime: Send + Sync + Debug + 'static {
     /// Runs `future` to completion in the background.
     fn spawn(&self, future: BoxFuture<()>);
 
+    /// The current time: the only clock the driver reads (a runtime with virtual time, such
+    /// as tokio's paused clock, overrides it).
+    fn now(&self) -> Instant {
+        Instant::now()
+    }
+
     /// A timer that fires at `deadline`. The driver creates one per client and resets it,
     /// so a timer wheel entry is reused rather than allocated per deadline.
     fn new_timer(&self, deadline: Instant) -> Pin<Box<dyn AsyncTimer>>;

@@ -136,11 +136,10 @@ fn send_ack(c: &mut Criterion) {
             let id = client.next_message_id();
             client.handle_input_into(
                 now,
-                Input::Send(Outgoing::message(
-                    SendHandle(handle),
-                    "C024BE91L",
-                    "Hello world",
-                )),
+                Input::Send {
+                    handle: SendHandle(handle),
+                    outgoing: Outgoing::message("Hello world", "C024BE91L"),
+                },
                 &mut out,
             );
             out.clear();

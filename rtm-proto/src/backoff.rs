@@ -3,6 +3,8 @@
 
 use std::time::Duration;
 
+#[cfg(test)]
+use crate::config::RetryLimit;
 use crate::config::RetryPolicy;
 
 /// SplitMix64: tiny, fast, and good enough for jitter.
@@ -45,7 +47,8 @@ mod tests {
     #[test]
     fn delays_grow_are_capped_and_jittered_within_bounds() {
         let policy = RetryPolicy {
-            max_retries: None,
+            first_start: RetryLimit::Forever,
+            reconnect: RetryLimit::Forever,
             initial_delay: Duration::from_secs(1),
             factor: 2.0,
             max_delay: Duration::from_secs(10),

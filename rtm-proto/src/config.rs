@@ -65,11 +65,29 @@ impl StartOptions {
     }
 }
 
-/// How failed connection attempts are retried.
+/// How long a retry episode may go on before the client gives up.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RetryLimit {
+    /// At most this many retries after the first failure.
+    Attempts(u32),
+    /// Retries while the episode (from its first failure, or the loss of a session that
+    /// stood) has lasted less than this.
+    Elapsed(Duration),
+    /// Never give up.
+    Forever,
+}
+
+/// How failed connection attempts are retried: capped exponential backoff with jitter, within
+/// a budget. A `start()` that has not yet reached a ready session gets `first_start` (a wrong
+/// URL or token fails fast); once its session has been ready, a lost connection is retried
+/// within `reconnect` (a bot rides out an outage).
 #[derive(Debug, Clone, PartialEq)]
 pub struct RetryPolicy {
-    /// Attempts after the first failure before giving up; `None` retries forever.
-    pub max_retries: Option<u32>,
+    /// The budget before the session was first ready (default 10 attempts, about 4 minutes).
+    pub first_start: RetryLimit,
+    /// The budget after the session was ready once (default 30 minutes of outage, as the
+    /// reference client rides out).
+    pub reconnect: RetryLimit,
     /// Delay before the first retry (before jitter).
     pub initial_delay: Duration,
     /// Growth of the delay per consecutive failure.
@@ -80,10 +98,12 @@ pub struct RetryPolicy {
 
 impl Default for RetryPolicy {
     fn default() -> Self {
-        // The reference retries 10 times over about 30 minutes; we keep the count but cap each
-        // wait at a minute so a recovered Slack is noticed quickly.
+        // The reference retries 10 times over about 30 minutes; we keep the count for a first
+        // start, give a session that stood 30 minutes, and cap each wait at a minute so a
+        // recovered Slack is noticed quickly.
         RetryPolicy {
-            max_retries: Some(10),
+            first_start: RetryLimit::Attempts(10),
+            reconnect: RetryLimit::Elapsed(Duration::from_secs(30 * 60)),
             initial_delay: Duration::from_millis(500),
             factor: 2.0,
             max_delay: Duration::from_secs(60),
@@ -94,8 +114,19 @@ impl Default for RetryPolicy {
 impl RetryPolicy {
     /// Retry forever with the default delays.
     pub fn forever() -> Self {
+        RetryPolicy::with_limit(RetryLimit::Forever)
+    }
+
+    /// At most `n` retries per episode, before and after the first ready session.
+    pub fn attempts(n: u32) -> Self {
+        RetryPolicy::with_limit(RetryLimit::Attempts(n))
+    }
+
+    /// The same limit before and after the first ready session, with the default delays.
+    pub fn with_limit(limit: RetryLimit) -> Self {
         RetryPolicy {
-            max_retries: None,
+            first_start: limit,
+            reconnect: limit,
             ..RetryPolicy::default()
         }
     }
@@ -136,6 +167,9 @@ pub struct Config {
     pub reply_ack_on_reconnect_timeout: Duration,
     /// How long an awaited reply is waited for; `None` waits as long as the session lives.
     pub reply_timeout: Option<Duration>,
+    /// How long a queued send may wait to be written (through an outage, say); `None` waits
+    /// as long as the client retries.
+    pub send_timeout: Option<Duration>,
     /// Deadline of the `rtm.connect` web call.
     pub web_call_timeout: Duration,
     /// Deadline from the web call's success to the server's `hello`.
@@ -167,6 +201,7 @@ impl Default for Config {
             server_pong_timeout: Duration::from_millis(4000),
             reply_ack_on_reconnect_timeout: Duration::from_millis(2000),
             reply_timeout: Some(Duration::from_secs(30)),
+            send_timeout: None,
             web_call_timeout: Duration::from_secs(30),
             hello_timeout: Duration::from_secs(10),
             close_timeout: Duration::from_secs(2),

@@ -6,7 +6,7 @@ use serde::Deserialize;
 
 use crate::error::RtmError;
 use crate::event::ConnectInfo;
-use crate::io::WebResponse;
+use crate::input::WebResponse;
 
 #[derive(Deserialize)]
 struct Body {

@@ -254,6 +254,17 @@ pub enum SendError {
     },
     /// The client was shut down.
     ClientClosed,
+    /// The send waited in the queue longer than `send_timeout`.
+    QueueTimeout {
+        /// The configured limit.
+        waited: Duration,
+    },
+    /// The session ended for good (a fatal error, or the retry budget spent) while the send
+    /// waited in the queue.
+    SessionFailed {
+        /// Why the session ended.
+        error: Box<RtmError>,
+    },
 }
 
 impl SendError {
@@ -270,6 +281,8 @@ impl SendError {
             SendError::QueueFull { .. } => "slack_rtmapi_queue_full_error",
             SendError::Paced { .. } => "slack_rtmapi_rate_limited_error",
             SendError::ClientClosed => "slack_rtmapi_client_closed_error",
+            SendError::QueueTimeout { .. } => "slack_rtmapi_send_timeout_error",
+            SendError::SessionFailed { .. } => "slack_rtmapi_disconnected_error",
         }
     }
 }
@@ -310,8 +323,26 @@ impl fmt::Display for SendError {
             ),
             SendError::InvalidFrame { detail } => write!(f, "invalid outgoing frame: {detail}"),
             SendError::ClientClosed => f.write_str("the client was shut down"),
+            SendError::QueueTimeout { waited } => write!(
+                f,
+                "the send waited in the queue for {} ms (send_timeout) without a ready session",
+                waited.as_millis()
+            ),
+            SendError::SessionFailed { error } => {
+                write!(
+                    f,
+                    "the session ended for good before the send went out: {error}"
+                )
+            }
         }
     }
 }
 
-impl std::error::Error for SendError {}
+impl std::error::Error for SendError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        match self {
+            SendError::SessionFailed { error } => Some(error.as_ref()),
+            _ => None,
+        }
+    }
+}

@@ -7,6 +7,7 @@ use std::time::Duration;
 use serde::de::DeserializeOwned;
 
 use crate::error::RtmError;
+use crate::frame::{self, Field};
 use crate::typed::TypedEvent;
 
 /// The session's identity, from a successful `rtm.connect`/`rtm.start`.
@@ -41,69 +42,6 @@ impl fmt::Debug for ConnectInfo {
     }
 }
 
-/// A successful reply to an awaited send (`reply_to` = its id, `ok` true).
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Reply {
-    /// The message id it answers.
-    pub id: u64,
-    /// The message's timestamp, Slack's id of the posted message.
-    pub ts: Option<String>,
-    /// The text as the server stored it (may differ from what was sent).
-    pub text: Option<String>,
-    /// The whole reply frame.
-    pub raw: String,
-}
-
-/// How a send that settled without error ended.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Sent {
-    /// Written to the socket with this id; no reply awaited.
-    Written {
-        /// The message id.
-        id: u64,
-    },
-    /// The server replied `ok`.
-    Replied(Reply),
-}
-
-impl Sent {
-    /// The message id.
-    pub fn id(&self) -> u64 {
-        match self {
-            Sent::Written { id } => *id,
-            Sent::Replied(r) => r.id,
-        }
-    }
-}
-
-/// A string field of a frame: a span of the raw text when it needed no unescaping.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub(crate) enum Field {
-    Span(u32, u32),
-    Owned(Box<str>),
-}
-
-impl Field {
-    pub(crate) fn of(raw: &str, value: &str) -> Field {
-        let base = raw.as_ptr() as usize;
-        let at = value.as_ptr() as usize;
-        // Borrowed strings point into `raw`; unescaped ones were copied and must be owned.
-        if at >= base && at + value.len() <= base + raw.len() && raw.len() <= u32::MAX as usize {
-            let start = at - base;
-            Field::Span(start as u32, (start + value.len()) as u32)
-        } else {
-            Field::Owned(value.into())
-        }
-    }
-
-    fn get<'a>(&'a self, raw: &'a str) -> &'a str {
-        match self {
-            Field::Span(a, b) => &raw[*a as usize..*b as usize],
-            Field::Owned(s) => s,
-        }
-    }
-}
-
 /// One incoming frame from Slack. Only `type`, `subtype` and `reply_to` were parsed; the rest
 /// is parsed on demand ([`SlackEvent::typed`], [`SlackEvent::parse`], [`SlackEvent::json`]).
 #[derive(Clone, PartialEq, Eq)]
@@ -115,23 +53,17 @@ pub struct SlackEvent {
 }
 
 impl SlackEvent {
-    pub(crate) fn new(
-        raw: String,
-        kind: Option<Field>,
-        subtype: Option<Field>,
-        reply_to: Option<u64>,
-    ) -> Self {
-        SlackEvent {
+    /// Parses a frame the way the client does (for tests and for events from elsewhere).
+    /// Only `type`, `subtype` and `reply_to` are read; the frame is kept whole.
+    pub fn from_json(raw: impl Into<String>) -> Result<SlackEvent, serde_json::Error> {
+        let raw = raw.into();
+        let (kind, subtype, reply_to) = frame::peek(&raw)?;
+        Ok(SlackEvent {
             raw,
             kind,
             subtype,
             reply_to,
-        }
-    }
-
-    /// Parses a frame the way the client does (for tests and for events from elsewhere).
-    pub fn from_json(raw: impl Into<String>) -> Result<SlackEvent, serde_json::Error> {
-        crate::frame::parse(raw.into())
+        })
     }
 
     /// The `type` field; replies (`reply_to`) have none.
@@ -186,7 +118,7 @@ impl SlackEvent {
 
     /// The frame as one of the common Slack events, or [`TypedEvent::Other`].
     pub fn typed(&self) -> Result<TypedEvent, serde_json::Error> {
-        TypedEvent::from_event(self)
+        TypedEvent::read(self.event_type(), &self.raw)
     }
 }
 

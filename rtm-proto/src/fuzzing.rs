@@ -4,14 +4,14 @@
 //! Not part of the API: each function panics when an invariant of the core is broken, which
 //! is what a fuzzer looks for.
 
-use std::collections::HashMap;
 use std::time::{Duration, Instant};
 
 use serde_json::{Value, json};
 
+use crate::invariants::Invariants;
 use crate::{
-    Action, Client, Config, ConnId, Connected, Event, Input, Outgoing, Pacing, RetryPolicy,
-    RtmError, SendHandle, SendMode, SlackEvent, StartOptions, State, WebResponse,
+    Action, Client, Config, ConnId, Connected, Event, Input, Outgoing, Pacing, RetryLimit,
+    RetryPolicy, RtmError, SendHandle, SendMode, SlackEvent, StartOptions, State, WebResponse,
 };
 
 const TOKEN: &str = "xoxb-fuzz-token";
@@ -33,7 +33,7 @@ pub fn frames(data: &[u8]) {
 
     // The fast scanner declines or agrees with the serde_json reading.
     if let Some(fast) = crate::frame::scan::peek(&raw) {
-        match crate::frame::peek_serde(&raw) {
+        match crate::frame::visitor::peek(&raw) {
             Ok(slow) => assert_eq!(fast, slow, "{raw:?}"),
             Err(e) => panic!("the scanner accepted what serde_json refuses ({e}): {raw:?}"),
         }
@@ -98,7 +98,10 @@ pub fn frames(data: &[u8]) {
     for h in 1..=2 {
         client.handle_input(
             t0,
-            Input::Send(Outgoing::message(SendHandle(h), "C1", "fuzz")),
+            Input::Send {
+                handle: SendHandle(h),
+                outgoing: Outgoing::message("fuzz", "C1"),
+            },
         );
     }
     let actions = client.handle_input(
@@ -200,49 +203,29 @@ const FRAMES: &[&str] = &[
     r#"["hello"]"#,
 ];
 
-/// A client and the invariant checks on everything it does.
+/// A client and the shared invariant checks on everything it does.
 struct Checked {
     client: Client,
     now: Instant,
     conn: ConnId,
-    last_id: u64,
-    written: Vec<u64>,
     next_handle: u64,
-    settled: HashMap<u64, u32>,
+    check: Invariants,
     log: Vec<Action>,
 }
 
 impl Checked {
     fn feed(&mut self, input: Input) {
-        let actions = self.client.handle_input(self.now, input);
+        let actions = self.check.feed(&mut self.client, self.now, input);
         for a in &actions {
-            match a {
-                Action::CallWebApi { conn, .. } => self.conn = *conn,
-                Action::SendText { text, .. } => {
-                    let v: Value = serde_json::from_str(text).expect("frames written are JSON");
-                    let id = v["id"].as_u64().expect("frames written have an id");
-                    assert!(id > self.last_id, "id {id} after {}", self.last_id);
-                    assert!(text.len() <= self.client.config().max_frame_bytes);
-                    self.last_id = id;
-                    self.written.push(id);
-                }
-                Action::Settle { handle, .. } => {
-                    let n = self.settled.entry(handle.0).or_insert(0);
-                    *n += 1;
-                    assert!(*n == 1, "handle {} settled twice", handle.0);
-                }
-                _ => {}
+            if let Action::CallWebApi { conn, .. } = a {
+                self.conn = *conn;
             }
         }
-        let state = self.client.state();
-        assert!(
-            matches!(
-                state,
-                State::Disconnected | State::Connected(Connected::Ready)
-            ) || self.client.next_deadline().is_some(),
-            "{state:?} without a deadline"
-        );
         self.log.extend(actions);
+    }
+
+    fn last_id(&self) -> u64 {
+        self.check.written().last().copied().unwrap_or(0)
     }
 
     fn handle(&mut self) -> SendHandle {
@@ -262,6 +245,11 @@ impl Checked {
 fn run_script(data: &[u8]) -> Vec<Action> {
     let mut s = Script(data);
     let flags = s.arg();
+    let limit = if flags & 0x80 == 0 {
+        RetryLimit::Attempts(u32::from(flags & 7))
+    } else {
+        RetryLimit::Forever
+    };
     let config = Config {
         seed: u64::from(s.u16()),
         auto_reconnect: flags & 1 == 0,
@@ -270,7 +258,8 @@ fn run_script(data: &[u8]) -> Vec<Action> {
         reply_timeout: (flags & 8 == 0).then_some(Duration::from_secs(u64::from(flags >> 4) + 1)),
         queue_limit: if flags & 0x40 != 0 { 3 } else { 1024 },
         retry: RetryPolicy {
-            max_retries: (flags & 0x80 == 0).then_some(u32::from(flags & 7)),
+            first_start: limit,
+            reconnect: limit,
             ..RetryPolicy::default()
         },
         ..Config::default()
@@ -279,10 +268,8 @@ fn run_script(data: &[u8]) -> Vec<Action> {
         client: Client::new(config).expect("valid config"),
         now: Instant::now(),
         conn: ConnId(0),
-        last_id: 0,
-        written: Vec::new(),
         next_handle: 0,
-        settled: HashMap::new(),
+        check: Invariants::new(),
         log: Vec::new(),
     };
     let mut steps = 0;
@@ -291,7 +278,7 @@ fn run_script(data: &[u8]) -> Vec<Action> {
         if steps > 2000 {
             break;
         }
-        let input = match op % 21 {
+        let input = match op % 23 {
             0 => Input::Start(StartOptions::new(TOKEN)),
             1 => Input::Disconnect,
             2 => {
@@ -309,37 +296,50 @@ fn run_script(data: &[u8]) -> Vec<Action> {
                         json!({"blob": "x".repeat(usize::from(b) * 80)}),
                     ),
                 };
-                Input::Send(Outgoing {
+                Input::Send {
                     handle,
-                    kind,
-                    body,
-                    mode: SendMode::Immediate,
-                })
+                    outgoing: Outgoing {
+                        kind,
+                        body,
+                        mode: SendMode::Immediate,
+                    },
+                }
             }
             3 => {
                 let b = s.arg();
                 let handle = c.handle();
-                Input::Send(Outgoing {
+                Input::Send {
                     handle,
-                    kind: "custom".into(),
-                    body: json!({}),
-                    mode: SendMode::Queued {
-                        await_reply: b & 1 == 0,
+                    outgoing: Outgoing {
+                        kind: "custom".into(),
+                        body: json!({}),
+                        mode: SendMode::Queued {
+                            await_reply: b & 1 == 0,
+                        },
                     },
-                })
+                }
             }
             4 => {
                 let b = s.arg();
                 let handle = c.handle();
-                Input::Send(Outgoing::message(handle, &format!("C{}", b % 3), "hello"))
+                Input::Send {
+                    handle,
+                    outgoing: Outgoing::message("hello", &format!("C{}", b % 3)),
+                }
             }
             5 => {
                 let handle = c.handle();
-                Input::Send(Outgoing::typing(handle, "C1"))
+                Input::Send {
+                    handle,
+                    outgoing: Outgoing::typing("C1"),
+                }
             }
             6 => {
                 let handle = c.handle();
-                Input::Send(Outgoing::presence_sub(handle, &["U1", "U2"]))
+                Input::Send {
+                    handle,
+                    outgoing: Outgoing::presence_sub(&["U1", "U2"]),
+                }
             }
             7 => {
                 let conn = c.conn(s.arg());
@@ -395,7 +395,8 @@ fn run_script(data: &[u8]) -> Vec<Action> {
                 // A reply to a recent id, ok or not.
                 let b = s.arg();
                 let id = c
-                    .written
+                    .check
+                    .written()
                     .iter()
                     .rev()
                     .nth(usize::from(b & 3))
@@ -414,7 +415,7 @@ fn run_script(data: &[u8]) -> Vec<Action> {
                 Input::WsText { conn: c.conn, text }
             }
             14 => {
-                let text = format!(r#"{{"type":"pong","reply_to":{}}}"#, c.last_id);
+                let text = format!(r#"{{"type":"pong","reply_to":{}}}"#, c.last_id());
                 Input::WsText { conn: c.conn, text }
             }
             15 => Input::WsClosed {
@@ -442,6 +443,12 @@ fn run_script(data: &[u8]) -> Vec<Action> {
                 }
                 Input::Tick
             }
+            20 => Input::ReadPaused {
+                conn: c.conn(s.arg()),
+            },
+            21 => Input::ReadResumed {
+                conn: c.conn(s.arg()),
+            },
             _ => {
                 c.now += Duration::from_millis(u64::from(s.arg()) * 10);
                 continue;
@@ -450,13 +457,7 @@ fn run_script(data: &[u8]) -> Vec<Action> {
         c.feed(input);
     }
     c.feed(Input::Shutdown);
-    for h in 1..=c.next_handle {
-        assert_eq!(
-            c.settled.get(&h),
-            Some(&1),
-            "handle {h} settles exactly once"
-        );
-    }
+    c.check.assert_all_settled();
     c.log
 }
 

@@ -6,26 +6,44 @@
 //! [`Action`]s are performed by whoever owns the sockets (an async adapter such as
 //! `rtm-tokio`, or a plain blocking loop, see `examples/src/bin/blocking_transport.rs`).
 //!
+//! The whole event loop of a caller, with the two rules it must keep (time only moves
+//! forward; inputs born of performing actions wait until the batch is done):
+//!
 //! ```no_run
+//! use std::collections::VecDeque;
 //! use std::time::Instant;
 //! use rtm_proto::{Action, Client, Config, Input, StartOptions};
 //!
 //! let mut client = Client::new(Config::default()).expect("valid config");
-//! let mut actions = client.handle_input(Instant::now(), Input::Start(StartOptions::new("xoxb-…")));
+//! let mut inputs = VecDeque::from([Input::Start(StartOptions::new("xoxb-…"))]);
+//! let mut actions = Vec::new();
 //! loop {
-//!     for action in actions.drain(..) {
-//!         match action {
-//!             Action::CallWebApi { .. } => { /* POST it; later feed Input::WebApiResult */ }
-//!             Action::OpenWebSocket { .. } => { /* connect; feed WsOpened, WsText, WsClosed */ }
-//!             Action::SendText { .. } | Action::CloseWebSocket { .. } | Action::DropWebSocket { .. } => {}
-//!             Action::Emit(event) => println!("{}", event.name()),
-//!             Action::Settle { .. } | Action::StartSettled(_) | Action::Ignored { .. } => {}
+//!     // Feed what happened, one input at a time, with the current time.
+//!     while let Some(input) = inputs.pop_front() {
+//!         client.handle_input_into(Instant::now(), input, &mut actions);
+//!         for action in actions.drain(..) {
+//!             match action {
+//!                 Action::CallWebApi { .. } => { /* POST it; later feed Input::WebApiResult */ }
+//!                 Action::OpenWebSocket { conn, url } => {
+//!                     // A URL the transport refuses is an input born of this action: it is
+//!                     // queued, and fed after the rest of the batch.
+//!                     # let refused = url.is_empty();
+//!                     if refused {
+//!                         inputs.push_back(Input::WsRefused { conn, reason: "policy".into() });
+//!                     }
+//!                 }
+//!                 Action::SendText { .. } | Action::CloseWebSocket { .. } => { /* write */ }
+//!                 Action::DropWebSocket { .. } => { /* let go of the socket */ }
+//!                 Action::Emit(event) => println!("{}", event.name()),
+//!                 Action::Settle { .. } => { /* complete one send */ }
+//!                 Action::StartSettled(_) | Action::DisconnectSettled => { /* complete calls */ }
+//!                 Action::Ignored { .. } => { /* log it */ }
+//!             }
 //!         }
 //!     }
-//!     // Wait for the socket, a user command, or the deadline; then feed what happened:
+//!     // Wait for the socket, a user command, or the deadline; then feed what happened.
 //!     let _wake_at = client.next_deadline();
-//!     let input = Input::Tick; // or WsText { .. }, Send(..), ...
-//!     actions = client.handle_input(Instant::now(), input);
+//!     inputs.push_back(Input::Tick); // or WsText { .. }, Send { .. }, ...
 //! }
 //! ```
 //!
@@ -43,6 +61,8 @@
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
+// Leaf first: each module uses only those above it.
+mod action;
 mod backoff;
 mod client;
 mod config;
@@ -50,16 +70,31 @@ mod connect;
 mod error;
 mod event;
 mod frame;
-#[doc(hidden)]
+#[cfg(feature = "fuzzing")]
 pub mod fuzzing;
-mod io;
+mod ids;
+mod input;
+#[cfg(feature = "invariants")]
+pub mod invariants;
+mod keepalive;
+mod outbox;
 mod outgoing;
 mod pacing;
+mod reply;
+mod retry;
+mod session;
+mod state;
+mod time;
 pub mod typed;
 
-pub use client::{Client, Connected, Connecting, State};
-pub use config::{Config, ConfigError, Pacing, RetryPolicy, StartOptions, Token};
+pub use action::{Action, WebMethod};
+pub use client::Client;
+pub use config::{Config, ConfigError, Pacing, RetryLimit, RetryPolicy, StartOptions, Token};
 pub use error::{FATAL_CONNECT_ERRORS, NoReplyReason, RtmError, SendError};
-pub use event::{ConnectInfo, Event, Reply, Sent, SlackEvent};
-pub use io::{Action, ConnId, Input, Outgoing, SendHandle, SendMode, WebMethod, WebResponse};
+pub use event::{ConnectInfo, Event, SlackEvent};
+pub use ids::{ConnId, SendHandle};
+pub use input::{Input, WebResponse};
+pub use outgoing::{Outgoing, SendMode};
+pub use reply::{Reply, Sent};
+pub use state::{Connected, Connecting, State};
 pub use typed::TypedEvent;

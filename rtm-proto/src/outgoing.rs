@@ -1,11 +1,65 @@
-//! Outgoing frames: checked and serialized once when the send arrives, so that writing
-//! them later is a prefix and a copy.
+//! Outgoing frames: what the user sends, checked and serialized once when the send arrives,
+//! so that writing it later is a prefix and a copy.
 
 use serde_json::Value;
 
 use crate::config::Config;
 use crate::error::SendError;
-use crate::io::{Outgoing, SendHandle, SendMode};
+use crate::ids::SendHandle;
+
+/// How a send is made.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SendMode {
+    /// `send()`: written now if the session is ready, else refused; settles when written.
+    Immediate,
+    /// `add_outgoing_event()`: waits in the queue until the session is ready.
+    Queued {
+        /// Settle with the server's reply (`reply_to`) instead of when written.
+        await_reply: bool,
+    },
+}
+
+/// An outgoing frame: `{"id":…,"type":kind,…body}`; the core assigns the id. It is given
+/// to the core with the caller's [`SendHandle`] in [`Input::Send`](crate::Input::Send).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Outgoing {
+    /// The frame's `type`.
+    pub kind: String,
+    /// The other fields: a JSON object (or `null` for none). `id` and `type` in it are ignored.
+    pub body: Value,
+    /// How it is sent.
+    pub mode: SendMode,
+}
+
+impl Outgoing {
+    /// `send_message(text, channel)`: a queued `message` awaiting its ack.
+    pub fn message(text: &str, channel: &str) -> Self {
+        Outgoing {
+            kind: "message".to_owned(),
+            body: serde_json::json!({ "channel": channel, "text": text }),
+            mode: SendMode::Queued { await_reply: true },
+        }
+    }
+
+    /// `send_typing(channel)`: a queued `typing`, no reply awaited.
+    pub fn typing(channel: &str) -> Self {
+        Outgoing {
+            kind: "typing".to_owned(),
+            body: serde_json::json!({ "channel": channel }),
+            mode: SendMode::Queued { await_reply: false },
+        }
+    }
+
+    /// `subscribe_presence(ids)`: a queued `presence_sub` (the complete list), no reply awaited.
+    pub fn presence_sub<S: AsRef<str>>(ids: &[S]) -> Self {
+        let ids: Vec<&str> = ids.iter().map(AsRef::as_ref).collect();
+        Outgoing {
+            kind: "presence_sub".to_owned(),
+            body: serde_json::json!({ "ids": ids }),
+            mode: SendMode::Queued { await_reply: false },
+        }
+    }
+}
 
 /// The longest `{"id":<u64>,` prefix.
 const ID_PREFIX_MAX: usize = r#"{"id":18446744073709551615,"#.len();
@@ -20,11 +74,17 @@ pub(crate) struct Prepared {
     pub(crate) paced_channel: Option<String>,
     /// Settle with the reply rather than when written.
     pub(crate) await_reply: bool,
+    /// When a queued send gives up waiting (`send_timeout`).
+    pub(crate) expires: Option<std::time::Instant>,
 }
 
 impl Prepared {
     /// Checks a send against the limits and serializes everything but its id.
-    pub(crate) fn new(send: &Outgoing, config: &Config) -> Result<Prepared, SendError> {
+    pub(crate) fn new(
+        handle: SendHandle,
+        send: &Outgoing,
+        config: &Config,
+    ) -> Result<Prepared, SendError> {
         let invalid = |detail: &str| SendError::InvalidFrame {
             detail: detail.to_owned(),
         };
@@ -73,10 +133,11 @@ impl Prepared {
             _ => None,
         };
         Ok(Prepared {
-            handle: send.handle,
+            handle,
             tail,
             paced_channel,
             await_reply: matches!(send.mode, SendMode::Queued { await_reply: true }),
+            expires: None,
         })
     }
 
@@ -117,7 +178,6 @@ mod tests {
 
     fn out(kind: &str, body: Value) -> Outgoing {
         Outgoing {
-            handle: SendHandle(1),
             kind: kind.into(),
             body,
             mode: SendMode::Immediate,
@@ -127,6 +187,7 @@ mod tests {
     #[test]
     fn builds_the_frame_with_id_first_and_ignores_id_and_type_in_the_body() {
         let p = Prepared::new(
+            SendHandle(1),
             &out(
                 "message",
                 serde_json::json!({"id": 99, "type": "x", "channel": "C1", "text": "hi \"you\""}),
@@ -148,21 +209,26 @@ mod tests {
     fn refuses_bad_and_oversized_frames() {
         let c = Config::default();
         assert!(matches!(
-            Prepared::new(&out("", Value::Null), &c),
+            Prepared::new(SendHandle(1), &out("", Value::Null), &c),
             Err(SendError::InvalidFrame { .. })
         ));
         assert!(matches!(
-            Prepared::new(&out("x", serde_json::json!([1])), &c),
+            Prepared::new(SendHandle(1), &out("x", serde_json::json!([1])), &c),
             Err(SendError::InvalidFrame { .. })
         ));
         let big = "a".repeat(17_000);
         assert!(matches!(
-            Prepared::new(&out("custom", serde_json::json!({"blob": big})), &c),
+            Prepared::new(
+                SendHandle(1),
+                &out("custom", serde_json::json!({"blob": big})),
+                &c
+            ),
             Err(SendError::TooLarge { limit: 16384, .. })
         ));
         let long = "é".repeat(4001);
         assert_eq!(
             Prepared::new(
+                SendHandle(1),
                 &out("message", serde_json::json!({"channel": "C", "text": long})),
                 &c
             )
@@ -175,6 +241,7 @@ mod tests {
         let ok = "é".repeat(4000);
         assert!(
             Prepared::new(
+                SendHandle(1),
                 &out("message", serde_json::json!({"channel": "C", "text": ok})),
                 &c
             )

@@ -2,8 +2,6 @@
 
 use serde::Deserialize;
 
-use crate::event::SlackEvent;
-
 /// A `message` event and its subtypes (`bot_message`, `message_changed`, ...).
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
 pub struct Message {
@@ -199,11 +197,13 @@ pub enum TypedEvent {
 }
 
 impl TypedEvent {
-    pub(crate) fn from_event(e: &SlackEvent) -> Result<TypedEvent, serde_json::Error> {
-        fn p<T: serde::de::DeserializeOwned>(e: &SlackEvent) -> Result<T, serde_json::Error> {
-            serde_json::from_str(e.raw())
+    /// The typed view of a frame whose `type` is `kind`.
+    pub(crate) fn read(kind: Option<&str>, raw: &str) -> Result<TypedEvent, serde_json::Error> {
+        fn p<T: serde::de::DeserializeOwned>(raw: &str) -> Result<T, serde_json::Error> {
+            serde_json::from_str(raw)
         }
-        Ok(match e.event_type() {
+        let e = raw;
+        Ok(match kind {
             Some("hello") => TypedEvent::Hello,
             Some("message") => TypedEvent::Message(p(e)?),
             Some("user_typing") => TypedEvent::UserTyping(p(e)?),

@@ -5,8 +5,8 @@ mod common;
 
 use common::*;
 use rtm_proto::{
-    Action, Config, Connected, Connecting, Event, Input, NoReplyReason, RetryPolicy, RtmError,
-    SendError, Sent, State,
+    Action, Config, Connected, Connecting, Event, Input, NoReplyReason, RetryLimit, RetryPolicy,
+    RtmError, SendError, Sent, State,
 };
 use serde_json::json;
 
@@ -31,7 +31,8 @@ fn defect_01_retryable_connect_failure_retries_with_backoff_and_start_settles() 
     // And when every retry fails, start() settles with the failure.
     let mut h = H::new(Config {
         retry: RetryPolicy {
-            max_retries: Some(2),
+            first_start: RetryLimit::Attempts(2),
+            reconnect: RetryLimit::Attempts(2),
             ..RetryPolicy::default()
         },
         ..Config::default()
@@ -211,10 +212,10 @@ fn defect_07_an_unanswered_message_blocks_nothing() {
         [2],
         "written without waiting for the ack of 1"
     );
-    let a = h.input(Input::Send(rtm_proto::Outgoing::typing(
-        rtm_proto::SendHandle(3),
-        "C1",
-    )));
+    let a = h.input(Input::Send {
+        handle: rtm_proto::SendHandle(3),
+        outgoing: rtm_proto::Outgoing::typing("C1"),
+    });
     assert_eq!(settle_of(&a, 3), Some(Ok(Sent::Written { id: 3 })));
     let a = h.input(text(conn, &ack(2)));
     assert!(matches!(settle_of(&a, 2), Some(Ok(_))));

@@ -20,8 +20,10 @@ use std::time::{Duration, Instant};
 
 use common::*;
 use proptest::prelude::*;
+use rtm_proto::invariants::Invariants;
 use rtm_proto::{
-    Action, Config, ConnId, Connected, Input, Outgoing, Pacing, RetryPolicy, SendHandle, State,
+    Action, Config, ConnId, Connected, Input, Outgoing, Pacing, RetryLimit, RetryPolicy,
+    SendHandle, State,
 };
 use serde_json::json;
 
@@ -79,6 +81,8 @@ enum Op {
     Jump(u32, bool),
     /// Advance to the next deadline and tick.
     TickDeadline,
+    /// The driver stops (true) or resumes reading the socket (a slow subscriber).
+    Read(bool),
     /// An input stamped with an earlier time than the last one (a stale `now` from the
     /// adapter), then a tick.
     Rewind(u32),
@@ -150,6 +154,7 @@ fn op_strategy() -> impl Strategy<Value = Op> {
         3 => (0u32..70_000, any::<bool>()).prop_map(|(ms, tick)| Op::Jump(ms, tick)),
         3 => Just(Op::TickDeadline),
         1 => (0u32..5_000).prop_map(Op::Rewind),
+        2 => any::<bool>().prop_map(Op::Read),
     ]
 }
 
@@ -170,10 +175,9 @@ fn config_strategy() -> impl Strategy<Value = Config> {
                     seed,
                     auto_reconnect,
                     use_rtm_connect,
-                    retry: RetryPolicy {
-                        max_retries,
-                        ..RetryPolicy::default()
-                    },
+                    retry: RetryPolicy::with_limit(
+                        max_retries.map_or(RetryLimit::Forever, RetryLimit::Attempts),
+                    ),
                     reply_timeout: reply.map(Duration::from_secs),
                     pacing: paced.then_some(Pacing::default()),
                     queue_limit: queue,
@@ -207,14 +211,10 @@ struct Run {
     h: H,
     /// The latest attempt (from the latest web call).
     conn: ConnId,
-    written: Vec<u64>,
     acked: Vec<u64>,
-    last_id: u64,
     next_handle: u64,
-    settled: HashMap<u64, u32>,
-    /// The next web call not before this (a 429's Retry-After), unless the user ends the
-    /// session first.
-    not_before: Option<Instant>,
+    /// The shared invariants (settle once, ids, deadlines, Retry-After and the backoff cap).
+    check: Invariants,
     /// When each `message` frame was written, per channel.
     messages: HashMap<String, Vec<Instant>>,
     /// Whether time ever went backwards (pacing is then checked no further).
@@ -226,71 +226,38 @@ impl Run {
         Run {
             h: H::new(config),
             conn: ConnId(0),
-            written: Vec::new(),
             acked: Vec::new(),
-            last_id: 0,
             next_handle: 1,
-            settled: HashMap::new(),
-            not_before: None,
+            check: Invariants::new(),
             messages: HashMap::new(),
             rewound: false,
         }
     }
 
-    /// Feeds one input and checks the invariants on what comes out.
+    /// Feeds one input and checks the invariants on what comes out (the shared checker,
+    /// plus the per-channel message times for the pacing check).
     fn feed(&mut self, input: Input) -> Vec<Action> {
+        self.check.observe(&input);
         let actions = self.h.input(input);
+        self.check.check(self.h.now, &self.h.client, &actions);
         for a in &actions {
             match a {
-                Action::CallWebApi { conn, .. } => {
-                    self.conn = *conn;
-                    // The Retry-After applies to the next attempt.
-                    if let Some(t) = self.not_before.take() {
-                        assert!(self.h.now >= t, "a web call before Retry-After passed");
-                    }
-                }
-                Action::Emit(rtm_proto::Event::Reconnecting { delay, reason, .. }) => {
-                    let config = self.h.client.config();
-                    let mut most = config.retry.max_delay;
-                    if let rtm_proto::RtmError::RateLimited {
-                        retry_after: Some(ra),
-                    } = reason
-                    {
-                        assert!(delay >= ra, "{delay:?} undercuts Retry-After {ra:?}");
-                        self.not_before = Some(self.h.now + *ra);
-                        most = most.max(*ra);
-                    }
-                    assert!(*delay <= most, "{delay:?} over the cap {most:?}");
-                }
-                Action::Emit(rtm_proto::Event::Disconnected { .. }) => self.not_before = None,
+                Action::CallWebApi { conn, .. } => self.conn = *conn,
                 Action::SendText { text, .. } => {
                     let v: serde_json::Value = serde_json::from_str(text).expect("JSON frame");
-                    let id = v["id"].as_u64().expect("id");
                     if v["type"] == "message" {
                         let channel = v["channel"].as_str().unwrap_or_default().to_owned();
                         self.messages.entry(channel).or_default().push(self.h.now);
                     }
-                    assert!(id > self.last_id, "id {id} after {}", self.last_id);
-                    self.last_id = id;
-                    self.written.push(id);
-                }
-                Action::Settle { handle, .. } => {
-                    let n = self.settled.entry(handle.0).or_insert(0);
-                    *n += 1;
-                    assert_eq!(*n, 1, "handle {} settled twice", handle.0);
                 }
                 _ => {}
             }
         }
-        let state = self.h.state();
-        assert!(
-            matches!(
-                state,
-                State::Disconnected | State::Connected(Connected::Ready)
-            ) || self.h.client.next_deadline().is_some(),
-            "{state:?} without a deadline"
-        );
         actions
+    }
+
+    fn last_id(&self) -> u64 {
+        self.check.written().last().copied().unwrap_or(0)
     }
 
     fn handle(&mut self) -> SendHandle {
@@ -321,35 +288,48 @@ impl Run {
                         json!({"channel": format!("C{c}"), "text": "now"}),
                     )
                 };
-                Input::Send(Outgoing {
+                Input::Send {
                     handle: h,
-                    kind: kind.into(),
-                    body,
-                    mode: rtm_proto::SendMode::Immediate,
-                })
+                    outgoing: Outgoing {
+                        kind: kind.into(),
+                        body,
+                        mode: rtm_proto::SendMode::Immediate,
+                    },
+                }
             }
             Op::Queued(await_reply) => {
                 let h = self.handle();
-                Input::Send(Outgoing {
+                Input::Send {
                     handle: h,
-                    kind: "custom".into(),
-                    body: json!({}),
-                    mode: rtm_proto::SendMode::Queued {
-                        await_reply: *await_reply,
+                    outgoing: Outgoing {
+                        kind: "custom".into(),
+                        body: json!({}),
+                        mode: rtm_proto::SendMode::Queued {
+                            await_reply: *await_reply,
+                        },
                     },
-                })
+                }
             }
             Op::Message(c) => {
                 let h = self.handle();
-                Input::Send(Outgoing::message(h, &format!("C{c}"), "hello"))
+                Input::Send {
+                    handle: h,
+                    outgoing: Outgoing::message("hello", &format!("C{c}")),
+                }
             }
             Op::Typing => {
                 let h = self.handle();
-                Input::Send(Outgoing::typing(h, "C1"))
+                Input::Send {
+                    handle: h,
+                    outgoing: Outgoing::typing("C1"),
+                }
             }
             Op::Presence => {
                 let h = self.handle();
-                Input::Send(Outgoing::presence_sub(h, &["U1", "U2"]))
+                Input::Send {
+                    handle: h,
+                    outgoing: Outgoing::presence_sub(&["U1", "U2"]),
+                }
             }
             Op::WebOk { stale } => web_ok(self.conn(*stale)),
             Op::WebFail(f) => {
@@ -382,12 +362,13 @@ impl Run {
                     Frame::ReplyDuplicate => ack(self.acked.last().copied().unwrap_or(1)),
                     Frame::Reply(n, ok) => {
                         let id = self
-                            .written
+                            .check
+                            .written()
                             .iter()
                             .rev()
                             .nth(*n)
                             .copied()
-                            .unwrap_or(self.last_id + 1);
+                            .unwrap_or(self.last_id() + 1);
                         self.acked.push(id);
                         if *ok {
                             ack(id)
@@ -397,7 +378,7 @@ impl Run {
                             )
                         }
                     }
-                    Frame::Pong => format!(r#"{{"type":"pong","reply_to":{}}}"#, self.last_id),
+                    Frame::Pong => format!(r#"{{"type":"pong","reply_to":{}}}"#, self.last_id()),
                     Frame::Goodbye => r#"{"type":"goodbye"}"#.to_owned(),
                     Frame::Migration => r#"{"type":"team_migration_started"}"#.to_owned(),
                     Frame::ServerError => {
@@ -417,6 +398,8 @@ impl Run {
                 conn: self.conn,
                 len: 4,
             },
+            Op::Read(true) => Input::ReadPaused { conn: self.conn },
+            Op::Read(false) => Input::ReadResumed { conn: self.conn },
             Op::Jump(ms, tick) => {
                 self.h.advance(Duration::from_millis(u64::from(*ms)));
                 if !tick {
@@ -518,9 +501,7 @@ impl Run {
 
     fn shutdown(&mut self) {
         self.feed(Input::Shutdown);
-        for h in 1..self.next_handle {
-            assert_eq!(self.settled.get(&h), Some(&1), "handle {h} settled once");
-        }
+        self.check.assert_all_settled();
     }
 }
 
@@ -535,7 +516,10 @@ fn run(config: &Config, ops: &[Op]) -> (Vec<Action>, Duration) {
     // message goes and is acked.
     r.drain_queue();
     let h = r.handle();
-    let a = r.feed(Input::Send(Outgoing::message(h, "C9", "after recovery")));
+    let a = r.feed(Input::Send {
+        handle: h,
+        outgoing: Outgoing::message("after recovery", "C9"),
+    });
     let mut fake = FakeSlack::default();
     fake.perform(&a);
     while let Some(input) = fake.inbox.pop_front() {

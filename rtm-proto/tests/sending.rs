@@ -115,12 +115,18 @@ fn immediate_send_refused_when_not_connected_or_not_ready() {
 #[test]
 fn queued_sends_wait_until_ready_then_go_in_order() {
     let mut h = H::new(no_pacing());
-    let mut a = h.input(Outgoing::message(SendHandle(1), "C024BE91L", "Hello world").into_input());
-    a.extend(h.input(Input::Send(Outgoing::typing(SendHandle(2), "C024BE91L"))));
-    a.extend(h.input(Input::Send(Outgoing::presence_sub(
-        SendHandle(3),
-        &["U1", "U2"],
-    ))));
+    let mut a = h.input(Input::Send {
+        handle: SendHandle(1),
+        outgoing: Outgoing::message("Hello world", "C024BE91L"),
+    });
+    a.extend(h.input(Input::Send {
+        handle: SendHandle(2),
+        outgoing: Outgoing::typing("C024BE91L"),
+    }));
+    a.extend(h.input(Input::Send {
+        handle: SendHandle(3),
+        outgoing: Outgoing::presence_sub(&["U1", "U2"]),
+    }));
     a.extend(h.input(queued(4, "custom", json!({"x": true}), false)));
     assert!(
         a.is_empty(),
@@ -164,15 +170,6 @@ fn queued_sends_wait_until_ready_then_go_in_order() {
     assert_eq!(reply.ts.as_deref(), Some("1355517523.000001"));
     assert_eq!(reply.text.as_deref(), Some("Hello world"));
     assert_eq!(h.client.awaiting_reply(), 0);
-}
-
-trait IntoInput {
-    fn into_input(self) -> Input;
-}
-impl IntoInput for Outgoing {
-    fn into_input(self) -> Input {
-        Input::Send(self)
-    }
 }
 
 #[test]

@@ -6,8 +6,8 @@ use std::time::Duration;
 
 use common::*;
 use rtm_proto::{
-    Action, Client, Config, ConfigError, Connected, Connecting, Event, Input, RetryPolicy,
-    RtmError, SendHandle, StartOptions, State, WebMethod,
+    Action, Client, Config, ConfigError, Connected, Connecting, Event, Input, RetryLimit,
+    RetryPolicy, RtmError, SendHandle, StartOptions, State, WebMethod,
 };
 
 const READY: State = State::Connected(Connected::Ready);
@@ -19,7 +19,8 @@ const HANDSHAKING: State = State::Connecting(Connecting::Handshaking);
 fn forever(initial: Duration, max: Duration) -> Config {
     Config {
         retry: RetryPolicy {
-            max_retries: None,
+            first_start: RetryLimit::Forever,
+            reconnect: RetryLimit::Forever,
             initial_delay: initial,
             factor: 2.0,
             max_delay: max,
@@ -375,7 +376,8 @@ fn rate_limit_retry_after_is_never_undercut() {
 fn retry_budget_of_n_retries_then_gives_up() {
     let mut h = H::new(Config {
         retry: RetryPolicy {
-            max_retries: Some(3),
+            first_start: RetryLimit::Attempts(3),
+            reconnect: RetryLimit::Attempts(3),
             ..RetryPolicy::default()
         },
         ..Config::default()
@@ -518,16 +520,10 @@ fn every_transient_state_has_a_deadline_that_leads_out() {
 
 #[test]
 fn disconnect_from_every_state_settles() {
-    // Disconnected: nothing to do.
+    // Disconnected: nothing to do; the disconnect is answered at once.
     let mut h = H::default();
     let a = h.input(Input::Disconnect);
-    assert_eq!(
-        a,
-        [Action::Ignored {
-            input: "disconnect",
-            state: State::Disconnected
-        }]
-    );
+    assert_eq!(a, [Action::DisconnectSettled]);
 
     // Authenticating and reconnecting: no socket, done at once; the start fails.
     for fail_first in [false, true] {
@@ -541,10 +537,11 @@ fn disconnect_from_every_state_settles() {
         assert_eq!(lifecycle(&a), ["disconnecting", "disconnected"]);
         assert_eq!(start_settled(&a), Some(Err(RtmError::Disconnected)));
         assert_eq!(disconnected(&a), Some(None));
+        assert_eq!(a.last(), Some(&Action::DisconnectSettled));
         assert_eq!(h.state(), State::Disconnected);
         assert_eq!(h.client.next_deadline(), None);
         assert!(is_ignored(&h.input(web_ok(conn))));
-        assert!(is_ignored(&h.input(Input::Disconnect)));
+        assert_eq!(h.input(Input::Disconnect), [Action::DisconnectSettled]);
     }
 
     // Authenticated, handshaking, ready: close the socket; the close ends it.
@@ -565,6 +562,10 @@ fn disconnect_from_every_state_settles() {
             "{a:?}"
         );
         assert_eq!(lifecycle(&a), ["disconnecting"]);
+        assert!(
+            !a.contains(&Action::DisconnectSettled),
+            "not before the close"
+        );
         assert_eq!(h.state(), State::Disconnecting);
         if step < 2 {
             // A start still under way fails now: the user asked to stop.
@@ -577,9 +578,16 @@ fn disconnect_from_every_state_settles() {
         // A second disconnect changes nothing.
         let again = h.input(Input::Disconnect);
         assert!(start_settled(&again).is_none() && lifecycle(&again).is_empty());
+        assert!(again.is_empty(), "{again:?}");
         let a = h.input(closed(conn, 1000));
         assert_eq!(lifecycle(&a), ["disconnected"]);
         assert_eq!(disconnected(&a), Some(None));
+        // Both disconnects settle together, once.
+        let settled = a
+            .iter()
+            .filter(|x| **x == Action::DisconnectSettled)
+            .count();
+        assert_eq!(settled, 1);
         assert!(
             start_settled(&a).is_none(),
             "{state:?}: the start settled already"
@@ -656,7 +664,6 @@ fn inputs_that_make_no_sense_are_ignored() {
             message: "x".into(),
         },
         web_ok(stale),
-        Input::Disconnect,
     ] {
         let name = input.name();
         assert_eq!(
@@ -908,7 +915,8 @@ fn extreme_but_valid_configs_do_not_panic() {
         },
         Config {
             retry: RetryPolicy {
-                max_retries: None,
+                first_start: RetryLimit::Forever,
+                reconnect: RetryLimit::Forever,
                 initial_delay: Duration::MAX,
                 factor: 1e300,
                 max_delay: Duration::MAX,
@@ -1020,7 +1028,8 @@ fn the_reconnect_after_a_stable_session_is_not_a_retry() {
     // No retries at all: a failed connection attempt ends it, but a goodbye still reconnects.
     let (mut h, conn) = H::ready(Config {
         retry: RetryPolicy {
-            max_retries: Some(0),
+            first_start: RetryLimit::Attempts(0),
+            reconnect: RetryLimit::Attempts(0),
             ..RetryPolicy::default()
         },
         ..Config::default()
@@ -1037,7 +1046,8 @@ fn the_reconnect_after_a_stable_session_is_not_a_retry() {
     // With two retries: the reconnect, then two retries, then give up.
     let (mut h, conn) = H::ready(Config {
         retry: RetryPolicy {
-            max_retries: Some(2),
+            first_start: RetryLimit::Attempts(2),
+            reconnect: RetryLimit::Attempts(2),
             ..RetryPolicy::default()
         },
         ..Config::default()

@@ -1,7 +1,8 @@
-//! A mock Slack for RTM clients.
+//! A mock Slack for RTM and Socket Mode clients.
 //!
-//! - [`model`]: one sans-IO, deterministic Slack model (time is an input), usable from an
-//!   in-memory simulation with virtual time.
+//! - [`model`]: one sans-IO, deterministic Slack model (time is an input) serving RTM and
+//!   Socket Mode ([`model::socket_mode`]), usable from an in-memory simulation with
+//!   virtual time.
 //! - [`server`]: the same model behind a real HTTP + WebSocket server on loopback, on its own
 //!   thread and runtime, with faults and a record controllable from any runtime or none.
 //! - [`conformance`]: the scenarios every adapter must pass, run by each adapter's tests
@@ -9,16 +10,22 @@
 //! - [`sim`]: the model and an `rtm_proto::Client` joined in memory on virtual time, for fast,
 //!   deterministic and property tests.
 //! - the `mock-slack` binary: the server for clients in any language (see README.md).
+//!
+//! Layers, by feature: the model and the server are always built; `sim` adds the simulation
+//! (and rtm-proto), `conformance` the suite (and rtm-driver), `cli` (default) the binary.
 #![forbid(unsafe_code)]
 
+#[cfg(feature = "conformance")]
 pub mod conformance;
 pub mod model;
 pub mod proxy;
 pub mod server;
+#[cfg(feature = "sim")]
 pub mod sim;
 
 pub use model::{
-    ConnId, Fault, HttpAnswer, HttpRequest, Record, ServerAction, SlackModel, Target, UserAction,
-    WebFault, WireFrame, Workspace,
+    App, BlockAction, Fault, HttpAnswer, HttpRequest, Record, ServerAction, SlackModel,
+    SlashCommand, SocketId, SocketModeConfig, SocketModeRecord, Target, UserAction, WebFault,
+    WireFrame, Workspace,
 };
 pub use server::{Error, MockSlack, ServerOptions, TlsCert};

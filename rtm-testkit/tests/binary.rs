@@ -160,3 +160,75 @@ fn binary_serves_tls_and_writes_its_cert() {
     assert!(pem.contains("BEGIN CERTIFICATE"));
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+#[tokio::test]
+async fn binary_serves_socket_mode_with_its_app_token() {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_mock-slack"))
+        .args(["--app-token", "xapp-1-custom", "--ack-timeout-ms", "200"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::inherit())
+        .spawn()
+        .expect("spawn mock-slack");
+    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+    let _guard = Guard(child);
+    let mut field = |name: &str| {
+        let line = lines.next().expect("a line").unwrap();
+        line.strip_prefix(name)
+            .unwrap_or_else(|| panic!("{name} expected, got {line}"))
+            .to_string()
+    };
+    let api = field("API_URL=");
+    let admin_url = field("ADMIN_URL=");
+    assert_eq!(field("APP_TOKEN="), "xapp-1-custom");
+
+    let r = post(
+        &api,
+        "apps.connections.open",
+        &[("Authorization", "Bearer xapp-1-custom")],
+        "",
+    )
+    .await;
+    let url = r.json()["url"].as_str().unwrap().to_string();
+    let (mut ws, _) = tokio_tungstenite::connect_async(url).await.unwrap();
+    assert_eq!(next_json(&mut ws).await["type"], "hello");
+    let apps = admin(&admin_url, "GET", "apps", None).await;
+    assert_eq!(apps["apps"][0]["token"], "xapp-1-custom");
+    assert_eq!(apps["apps"][0]["open"], json!([1]));
+
+    let r = admin(
+        &admin_url,
+        "POST",
+        "envelope",
+        Some(json!({"type": "shortcut_v2", "payload": {"callback_id": "x"}})),
+    )
+    .await;
+    let id = r["envelope_id"].as_str().unwrap().to_string();
+    let first = next_json(&mut ws).await;
+    assert_eq!(
+        (first["envelope_id"].as_str(), first["type"].as_str()),
+        (Some(id.as_str()), Some("shortcut_v2"))
+    );
+    // Not acked: redelivered after the 200 ms of --ack-timeout-ms.
+    let again = next_json(&mut ws).await;
+    assert_eq!(again["retry_attempt"], 1);
+    send_json(&mut ws, json!({"envelope_id": id})).await;
+    admin(
+        &admin_url,
+        "POST",
+        "fault",
+        Some(json!({"fault": "link_disabled"})),
+    )
+    .await;
+    // A further retry may have crossed the ack on a loaded machine: skip envelopes.
+    let disconnect = loop {
+        let v = next_json(&mut ws).await;
+        if v.get("envelope_id").is_none() {
+            break v;
+        }
+    };
+    assert_eq!(disconnect["reason"], "link_disabled");
+    let rec = admin(&admin_url, "GET", "socket_mode", None).await;
+    assert!(rec["envelopes_sent"].as_array().unwrap().len() >= 2);
+    assert_eq!(rec["acks"][0]["envelope_id"], id.as_str());
+    assert_eq!(rec["apps"][0]["app_id"], "A0TESTAPP");
+}

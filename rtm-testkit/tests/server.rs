@@ -6,7 +6,7 @@ use std::time::{Duration, Instant};
 
 use common::*;
 use futures::SinkExt;
-use rtm_testkit::model::{ConnId, Script, codes};
+use rtm_testkit::model::{Script, SocketId, codes};
 use rtm_testkit::{Fault, MockSlack, ServerOptions, Target, UserAction, WebFault, WireFrame};
 use serde_json::json;
 use tokio_tungstenite::tungstenite::Message;
@@ -530,7 +530,8 @@ fn usable_without_any_runtime() {
     );
     slack
         .wait_until_blocking(WAIT, |r| {
-            r.conn(ConnId(1)).is_some_and(|c| c.from_client.len() == 1)
+            r.conn(SocketId(1))
+                .is_some_and(|c| c.from_client.len() == 1)
         })
         .unwrap();
     let err = slack.wait_until_blocking(Duration::from_millis(50), |r| r.connections.len() == 2);

@@ -23,7 +23,7 @@ use std::time::Duration;
 use proptest::prelude::*;
 use proptest::test_runner::RngSeed;
 use rtm_proto::{
-    Action, Config, Connected, Input, Outgoing, Pacing, RetryPolicy, SendError, SendHandle,
+    Action, Config, Connected, Input, Outgoing, Pacing, RetryLimit, RetryPolicy, SendError,
     SendMode, Sent, State,
 };
 use rtm_testkit::sim::Sim;
@@ -270,9 +270,10 @@ fn setup() -> impl Strategy<Value = Setup> {
                     client_ping_timeout: Duration::from_millis(ping),
                     server_pong_timeout: Duration::from_millis(pong),
                     retry: RetryPolicy {
-                        max_retries,
                         max_delay,
-                        ..RetryPolicy::default()
+                        ..RetryPolicy::with_limit(
+                            max_retries.map_or(RetryLimit::Forever, RetryLimit::Attempts),
+                        )
                     },
                     reply_timeout: reply_secs.map(Duration::from_secs),
                     pacing: paced.then_some(Pacing::default()),
@@ -299,7 +300,7 @@ fn apply(s: &mut Sim, cmd: &Cmd) {
                 Text::Empty => String::new(),
                 Text::Long => "é".repeat(4001),
             };
-            s.send_message(CHANNELS[*c], &text);
+            s.send_message(&text, CHANNELS[*c]);
         }
         Cmd::Typing(c) => {
             s.send_typing(CHANNELS[*c]);
@@ -348,16 +349,6 @@ fn apply(s: &mut Sim, cmd: &Cmd) {
     }
 }
 
-/// Every state but `Disconnected` and `Ready` has a deadline (rule 1).
-fn check_deadline(s: &Sim) {
-    let state = s.state();
-    assert!(
-        matches!(state, State::Disconnected | READY) || s.client().next_deadline().is_some(),
-        "{state:?} without a deadline at {:?}",
-        s.elapsed()
-    );
-}
-
 /// Starts, and runs until `Ready`; a failure that ends the session (retry budget spent,
 /// auto-reconnect off) gets another start at once. Panics unless ready within `bound`;
 /// returns how long it took.
@@ -384,8 +375,10 @@ fn ready_within(s: &mut Sim, bound: Duration) -> Duration {
 fn run(setup: &Setup, cmds: &[Cmd]) -> Vec<rtm_testkit::sim::Step> {
     let mut s = Sim::new(setup.config.clone(), Workspace::default()).with_latency(setup.latency);
     for cmd in cmds {
+        // The simulation checks the core's invariants (rtm_proto::invariants) on every step:
+        // settle once, growing ids, frame limits, Retry-After, a deadline in every state
+        // that owes one.
         apply(&mut s, cmd);
-        check_deadline(&s);
     }
 
     // Faults stop; the client must be ready within the bound after a start.
@@ -406,7 +399,7 @@ fn run(setup: &Setup, cmds: &[Cmd]) -> Vec<rtm_testkit::sim::Step> {
     ready_within(&mut s, bound);
 
     // The session works: a message is acked with the model's ts.
-    let h = s.send_message("C0RANDOM", "after recovery");
+    let h = s.send_message("after recovery", "C0RANDOM");
     assert!(
         s.run_until(|s| s.settled(h).is_some(), Duration::from_secs(10)),
         "the message after recovery settles"
@@ -430,8 +423,9 @@ fn run(setup: &Setup, cmds: &[Cmd]) -> Vec<rtm_testkit::sim::Step> {
 
 /// The invariants over the whole log and the model's record.
 fn check_log(s: &Sim) {
-    // Settles: at most once while running, exactly once in the end.
-    let mut settles: HashMap<SendHandle, u32> = HashMap::new();
+    // Settles: at most once while running (checked by the simulation at each step), exactly
+    // once in the end.
+    s.invariants().assert_all_settled();
     // Ids that some settle already named, and the client's writes in order.
     let mut named: HashSet<u64> = HashSet::new();
     let mut last_written = 0u64;
@@ -480,20 +474,15 @@ fn check_log(s: &Sim) {
         }
         for a in &step.actions {
             match a {
-                Action::Settle { handle, result } => {
-                    let n = settles.entry(*handle).or_default();
-                    *n += 1;
-                    assert_eq!(*n, 1, "{handle:?} settled twice, at {:?}", step.at);
-                    match result {
-                        Ok(sent) => {
-                            named.insert(sent.id());
-                        }
-                        Err(SendError::Platform { id, .. } | SendError::NoReply { id, .. }) => {
-                            named.insert(*id);
-                        }
-                        Err(_) => {}
+                Action::Settle { result, .. } => match result {
+                    Ok(sent) => {
+                        named.insert(sent.id());
                     }
-                }
+                    Err(SendError::Platform { id, .. } | SendError::NoReply { id, .. }) => {
+                        named.insert(*id);
+                    }
+                    Err(_) => {}
+                },
                 Action::StartSettled(_) => start_pending = false,
                 Action::SendText { text, .. } => {
                     let v: Value = serde_json::from_str(text).expect("the client writes JSON");
@@ -509,9 +498,13 @@ fn check_log(s: &Sim) {
             }
         }
     }
-    for h in s.handles() {
-        assert_eq!(settles.get(&h), Some(&1), "{h:?} settles exactly once");
-    }
+    assert_eq!(
+        s.handles()
+            .filter(|h| s.invariants().settled(h.0) == 1)
+            .count(),
+        s.handles().count(),
+        "every handle settles exactly once"
+    );
     assert!(!start_pending, "a start() never settled");
 
     // Ids on the wire, as the model received them: strictly increasing across connections.
@@ -679,9 +672,8 @@ fn immediate_and_queued_sends_settle_as_documented() {
     let big = s.send("custom_thing", json!({"blob": "x".repeat(17_000)}));
     let custom = s.add_outgoing_event(true, "custom_thing", json!({}));
     let typing = s.send_typing("C0GENERAL");
-    let lost = s.send_message("C0NOPE", "anyone?");
-    let presence = s.send_outgoing(|h| Outgoing {
-        handle: h,
+    let lost = s.send_message("anyone?", "C0NOPE");
+    let presence = s.send_outgoing(Outgoing {
         kind: "presence_sub".into(),
         body: json!({"ids": ["U0ALICE"]}),
         mode: SendMode::Queued { await_reply: false },

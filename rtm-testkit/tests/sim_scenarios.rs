@@ -55,7 +55,7 @@ fn start_ready_then_a_message_is_acked_with_the_models_ts() {
     assert_eq!(info.self_id, "U0BOT");
     assert_eq!(s.client().active_team_id(), Some("T0TESTTEAM"));
 
-    let h = s.send_message("C0GENERAL", "hello <world>");
+    let h = s.send_message("hello <world>", "C0GENERAL");
     assert!(s.run_until(|s| s.settled(h).is_some(), secs(5)));
     let Some(Ok(Sent::Replied(reply))) = s.settled(h) else {
         panic!("{:?}", s.settled(h));
@@ -91,7 +91,7 @@ fn goodbye_reconnects_with_a_fresh_web_call_and_is_ready_again() {
     assert!(!s.record().connections[0].is_open());
     assert_eq!(s.record().active_connections(), 1);
     // A message still goes through on the new connection.
-    let h = s.send_message("C0RANDOM", "still here");
+    let h = s.send_message("still here", "C0RANDOM");
     assert!(s.run_until(|s| s.settled(h).is_some(), secs(5)));
     assert!(matches!(s.settled(h), Some(Ok(Sent::Replied(_)))));
 }
@@ -178,7 +178,7 @@ fn a_replayed_ack_after_reconnect_settles_the_pending_send_while_resuming() {
     let mut s = ready_sim();
     // Held acks go out once `count` are gathered: with two, the only one stays held.
     s.inject(Fault::HoldAcks { count: 2 });
-    let h = s.send_message("C0GENERAL", "are you there?");
+    let h = s.send_message("are you there?", "C0GENERAL");
     s.run_for(Duration::from_millis(100));
     assert!(s.settled(h).is_none(), "the ack is held");
     // The next connection replays the last ack; this one says goodbye, then the held ack is
@@ -284,7 +284,7 @@ fn the_same_commands_give_the_same_log() {
             delay: Duration::from_millis(700),
         });
         for i in 0..5 {
-            s.send_message("C0GENERAL", &format!("m{i}"));
+            s.send_message(&format!("m{i}"), "C0GENERAL");
         }
         s.inject(Fault::DropTcp);
         s.run_for(secs(120));
@@ -375,7 +375,7 @@ fn readme_example() {
     let mut sim = Sim::new(Config::default(), Workspace::default());
     sim.start();
     assert!(sim.run_until(|s| s.client().is_connected(), Duration::from_secs(5)));
-    let h = sim.send_message("C0GENERAL", "hello");
+    let h = sim.send_message("hello", "C0GENERAL");
     assert!(sim.run_until(|s| s.settled(h).is_some(), Duration::from_secs(5)));
     assert!(matches!(sim.settles(h)[..], [(_, Ok(Sent::Replied(_)))]));
     sim.inject(Fault::Goodbye);

@@ -80,3 +80,47 @@ async fn tls_session_with_trusted_self_signed_cert() {
             .is_err()
     );
 }
+
+#[tokio::test]
+async fn socket_mode_over_tls() {
+    let slack = MockSlack::start(ServerOptions::default().tls(true)).unwrap();
+    let config = rustls_client(slack.tls_cert().expect("cert").der());
+    let (host, path) = host_and_path(&slack.api_url());
+    let tcp = tokio::net::TcpStream::connect(&host).await.unwrap();
+    let name = rustls::pki_types::ServerName::try_from("localhost").unwrap();
+    let tls = TlsConnector::from(config.clone())
+        .connect(name, tcp)
+        .await
+        .unwrap();
+    let bearer = format!("Bearer {}", slack.app_token().unwrap());
+    let r = raw_http(
+        tls,
+        "POST",
+        &host,
+        &format!("{path}apps.connections.open"),
+        &[("Authorization", &bearer)],
+        "",
+    )
+    .await;
+    let url = r.json()["url"].as_str().unwrap().to_string();
+    assert!(url.starts_with("wss://127.0.0.1:"), "{url}");
+    assert!(url.contains("/link/?ticket="), "{url}");
+    let (mut ws, _) = tokio_tungstenite::connect_async_tls_with_config(
+        &url,
+        None,
+        false,
+        Some(Connector::Rustls(config)),
+    )
+    .await
+    .unwrap();
+    assert_eq!(next_json(&mut ws).await["type"], "hello");
+    let id = slack
+        .post_slash_command(&rtm_testkit::SlashCommand::new(
+            "/secure",
+            "",
+            "U0ALICE",
+            "C0GENERAL",
+        ))
+        .unwrap();
+    assert_eq!(next_json(&mut ws).await["envelope_id"], id.as_str());
+}

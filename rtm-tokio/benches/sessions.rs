@@ -15,7 +15,7 @@ use futures::StreamExt;
 use futures::stream::FuturesUnordered;
 use rtm_testkit::model::Fault;
 use rtm_testkit::{MockSlack, ServerOptions};
-use rtm_tokio::{BuilderExt, ClientBuilder, Event, RetryPolicy};
+use rtm_tokio::{BuilderExt, ClientBuilder, Event, RetryLimit, RetryPolicy};
 
 #[path = "common/lean.rs"]
 mod lean;
@@ -77,7 +77,8 @@ async fn reconnect(name: &str, api_url: String, close: impl Fn(), ports: &[u16],
     let client = ClientBuilder::new("xoxb-test-token")
         .api_url(api_url)
         .retry(RetryPolicy {
-            max_retries: None,
+            first_start: RetryLimit::Forever,
+            reconnect: RetryLimit::Forever,
             initial_delay: Duration::from_millis(1),
             ..RetryPolicy::default()
         })

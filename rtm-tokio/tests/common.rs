@@ -27,7 +27,8 @@ pub fn builder(slack: &MockSlack) -> ClientBuilder {
         .pacing(None)
         .seed(7)
         .retry(rtm_tokio::RetryPolicy {
-            max_retries: Some(5),
+            first_start: rtm_tokio::RetryLimit::Attempts(5),
+            reconnect: rtm_tokio::RetryLimit::Attempts(5),
             initial_delay: Duration::from_millis(20),
             factor: 2.0,
             max_delay: Duration::from_millis(200),

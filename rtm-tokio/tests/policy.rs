@@ -27,7 +27,8 @@ async fn tls_without_the_certificate_fails() {
     let slack = MockSlack::start(ServerOptions::default().tls(true)).unwrap();
     let client = builder(&slack)
         .retry(rtm_tokio::RetryPolicy {
-            max_retries: Some(0),
+            first_start: rtm_tokio::RetryLimit::Attempts(0),
+            reconnect: rtm_tokio::RetryLimit::Attempts(0),
             ..rtm_tokio::RetryPolicy::default()
         })
         .build()

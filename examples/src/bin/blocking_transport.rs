@@ -78,6 +78,7 @@ fn main() -> ExitCode {
                     Action::Settle { handle, result } => app.on_settle(handle, result, &mut inbox),
                     Action::StartSettled(Ok(_)) => println!("start settled: session ready"),
                     Action::StartSettled(Err(e)) => println!("start failed: {e}"),
+                    Action::DisconnectSettled => println!("disconnect settled"),
                     // The input made no sense in this state; the core changed nothing.
                     Action::Ignored { input, state } => eprintln!("(ignored {input} in {state:?})"),
                     network => transport.perform(network, &mut inbox),
@@ -126,8 +127,10 @@ impl App {
                     let text = format!("hello from blocking_transport, message {}", self.sent);
                     println!("sending message {} to {}", self.sent, self.channel);
                     // Queued until ready, awaiting its ack: it settles exactly once.
-                    let msg = Outgoing::message(SendHandle(self.sent), &self.channel, &text);
-                    inbox.push_back(Input::Send(msg));
+                    inbox.push_back(Input::Send {
+                        handle: SendHandle(self.sent),
+                        outgoing: Outgoing::message(&text, &self.channel),
+                    });
                 }
             }
             Event::Authenticated(info) => {

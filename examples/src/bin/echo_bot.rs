@@ -22,8 +22,8 @@ use rtm_examples::{Clock, Interrupt, describe, given, init_tracing, mentions, re
 use rtm_testkit::model::{DEFAULT_TOKEN, Script};
 use rtm_testkit::{Fault, MockSlack, ServerOptions, Target, UserAction};
 use rtm_tokio::{
-    BuilderExt, ClientBuilder, Event, Events, Lagged, RetryPolicy, RtmClient, RtmError, Sent,
-    TypedEvent,
+    BuilderExt, ClientBuilder, Event, Events, Lagged, RetryLimit, RetryPolicy, RtmClient, RtmError,
+    Sent, TypedEvent,
 };
 use serde_json::json;
 
@@ -216,7 +216,8 @@ async fn demo() -> Result<(), String> {
         // Short delays keep the demo snappy; a session older than the initial delay is
         // "stable", so the goodbye below leads to an immediate reconnect.
         .retry(RetryPolicy {
-            max_retries: Some(5),
+            first_start: RetryLimit::Attempts(5),
+            reconnect: RetryLimit::Attempts(5),
             initial_delay: Duration::from_millis(50),
             factor: 2.0,
             max_delay: Duration::from_millis(500),

@@ -83,25 +83,32 @@ pub fn ack(id: u64) -> String {
 }
 
 pub fn message(h: u64, channel: &str, t: &str) -> Input {
-    Input::Send(Outgoing::message(SendHandle(h), channel, t))
+    Input::Send {
+        handle: SendHandle(h),
+        outgoing: Outgoing::message(t, channel),
+    }
 }
 
 pub fn immediate(h: u64, kind: &str, body: Value) -> Input {
-    Input::Send(Outgoing {
+    Input::Send {
         handle: SendHandle(h),
-        kind: kind.to_owned(),
-        body,
-        mode: SendMode::Immediate,
-    })
+        outgoing: Outgoing {
+            kind: kind.to_owned(),
+            body,
+            mode: SendMode::Immediate,
+        },
+    }
 }
 
 pub fn queued(h: u64, kind: &str, body: Value, await_reply: bool) -> Input {
-    Input::Send(Outgoing {
+    Input::Send {
         handle: SendHandle(h),
-        kind: kind.to_owned(),
-        body,
-        mode: SendMode::Queued { await_reply },
-    })
+        outgoing: Outgoing {
+            kind: kind.to_owned(),
+            body,
+            mode: SendMode::Queued { await_reply },
+        },
+    }
 }
 
 // ---- picking actions apart ----
@@ -347,6 +354,7 @@ impl FakeSlack {
                 }),
                 Action::DropWebSocket { .. }
                 | Action::Emit(_)
+                | Action::DisconnectSettled
                 | Action::Settle { .. }
                 | Action::StartSettled(_)
                 | Action::Ignored { .. } => {}

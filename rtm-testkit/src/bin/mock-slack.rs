@@ -7,7 +7,9 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::Parser;
-use rtm_testkit::{MockSlack, ServerOptions, Workspace};
+use std::time::Duration;
+
+use rtm_testkit::{App, MockSlack, ServerOptions, SocketModeConfig, Workspace};
 
 #[derive(Debug, Parser)]
 #[command(
@@ -27,6 +29,16 @@ struct Args {
     /// With --tls, also write the certificate (PEM) to this file.
     #[arg(long)]
     cert_out: Option<PathBuf>,
+    /// App-level token (`xapp-…`) of the Socket Mode app `A0TESTAPP`; default
+    /// `xapp-1-A0TESTAPP-1-mock-app-token`.
+    #[arg(long)]
+    app_token: Option<String>,
+    /// Socket Mode: redeliver an envelope not acked within this (ms).
+    #[arg(long, default_value_t = 3000)]
+    ack_timeout_ms: u64,
+    /// Socket Mode: refresh connections after this long (ms); default about 5 hours.
+    #[arg(long, default_value_t = 18_060_000)]
+    connection_lifetime_ms: u64,
 }
 
 fn main() -> ExitCode {
@@ -39,10 +51,20 @@ fn main() -> ExitCode {
     if !args.tokens.is_empty() {
         workspace = workspace.with_tokens(args.tokens);
     }
+    if let Some(token) = args.app_token {
+        let id = rtm_testkit::model::DEFAULT_APP_ID;
+        workspace.apps = vec![App::new(id, "testapp", &token)];
+    }
+    let socket_mode = SocketModeConfig {
+        ack_timeout: Duration::from_millis(args.ack_timeout_ms),
+        connection_lifetime: Duration::from_millis(args.connection_lifetime_ms),
+        ..SocketModeConfig::default()
+    };
     let opts = ServerOptions::default()
         .workspace(workspace)
         .tls(args.tls)
-        .port(args.port);
+        .port(args.port)
+        .socket_mode(socket_mode);
     let slack = match MockSlack::start(opts) {
         Ok(s) => s,
         Err(e) => {
@@ -60,6 +82,9 @@ fn main() -> ExitCode {
     // The first line is the contract with launchers; flush so they see it at once.
     let _ = writeln!(out, "API_URL={}", slack.api_url());
     let _ = writeln!(out, "ADMIN_URL={}", slack.admin_url());
+    if let Some(token) = slack.app_token() {
+        let _ = writeln!(out, "APP_TOKEN={token}");
+    }
     let _ = out.flush();
     drop(out);
     futures::executor::block_on(slack.shutdown_requested());

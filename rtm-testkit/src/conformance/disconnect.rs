@@ -136,7 +136,8 @@ pub async fn disconnect_while_ready<H: Harness>(t: Ctx<H>) {
 pub async fn disconnect_while_reconnecting<H: Harness>(t: Ctx<H>) {
     t.slack.arm_web_fault(WebFault::Status { status: 503 }, 1);
     let slow_retry = rtm_driver::RetryPolicy {
-        max_retries: Some(3),
+        first_start: rtm_driver::RetryLimit::Attempts(3),
+        reconnect: rtm_driver::RetryLimit::Attempts(3),
         initial_delay: Duration::from_secs(3),
         factor: 1.0,
         max_delay: Duration::from_secs(3),

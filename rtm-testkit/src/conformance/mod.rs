@@ -31,7 +31,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use futures::StreamExt;
-use rtm_driver::{ClientBuilder, Events, RetryPolicy, RtmClient, SharedEvent, Status};
+use rtm_driver::{ClientBuilder, Events, RetryLimit, RetryPolicy, RtmClient, SharedEvent, Status};
 use serde_json::Value;
 
 pub use timer::{finishes_within, sleep, within};
@@ -160,7 +160,8 @@ impl<H: Harness> Ctx<H> {
 /// Fast retries: `max` attempts after the first, 30 ms growing to 200 ms.
 pub fn fast_retry(max: u32) -> RetryPolicy {
     RetryPolicy {
-        max_retries: Some(max),
+        first_start: RetryLimit::Attempts(max),
+        reconnect: RetryLimit::Attempts(max),
         initial_delay: Duration::from_millis(30),
         factor: 2.0,
         max_delay: Duration::from_millis(200),

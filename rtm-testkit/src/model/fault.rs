@@ -12,7 +12,7 @@ pub enum Target {
     #[default]
     All,
     /// One connection.
-    Conn(super::ConnId),
+    Conn(super::SocketId),
 }
 
 /// A socket fault. Some act at once on the target connections, some are armed for the
@@ -60,7 +60,16 @@ pub enum Fault {
     RawBinary { data: Vec<u8> },
     /// Now: push `count` ~360-byte message events as fast as the socket takes them.
     Flood { count: u64 },
-    /// Disarm every armed or persistent fault, release held acks.
+    /// Now: the connection goes silent both ways without closing (a NAT that dropped the
+    /// flow): nothing is read or written, WebSocket pings go unanswered.
+    HalfOpen,
+    /// Socket Mode, now: `disconnect` `warning`, then `refresh_requested` after the warning
+    /// lead, then a close (RTM connections are left alone).
+    Refresh,
+    /// Socket Mode, now: `disconnect` `link_disabled` and a close; the app's next
+    /// connections get the same instead of `hello` until `clear`.
+    LinkDisabled,
+    /// Disarm every armed or persistent fault, release held acks, re-enable Socket Mode.
     Clear,
 }
 
@@ -132,6 +141,6 @@ mod tests {
             }
         );
         let t: Target = serde_json::from_str(r#"{"conn":2}"#).unwrap();
-        assert_eq!(t, Target::Conn(super::super::ConnId(2)));
+        assert_eq!(t, Target::Conn(super::super::SocketId(2)));
     }
 }

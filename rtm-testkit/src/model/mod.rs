@@ -7,6 +7,7 @@ mod fault;
 pub mod form;
 mod record;
 mod socket;
+pub mod socket_mode;
 mod users;
 mod web;
 mod wire;
@@ -21,10 +22,17 @@ use std::time::{Duration, Instant};
 
 pub use fault::{Fault, Target, WebFault};
 pub use record::{ConnRecord, Record, Recorded, WebCall};
+pub use socket_mode::{
+    AckRecord, AppRecord, BlockAction, DisconnectReason, OfflineInterval, SentEnvelope,
+    SlashCommand, SocketModeConfig, SocketModeRecord,
+};
 pub use users::{Script, ScriptStep, UserAction};
 pub use web::{HttpAnswer, HttpRequest, TICKET_TTL};
-pub use wire::{ConnId, ServerAction, WireFrame, codes};
-pub use workspace::{Channel, ChannelKind, DEFAULT_TOKEN, Team, User, Workspace};
+pub use wire::{ServerAction, SocketId, WireFrame, codes};
+pub use workspace::{
+    App, Channel, ChannelKind, DEFAULT_APP_ID, DEFAULT_APP_TOKEN, DEFAULT_TOKEN, Team, User,
+    Workspace,
+};
 
 use events::{Rng, TsClock};
 
@@ -66,6 +74,8 @@ pub enum ModelError {
     UnknownChannel(String),
     #[error("no message to react to in {0}")]
     NothingToReact(String),
+    #[error("unknown app {0}")]
+    UnknownApp(String),
 }
 
 /// A message posted to a channel, by the bot or a scripted user.
@@ -80,12 +90,16 @@ pub struct HistoryEntry {
 struct Ticket {
     issued_at: Instant,
     used: bool,
+    /// Set for Socket Mode tickets (`apps.connections.open`): they open only link URLs.
+    app_id: Option<String>,
 }
 
 /// Per open connection state.
 #[derive(Debug, Clone, Default)]
 struct ConnState {
     hello_sent: bool,
+    /// Half-open fault: nothing goes either way, and nobody closes.
+    half_open: bool,
 }
 
 /// Faults armed for the next connection to open.
@@ -100,15 +114,16 @@ struct OpenFaults {
 #[derive(Debug, Clone)]
 enum Pending {
     Hello {
-        conn: ConnId,
+        conn: SocketId,
         replay_ack: bool,
     },
     Reply {
-        conn: ConnId,
+        conn: SocketId,
         text: String,
         ack: bool,
     },
     Act(UserAction),
+    SocketMode(socket_mode::Timer),
 }
 
 #[derive(Debug, Clone)]
@@ -121,7 +136,7 @@ struct Scheduled {
 #[derive(Debug, Clone, Default)]
 struct HeldAcks {
     want: u32,
-    acks: Vec<(ConnId, String)>,
+    acks: Vec<(SocketId, String)>,
 }
 
 /// One simulated Slack workspace and its RTM endpoint.
@@ -133,7 +148,7 @@ pub struct SlackModel {
     ts: TsClock,
     tickets: HashMap<String, Ticket>,
     next_conn: u64,
-    conns: BTreeMap<ConnId, ConnState>,
+    conns: BTreeMap<SocketId, ConnState>,
     record: Record,
     history: HashMap<String, Vec<HistoryEntry>>,
     web_faults: VecDeque<(WebFault, u32)>,
@@ -146,11 +161,13 @@ pub struct SlackModel {
     scheduled: Vec<Scheduled>,
     seq: u64,
     flood_events: Option<Arc<[String]>>,
+    sm: socket_mode::SocketMode,
 }
 
 impl SlackModel {
     pub fn new(workspace: Workspace) -> Self {
         SlackModel {
+            sm: socket_mode::SocketMode::new(workspace.seed),
             rng: Rng::new(workspace.seed),
             ts: TsClock::new(workspace.unix_epoch_secs),
             ws: workspace,
@@ -196,17 +213,17 @@ impl SlackModel {
     }
 
     /// The last `presence_sub` list of a connection.
-    pub fn presence_subscription(&self, conn: ConnId) -> Option<&[String]> {
+    pub fn presence_subscription(&self, conn: SocketId) -> Option<&[String]> {
         self.record.conn(conn)?.presence_sub.as_deref()
     }
 
     /// Connections currently open, oldest first.
-    pub fn open_connections(&self) -> Vec<ConnId> {
+    pub fn open_connections(&self) -> Vec<SocketId> {
         self.conns.keys().copied().collect()
     }
 
     /// Whether `hello` went out on this connection.
-    pub fn hello_sent(&self, conn: ConnId) -> bool {
+    pub fn hello_sent(&self, conn: SocketId) -> bool {
         self.conns.get(&conn).is_some_and(|c| c.hello_sent)
     }
 
@@ -248,6 +265,7 @@ impl SlackModel {
                         tracing::warn!(error = %e, "scheduled act failed");
                     }
                 }
+                Pending::SocketMode(timer) => self.socket_mode_timer(now, timer, &mut out),
             }
         }
         out
@@ -329,7 +347,23 @@ impl SlackModel {
                     });
                 }
             }
+            Fault::HalfOpen => {
+                for c in targets {
+                    self.half_open(now, c, &mut out);
+                }
+            }
+            Fault::Refresh => {
+                for c in targets {
+                    self.link_refresh(now, c, &mut out);
+                }
+            }
+            Fault::LinkDisabled => {
+                for c in targets {
+                    self.link_disable(now, c, &mut out);
+                }
+            }
             Fault::Clear => {
+                self.socket_mode_clear();
                 self.next_open = OpenFaults::default();
                 self.pongs_stopped = false;
                 self.rate_limited = 0;
@@ -360,7 +394,7 @@ impl SlackModel {
         self.push(now, target, WireFrame::Text(event.to_string()))
     }
 
-    fn targets(&self, target: Target) -> Vec<ConnId> {
+    fn targets(&self, target: Target) -> Vec<SocketId> {
         match target {
             Target::All => self.open_connections(),
             Target::Conn(c) if self.conns.contains_key(&c) => vec![c],
@@ -414,18 +448,22 @@ impl SlackModel {
 
     // ---- emitting ----
 
-    fn send(&mut self, now: Instant, conn: ConnId, text: String, out: &mut Vec<ServerAction>) {
+    fn send(&mut self, now: Instant, conn: SocketId, text: String, out: &mut Vec<ServerAction>) {
         self.send_frame(now, conn, WireFrame::Text(text), out);
     }
 
     fn send_frame(
         &mut self,
         now: Instant,
-        conn: ConnId,
+        conn: SocketId,
         frame: WireFrame,
         out: &mut Vec<ServerAction>,
     ) {
-        if !self.conns.contains_key(&conn) {
+        let Some(state) = self.conns.get(&conn) else {
+            return;
+        };
+        // The peer of a half-open connection never sees what is written.
+        if state.half_open {
             return;
         }
         if let Some(r) = self.record.conn_mut(conn) {
@@ -440,7 +478,7 @@ impl SlackModel {
     fn close(
         &mut self,
         now: Instant,
-        conn: ConnId,
+        conn: SocketId,
         code: u16,
         reason: &str,
         out: &mut Vec<ServerAction>,
@@ -452,6 +490,7 @@ impl SlackModel {
             r.server_close = Some((code, reason.to_string()));
             r.closed_at = Some(now);
         }
+        self.link_gone(now, conn);
         out.push(ServerAction::Close {
             conn,
             code,
@@ -459,7 +498,7 @@ impl SlackModel {
         });
     }
 
-    fn drop_tcp(&mut self, now: Instant, conn: ConnId, out: &mut Vec<ServerAction>) {
+    fn drop_tcp(&mut self, now: Instant, conn: SocketId, out: &mut Vec<ServerAction>) {
         if self.conns.remove(&conn).is_none() {
             return;
         }
@@ -467,20 +506,41 @@ impl SlackModel {
             r.dropped = true;
             r.closed_at = Some(now);
         }
+        self.link_gone(now, conn);
         out.push(ServerAction::DropTcp { conn });
+    }
+
+    /// The connection stays open but goes silent both ways, as behind a NAT that forgot it.
+    fn half_open(&mut self, _now: Instant, conn: SocketId, out: &mut Vec<ServerAction>) {
+        let Some(state) = self.conns.get_mut(&conn) else {
+            return;
+        };
+        state.half_open = true;
+        if let Some(r) = self.record.conn_mut(conn) {
+            r.half_open = true;
+        }
+        out.push(ServerAction::HalfOpen { conn });
     }
 
     fn send_hello(
         &mut self,
         now: Instant,
-        conn: ConnId,
+        conn: SocketId,
         replay_ack: bool,
         out: &mut Vec<ServerAction>,
     ) {
+        if self.link_refused(now, conn, out) {
+            return;
+        }
         let Some(state) = self.conns.get_mut(&conn) else {
             return;
         };
         state.hello_sent = true;
+        if let Some(hello) = self.link_hello(conn) {
+            self.send(now, conn, hello, out);
+            self.link_after_hello(now, conn, out);
+            return;
+        }
         self.send(now, conn, events::hello(), out);
         if replay_ack && let Some(ack) = self.last_ack.clone() {
             self.send(now, conn, ack, out);
@@ -491,7 +551,7 @@ impl SlackModel {
     fn reply(
         &mut self,
         now: Instant,
-        conn: ConnId,
+        conn: SocketId,
         text: String,
         ack: bool,
         out: &mut Vec<ServerAction>,
@@ -513,7 +573,7 @@ impl SlackModel {
     fn deliver_reply(
         &mut self,
         now: Instant,
-        conn: ConnId,
+        conn: SocketId,
         text: String,
         ack: bool,
         out: &mut Vec<ServerAction>,

@@ -4,7 +4,7 @@ use std::time::Instant;
 
 use serde_json::{Value, json};
 
-use super::{ConnId, WebFault, WireFrame};
+use super::{SocketId, SocketModeRecord, WebFault, WireFrame};
 
 /// One frame with the instant the model saw (from the client) or emitted (to the client) it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -31,7 +31,7 @@ pub struct WebCall {
 /// Everything about one connection.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ConnRecord {
-    pub conn: ConnId,
+    pub conn: SocketId,
     pub opened_at: Instant,
     /// When the model learnt the connection ended (or ended it).
     pub closed_at: Option<Instant>,
@@ -47,10 +47,12 @@ pub struct ConnRecord {
     pub server_close: Option<(u16, String)>,
     /// Set when the server dropped TCP without a close frame.
     pub dropped: bool,
+    /// Set when the connection was made half-open (silent both ways).
+    pub half_open: bool,
 }
 
 impl ConnRecord {
-    pub(crate) fn new(conn: ConnId, at: Instant) -> Self {
+    pub(crate) fn new(conn: SocketId, at: Instant) -> Self {
         ConnRecord {
             conn,
             opened_at: at,
@@ -61,6 +63,7 @@ impl ConnRecord {
             presence_sub: None,
             server_close: None,
             dropped: false,
+            half_open: false,
         }
     }
 
@@ -105,10 +108,12 @@ impl ConnRecord {
 pub struct Record {
     pub web_calls: Vec<WebCall>,
     pub connections: Vec<ConnRecord>,
+    /// Envelopes, acks and offline intervals of Socket Mode apps.
+    pub socket_mode: SocketModeRecord,
 }
 
 impl Record {
-    pub fn conn(&self, conn: ConnId) -> Option<&ConnRecord> {
+    pub fn conn(&self, conn: SocketId) -> Option<&ConnRecord> {
         // Connection ids are handed out in order, so the list stays sorted.
         self.connections
             .binary_search_by_key(&conn, |c| c.conn)
@@ -116,7 +121,7 @@ impl Record {
             .map(|i| &self.connections[i])
     }
 
-    pub(crate) fn conn_mut(&mut self, conn: ConnId) -> Option<&mut ConnRecord> {
+    pub(crate) fn conn_mut(&mut self, conn: SocketId) -> Option<&mut ConnRecord> {
         self.connections
             .binary_search_by_key(&conn, |c| c.conn)
             .ok()
@@ -163,8 +168,9 @@ impl Record {
                 "to_client": frames(&c.to_client),
                 "flooded": c.flooded, "presence_sub": c.presence_sub,
                 "server_close": c.server_close.as_ref().map(|(code, reason)| json!({"code": code, "reason": reason})),
-                "dropped": c.dropped,
+                "dropped": c.dropped, "half_open": c.half_open,
             })).collect::<Vec<_>>(),
+            "socket_mode": self.socket_mode.to_json(origin),
         })
     }
 }

@@ -8,8 +8,8 @@ use super::events::{self, MessageEvent};
 use super::record::{ConnRecord, Recorded};
 use super::wire::{codes, error_frame, obj, reply_error};
 use super::{
-    ConnId, ConnState, MAX_FRAME_BYTES, MAX_TEXT_CHARS, Pending, Reject, ServerAction, SlackModel,
-    TICKET_TTL, WireFrame,
+    ConnState, MAX_FRAME_BYTES, MAX_TEXT_CHARS, Pending, Reject, ServerAction, SlackModel,
+    SocketId, TICKET_TTL, WireFrame,
 };
 
 impl SlackModel {
@@ -19,8 +19,24 @@ impl SlackModel {
         &mut self,
         now: Instant,
         ticket: &str,
-    ) -> Result<(ConnId, Vec<ServerAction>), Reject> {
+    ) -> Result<(SocketId, Vec<ServerAction>), Reject> {
+        self.open_ticket(now, ticket, false, |_, _| {})
+    }
+
+    /// Opens a connection with an RTM (`link == false`) or Socket Mode ticket; `register`
+    /// records what the kind of connection needs before `hello`.
+    pub(super) fn open_ticket(
+        &mut self,
+        now: Instant,
+        ticket: &str,
+        link: bool,
+        register: impl FnOnce(&mut Self, SocketId),
+    ) -> Result<(SocketId, Vec<ServerAction>), Reject> {
         let t = self.tickets.get_mut(ticket).ok_or(Reject::UnknownTicket)?;
+        // Each kind of ticket opens only its own kind of URL.
+        if t.app_id.is_some() != link {
+            return Err(Reject::UnknownTicket);
+        }
         if t.used {
             return Err(Reject::AlreadyUsed);
         }
@@ -29,11 +45,12 @@ impl SlackModel {
         if now.saturating_duration_since(t.issued_at) >= TICKET_TTL {
             return Err(Reject::Expired);
         }
-        let conn = ConnId(self.next_conn);
+        let conn = SocketId(self.next_conn);
         self.next_conn += 1;
         self.conns.insert(conn, ConnState::default());
         self.record.connections.push(ConnRecord::new(conn, now));
-        tracing::debug!(%conn, "ws open");
+        register(self, conn);
+        tracing::debug!(%conn, link, "ws open");
 
         let faults = std::mem::take(&mut self.next_open);
         let mut out = Vec::new();
@@ -62,17 +79,18 @@ impl SlackModel {
     }
 
     /// The transport saw the connection end (close frame, error or EOF). Idempotent.
-    pub fn ws_closed(&mut self, now: Instant, conn: ConnId) {
+    pub fn ws_closed(&mut self, now: Instant, conn: SocketId) {
         if self.conns.remove(&conn).is_some() {
             tracing::debug!(%conn, "ws closed by peer");
             if let Some(r) = self.record.conn_mut(conn) {
                 r.closed_at = Some(now);
             }
+            self.link_gone(now, conn);
         }
     }
 
     /// Slack accepts no binary frames: it closes with 1003.
-    pub fn ws_binary(&mut self, now: Instant, conn: ConnId, data: &[u8]) -> Vec<ServerAction> {
+    pub fn ws_binary(&mut self, now: Instant, conn: SocketId, data: &[u8]) -> Vec<ServerAction> {
         let mut out = Vec::new();
         if !self.record_from_client(now, conn, WireFrame::Binary(data.to_vec())) {
             return out;
@@ -88,13 +106,17 @@ impl SlackModel {
     }
 
     /// A text frame from the client.
-    pub fn ws_text(&mut self, now: Instant, conn: ConnId, text: &str) -> Vec<ServerAction> {
+    pub fn ws_text(&mut self, now: Instant, conn: SocketId, text: &str) -> Vec<ServerAction> {
         let mut out = Vec::new();
         if !self.record_from_client(now, conn, WireFrame::Text(text.to_string())) {
             return out;
         }
         if text.len() > MAX_FRAME_BYTES {
             self.close(now, conn, codes::CLOSE_TOO_BIG, "message too big", &mut out);
+            return out;
+        }
+        if self.is_link_conn(conn) {
+            self.link_text(now, conn, text);
             return out;
         }
         let frame = match serde_json::from_str::<Value>(text) {
@@ -145,8 +167,9 @@ impl SlackModel {
     }
 
     /// Records a client frame; false when the connection is not open (frame ignored).
-    fn record_from_client(&mut self, now: Instant, conn: ConnId, frame: WireFrame) -> bool {
-        if !self.conns.contains_key(&conn) {
+    fn record_from_client(&mut self, now: Instant, conn: SocketId, frame: WireFrame) -> bool {
+        // Nothing reaches the model through a half-open connection.
+        if self.conns.get(&conn).is_none_or(|c| c.half_open) {
             return false;
         }
         if let Some(r) = self.record.conn_mut(conn) {
@@ -158,7 +181,7 @@ impl SlackModel {
     fn on_presence_sub(
         &mut self,
         now: Instant,
-        conn: ConnId,
+        conn: SocketId,
         frame: &Map<String, Value>,
         out: &mut Vec<ServerAction>,
     ) {
@@ -195,11 +218,16 @@ impl SlackModel {
     fn send_to_others(
         &mut self,
         now: Instant,
-        conn: ConnId,
+        conn: SocketId,
         event: &str,
         out: &mut Vec<ServerAction>,
     ) {
-        for other in self.open_connections().into_iter().filter(|c| *c != conn) {
+        let others: Vec<SocketId> = self
+            .open_connections()
+            .into_iter()
+            .filter(|c| *c != conn && !self.is_link_conn(*c))
+            .collect();
+        for other in others {
             self.send(now, other, event.to_owned(), out);
         }
     }
@@ -207,7 +235,7 @@ impl SlackModel {
     fn on_message(
         &mut self,
         now: Instant,
-        conn: ConnId,
+        conn: SocketId,
         id: u64,
         frame: &Map<String, Value>,
         out: &mut Vec<ServerAction>,
@@ -264,7 +292,7 @@ impl SlackModel {
     fn on_typing(
         &mut self,
         now: Instant,
-        conn: ConnId,
+        conn: SocketId,
         id: u64,
         frame: &Map<String, Value>,
         out: &mut Vec<ServerAction>,
@@ -281,7 +309,7 @@ impl SlackModel {
     fn on_ping(
         &mut self,
         now: Instant,
-        conn: ConnId,
+        conn: SocketId,
         id: u64,
         frame: &Map<String, Value>,
         out: &mut Vec<ServerAction>,

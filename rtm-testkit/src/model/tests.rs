@@ -36,12 +36,12 @@ impl Sim {
     }
 
     /// rtm.connect + open; returns the connection and its opening actions.
-    fn open(&mut self) -> (ConnId, Vec<ServerAction>) {
+    fn open(&mut self) -> (SocketId, Vec<ServerAction>) {
         let t = self.ticket();
         self.model.ws_open(self.now, &t).expect("open")
     }
 
-    fn text(&mut self, conn: ConnId, v: Value) -> Vec<ServerAction> {
+    fn text(&mut self, conn: SocketId, v: Value) -> Vec<ServerAction> {
         self.model.ws_text(self.now, conn, &v.to_string())
     }
 }

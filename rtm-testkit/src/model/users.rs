@@ -102,7 +102,7 @@ impl SlackModel {
                 .map(|_| ())
                 .ok_or_else(|| ModelError::UnknownChannel(c.into()))
         };
-        let (channel, event) = match &action {
+        let (channel, event, events_api) = match &action {
             UserAction::Message {
                 user,
                 channel,
@@ -132,7 +132,7 @@ impl SlackModel {
                     block_id: &block_id,
                     bot_id: bot_id.as_deref(),
                 });
-                (channel, event)
+                (channel, event, true)
             }
             UserAction::React {
                 user,
@@ -168,12 +168,13 @@ impl SlackModel {
                     item_user.as_deref(),
                     &event_ts,
                 );
-                (channel, event)
+                (channel, event, true)
             }
             UserAction::Typing { user, channel } => {
                 check_user(self, user)?;
                 check_channel(self, channel)?;
-                (channel, events::user_typing(channel, user))
+                // Typing is RTM only: the Events API has no such event.
+                (channel, events::user_typing(channel, user), false)
             }
             UserAction::Join { user, channel } => {
                 check_user(self, user)?;
@@ -194,7 +195,7 @@ impl SlackModel {
                     &self.ws.team.id,
                     &event_ts,
                 );
-                (channel, event)
+                (channel, event, true)
             }
             UserAction::Presence { user, presence } => {
                 check_user(self, user)?;
@@ -222,8 +223,15 @@ impl SlackModel {
             .channel(channel)
             .is_some_and(|c| c.members.contains(&self.ws.bot_user_id));
         if bot_is_member {
+            // RTM sessions get the event itself; Socket Mode connections carry their own
+            // envelopes (sent below), not the bare event.
             for conn in self.open_connections() {
-                self.send(now, conn, event.clone(), out);
+                if !self.is_link_conn(conn) {
+                    self.send(now, conn, event.clone(), out);
+                }
+            }
+            if events_api {
+                self.event_to_apps(now, &event, out);
             }
         }
         Ok(())

@@ -100,7 +100,7 @@ pub struct HttpAnswer {
 }
 
 impl HttpAnswer {
-    fn json(status: u16, body: String) -> Self {
+    pub(super) fn json(status: u16, body: String) -> Self {
         HttpAnswer {
             status,
             headers: vec![(
@@ -113,7 +113,7 @@ impl HttpAnswer {
         }
     }
 
-    fn error(status: u16, error: &str) -> Self {
+    pub(super) fn error(status: u16, error: &str) -> Self {
         Self::json(
             status,
             obj(&[("ok", false.into()), ("error", error.into())]),
@@ -170,6 +170,9 @@ impl SlackModel {
                 delay: Duration::ZERO,
                 ticket: None,
             },
+            Some(WebFault::Slow { .. }) | None if req.api_method == "apps.connections.open" => {
+                self.answer_connections_open(now, &req)
+            }
             Some(WebFault::Slow { .. }) | None => self.answer_rtm(now, &req, token.as_deref()),
         };
         if let Some(WebFault::Slow { delay }) = fault {
@@ -213,7 +216,13 @@ impl SlackModel {
             return HttpAnswer::error(200, "not_authed");
         };
         if !self.ws.tokens.iter().any(|t| t == token) {
-            return HttpAnswer::error(200, "invalid_auth");
+            // Slack serves RTM to bot and user tokens only.
+            let error = if self.ws.apps.iter().any(|a| a.token == token) {
+                "not_allowed_token_type"
+            } else {
+                "invalid_auth"
+            };
+            return HttpAnswer::error(200, error);
         }
         let ticket = self.rng.ticket();
         self.tickets.insert(
@@ -221,6 +230,7 @@ impl SlackModel {
             super::Ticket {
                 issued_at: now,
                 used: false,
+                app_id: None,
             },
         );
         let url = format!("{}{ticket}", self.ws_base_url);

@@ -6,12 +6,13 @@ use std::sync::Arc;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
-/// Identifies one WebSocket connection for the lifetime of a model.
+/// One WebSocket as the server sees it, for the lifetime of a model (the client core's
+/// `ConnId` names a connection attempt instead).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(transparent)]
-pub struct ConnId(pub u64);
+pub struct SocketId(pub u64);
 
-impl fmt::Display for ConnId {
+impl fmt::Display for SocketId {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "conn#{}", self.0)
     }
@@ -59,19 +60,22 @@ impl WireFrame {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum ServerAction {
     /// Write one data frame.
-    Send { conn: ConnId, frame: WireFrame },
+    Send { conn: SocketId, frame: WireFrame },
     /// Send a close frame with this code and reason, then stop.
     Close {
-        conn: ConnId,
+        conn: SocketId,
         code: u16,
         reason: String,
     },
     /// Drop the TCP connection without a close frame.
-    DropTcp { conn: ConnId },
+    DropTcp { conn: SocketId },
+    /// Stop reading and writing without closing (half-open fault); a later close or drop
+    /// only drops the TCP connection.
+    HalfOpen { conn: SocketId },
     /// Write `count` text frames, cycling over `events`, as fast as the socket takes them.
     /// Kept as one action so transports can pre-encode the frames once.
     Flood {
-        conn: ConnId,
+        conn: SocketId,
         count: u64,
         events: Arc<[String]>,
     },
@@ -79,11 +83,12 @@ pub enum ServerAction {
 
 impl ServerAction {
     /// The connection this action is for.
-    pub fn conn(&self) -> ConnId {
+    pub fn conn(&self) -> SocketId {
         match self {
             ServerAction::Send { conn, .. }
             | ServerAction::Close { conn, .. }
             | ServerAction::DropTcp { conn }
+            | ServerAction::HalfOpen { conn }
             | ServerAction::Flood { conn, .. } => *conn,
         }
     }

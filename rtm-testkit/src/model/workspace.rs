@@ -40,6 +40,31 @@ impl User {
     }
 }
 
+/// A Slack app with Socket Mode on, and its app-level token (`xapp-…`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct App {
+    /// `A…`
+    pub id: String,
+    pub name: String,
+    /// The app-level token `apps.connections.open` accepts (scope `connections:write`).
+    pub token: String,
+}
+
+impl App {
+    pub fn new(id: &str, name: &str, token: &str) -> Self {
+        App {
+            id: id.into(),
+            name: name.into(),
+            token: token.into(),
+        }
+    }
+}
+
+/// The app of a default workspace.
+pub const DEFAULT_APP_ID: &str = "A0TESTAPP";
+/// Its app-level token.
+pub const DEFAULT_APP_TOKEN: &str = "xapp-1-A0TESTAPP-1-mock-app-token";
+
 /// What kind of conversation a channel is; decides where `rtm.start` lists it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -90,6 +115,9 @@ pub struct Workspace {
     pub bot_user_id: String,
     /// Tokens `rtm.connect` accepts.
     pub tokens: Vec<String>,
+    /// Apps that can open Socket Mode connections (the first is the default app).
+    #[serde(default)]
+    pub apps: Vec<App>,
     /// Unix time (seconds) that the model's first instant maps to; `ts` values derive from it.
     pub unix_epoch_secs: u64,
     /// Seed of the generator behind tickets and `client_msg_id`s (deterministic runs).
@@ -130,6 +158,7 @@ impl Default for Workspace {
             ],
             bot_user_id: "U0BOT".into(),
             tokens: vec![DEFAULT_TOKEN.into()],
+            apps: vec![App::new(DEFAULT_APP_ID, "testapp", DEFAULT_APP_TOKEN)],
             unix_epoch_secs: 1_700_000_000,
             seed: 0x5eed_51ac,
         }
@@ -140,6 +169,12 @@ impl Workspace {
     /// Accepts only these tokens (replaces the default one).
     pub fn with_tokens<I: IntoIterator<Item = S>, S: Into<String>>(mut self, tokens: I) -> Self {
         self.tokens = tokens.into_iter().map(Into::into).collect();
+        self
+    }
+
+    /// Adds a Socket Mode app.
+    pub fn with_app(mut self, app: App) -> Self {
+        self.apps.push(app);
         self
     }
 

@@ -7,7 +7,10 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 
 use super::http::{Body, Ctx, json, read_body, text};
-use crate::model::{Fault, Script, Target, UserAction, WebFault, WireFrame};
+use crate::model::{
+    BlockAction, Fault, ModelError, Script, ServerAction, SlackModel, SlashCommand,
+    SocketModeConfig, Target, UserAction, WebFault, WireFrame,
+};
 
 #[derive(Deserialize)]
 struct FaultReq {
@@ -43,6 +46,71 @@ struct FloodReq {
     count: u64,
     #[serde(default)]
     target: Target,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct EnvelopeReq {
+    #[serde(rename = "type")]
+    envelope_type: String,
+    payload: Value,
+    #[serde(default)]
+    accepts_response_payload: bool,
+    #[serde(default)]
+    app_id: Option<String>,
+}
+
+/// Partial update of [`SocketModeConfig`]: absent fields keep their value.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct SocketModeConfigReq {
+    ack_timeout_ms: Option<u64>,
+    max_retries: Option<u32>,
+    connection_lifetime_ms: Option<u64>,
+    debug_reconnects_lifetime_ms: Option<u64>,
+    warning_lead_ms: Option<u64>,
+    close_grace_ms: Option<u64>,
+}
+
+impl SocketModeConfigReq {
+    fn apply(self, c: &mut SocketModeConfig) {
+        let ms = std::time::Duration::from_millis;
+        if let Some(v) = self.ack_timeout_ms {
+            c.ack_timeout = ms(v);
+        }
+        if let Some(v) = self.max_retries {
+            c.max_retries = v;
+        }
+        if let Some(v) = self.connection_lifetime_ms {
+            c.connection_lifetime = ms(v);
+        }
+        if let Some(v) = self.debug_reconnects_lifetime_ms {
+            c.debug_reconnects_lifetime = ms(v);
+        }
+        if let Some(v) = self.warning_lead_ms {
+            c.warning_lead = ms(v);
+        }
+        if let Some(v) = self.close_grace_ms {
+            c.close_grace = ms(v);
+        }
+    }
+}
+
+/// Answers `{"ok":true,"envelope_id":…}` or 400 with the model's refusal.
+fn envelope_answer(
+    shared: &super::shared::Shared,
+    f: impl FnOnce(
+        &mut SlackModel,
+        std::time::Instant,
+    ) -> Result<(String, Vec<ServerAction>), ModelError>,
+) -> Response<Body> {
+    match shared.with_model(|m, now| match f(m, now) {
+        Ok((id, actions)) => (Ok(id), actions),
+        Err(e) => (Err(e), Vec::new()),
+    }) {
+        Ok(id) => ok(json!({"envelope_id": id})),
+        Err(e) => bad(e),
+    }
 }
 
 fn bad(msg: impl std::fmt::Display) -> Response<Body> {
@@ -93,6 +161,59 @@ pub(crate) async fn handle(req: Request<Incoming>, path: &str, ctx: &Ctx) -> Res
             });
             ok(json!({"channel": channel, "messages": h}))
         }
+        (Method::GET, "socket_mode") => {
+            let v = shared.read(|m| m.socket_mode_record().to_json(shared.origin));
+            ok(v)
+        }
+        (Method::GET, "apps") => {
+            let apps: Vec<Value> = shared.read(|m| {
+                m.workspace()
+                    .apps
+                    .iter()
+                    .map(|a| {
+                        json!({"app_id": a.id, "name": a.name, "token": a.token,
+                               "open": m.live_app_connections(&a.id)})
+                    })
+                    .collect()
+            });
+            ok(json!({"apps": apps}))
+        }
+        (Method::GET, "socket_mode/config") => {
+            let c = shared.read(|m| m.socket_mode_config().clone());
+            ok(json!({"config": c}))
+        }
+        (Method::POST, "socket_mode/config") => match body_of::<SocketModeConfigReq>(req).await {
+            Ok(patch) => {
+                let c = shared.with_model(|m, _| {
+                    let mut c = m.socket_mode_config().clone();
+                    patch.apply(&mut c);
+                    m.set_socket_mode_config(c.clone());
+                    (c, Vec::new())
+                });
+                ok(json!({"config": c}))
+            }
+            Err(r) => r,
+        },
+        (Method::POST, "slash_command") => match body_of::<SlashCommand>(req).await {
+            Ok(c) => envelope_answer(shared, |m, now| m.post_slash_command(now, &c)),
+            Err(r) => r,
+        },
+        (Method::POST, "block_action") => match body_of::<BlockAction>(req).await {
+            Ok(a) => envelope_answer(shared, |m, now| m.post_block_action(now, &a)),
+            Err(r) => r,
+        },
+        (Method::POST, "envelope") => match body_of::<EnvelopeReq>(req).await {
+            Ok(e) => envelope_answer(shared, |m, now| {
+                m.post_envelope(
+                    now,
+                    e.app_id.as_deref(),
+                    &e.envelope_type,
+                    &e.payload,
+                    e.accepts_response_payload,
+                )
+            }),
+            Err(r) => r,
+        },
         (Method::GET, "cert.pem") => match &ctx.cert_pem {
             Some(pem) => text(StatusCode::OK, pem),
             None => bad("TLS is off"),

@@ -13,7 +13,7 @@ use tungstenite::protocol::frame::coding::CloseCode;
 
 use super::flood::{EncodedFlood, FloodCursor};
 use super::shared::{ConnCmd, Shared};
-use crate::model::ConnId;
+use crate::model::SocketId;
 
 /// How long a closing server waits for the client's close frame.
 const CLOSE_LINGER: Duration = Duration::from_secs(1);
@@ -26,7 +26,7 @@ enum Next {
 
 pub(crate) async fn run<S>(
     mut ws: WebSocketStream<S>,
-    conn: ConnId,
+    conn: SocketId,
     mut rx: mpsc::UnboundedReceiver<ConnCmd>,
     shared: Arc<Shared>,
 ) where
@@ -53,7 +53,7 @@ pub(crate) async fn run<S>(
 /// Handles one frame from the client.
 async fn incoming<S>(
     ws: &mut WebSocketStream<S>,
-    conn: ConnId,
+    conn: SocketId,
     msg: Option<Result<Message, tungstenite::Error>>,
     shared: &Shared,
 ) -> Next
@@ -95,7 +95,7 @@ where
 /// Performs one command, plus any frames queued behind it (one flush for them all).
 async fn perform<S>(
     ws: &mut WebSocketStream<S>,
-    conn: ConnId,
+    conn: SocketId,
     cmd: ConnCmd,
     rx: &mut mpsc::UnboundedReceiver<ConnCmd>,
     shared: &Shared,
@@ -127,6 +127,11 @@ where
                 tracing::debug!(%conn, "dropping TCP without a close frame");
                 return Next::Stop;
             }
+            ConnCmd::HalfOpen => {
+                tracing::debug!(%conn, "half-open: no more reads or writes");
+                half_open(rx).await;
+                return Next::Stop;
+            }
             ConnCmd::Shutdown => {
                 close(ws, 1001, "server shutting down".into()).await;
                 return Next::Stop;
@@ -139,6 +144,17 @@ where
         }
     }
     Next::Continue
+}
+
+/// Neither reads nor writes (so pings go unanswered and nothing is delivered) until the
+/// model closes or drops the connection or the server shuts down; then the TCP connection is
+/// dropped without a close frame, as a dead flow would be.
+async fn half_open(rx: &mut mpsc::UnboundedReceiver<ConnCmd>) {
+    while let Some(cmd) = rx.recv().await {
+        if matches!(cmd, ConnCmd::Close(..) | ConnCmd::Drop | ConnCmd::Shutdown) {
+            return;
+        }
+    }
 }
 
 async fn close<S>(ws: &mut WebSocketStream<S>, code: u16, reason: String)
@@ -159,7 +175,7 @@ where
 /// which it hands back to the caller.
 async fn flood<S>(
     ws: &mut WebSocketStream<S>,
-    conn: ConnId,
+    conn: SocketId,
     enc: &EncodedFlood,
     count: u64,
     rx: &mut mpsc::UnboundedReceiver<ConnCmd>,

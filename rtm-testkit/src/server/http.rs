@@ -15,7 +15,7 @@ use tokio::sync::mpsc;
 use tokio_tungstenite::WebSocketStream;
 use tungstenite::protocol::{Role, WebSocketConfig};
 
-use super::shared::Shared;
+use super::shared::{Opening, Shared};
 use super::{admin, conn};
 use crate::model::HttpRequest;
 
@@ -23,6 +23,8 @@ use crate::model::HttpRequest;
 const MAX_BODY: usize = 4 * 1024 * 1024;
 /// Path prefix of socket URLs.
 pub(crate) const WS_PATH: &str = "/websocket/";
+/// Path of Socket Mode link URLs (the ticket is in the query, as Slack's are).
+pub(crate) const LINK_PATH: &str = "/link/";
 
 pub(crate) type Body = Full<Bytes>;
 
@@ -58,8 +60,11 @@ async fn route(req: Request<Incoming>, ctx: Arc<Ctx>) -> Response<Body> {
         let method = method.to_string();
         web_call(req, method, &ctx).await
     } else if let Some(ticket) = path.strip_prefix(WS_PATH) {
-        let ticket = ticket.to_string();
-        upgrade(req, &ticket, &ctx)
+        let opening = Opening::Rtm(ticket.to_string());
+        upgrade(req, &opening, &ctx)
+    } else if path == LINK_PATH || path == "/link" {
+        let opening = Opening::Link(req.uri().query().unwrap_or("").to_string());
+        upgrade(req, &opening, &ctx)
     } else if let Some(rest) = path.strip_prefix("/admin/") {
         let rest = rest.to_string();
         admin::handle(req, &rest, &ctx).await
@@ -134,7 +139,7 @@ async fn web_call(req: Request<Incoming>, api_method: String, ctx: &Ctx) -> Resp
     r
 }
 
-fn upgrade(mut req: Request<Incoming>, ticket: &str, ctx: &Arc<Ctx>) -> Response<Body> {
+fn upgrade(mut req: Request<Incoming>, opening: &Opening, ctx: &Arc<Ctx>) -> Response<Body> {
     let is_upgrade = req
         .headers()
         .get(UPGRADE)
@@ -147,7 +152,7 @@ fn upgrade(mut req: Request<Incoming>, ticket: &str, ctx: &Arc<Ctx>) -> Response
         return text(StatusCode::BAD_REQUEST, "expected a WebSocket upgrade");
     }
     let (tx, rx) = mpsc::unbounded_channel();
-    let conn = match ctx.shared.open(ticket, tx) {
+    let conn = match ctx.shared.open(opening, tx) {
         Ok(conn) => conn,
         Err(reject) => {
             tracing::debug!(%reject, "upgrade refused");

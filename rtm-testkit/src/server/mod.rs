@@ -26,8 +26,9 @@ use tungstenite::protocol::WebSocketConfig;
 pub use tls::TlsCert;
 
 use crate::model::{
-    ConnId, Fault, HistoryEntry, ModelError, Record, Script, ServerAction, SlackModel, Target,
-    UserAction, WebFault, WireFrame, Workspace,
+    BlockAction, Fault, HistoryEntry, ModelError, Record, Script, ServerAction, SlackModel,
+    SlashCommand, SocketId, SocketModeConfig, SocketModeRecord, Target, UserAction, WebFault,
+    WireFrame, Workspace,
 };
 use http::Ctx;
 use shared::Shared;
@@ -56,6 +57,8 @@ pub struct ServerOptions {
     /// WebSocket buffers and limits. Frames over 16 KB must still reach the model (it closes
     /// with 1009 as Slack does), so the message limit is well above that.
     pub ws_config: WebSocketConfig,
+    /// Socket Mode timings (ack timeout, retries, connection lifetime, refresh).
+    pub socket_mode: SocketModeConfig,
 }
 
 impl Default for ServerOptions {
@@ -69,6 +72,7 @@ impl Default for ServerOptions {
                 .write_buffer_size(64 * 1024)
                 .max_message_size(Some(1024 * 1024))
                 .max_frame_size(Some(1024 * 1024)),
+            socket_mode: SocketModeConfig::default(),
         }
     }
 }
@@ -86,6 +90,11 @@ impl ServerOptions {
 
     pub fn port(mut self, port: u16) -> Self {
         self.port = port;
+        self
+    }
+
+    pub fn socket_mode(mut self, config: SocketModeConfig) -> Self {
+        self.socket_mode = config;
         self
     }
 }
@@ -117,6 +126,8 @@ impl MockSlack {
         let ws_scheme = if opts.tls { "wss" } else { "ws" };
         let mut model = SlackModel::new(opts.workspace);
         model.set_ws_base_url(format!("{ws_scheme}://{addr}{}", http::WS_PATH));
+        model.set_link_base_url(format!("{ws_scheme}://{addr}{}", http::LINK_PATH));
+        model.set_socket_mode_config(opts.socket_mode);
         let shared = Arc::new(Shared::new(model));
         let ctx = Arc::new(Ctx {
             shared: shared.clone(),
@@ -235,6 +246,76 @@ impl MockSlack {
         })
     }
 
+    // ---- Socket Mode ----
+
+    /// The app-level token (`xapp-…`) of the workspace's first app.
+    pub fn app_token(&self) -> Option<String> {
+        self.shared
+            .read(|m| m.workspace().apps.first().map(|a| a.token.clone()))
+    }
+
+    /// The id (`A…`) of the workspace's first app.
+    pub fn app_id(&self) -> Option<String> {
+        self.shared
+            .read(|m| m.workspace().apps.first().map(|a| a.id.clone()))
+    }
+
+    /// A user runs a slash command; returns the `slash_commands` envelope's id.
+    pub fn post_slash_command(&self, command: &SlashCommand) -> Result<String, Error> {
+        self.shared
+            .with_model(|m, now| match m.post_slash_command(now, command) {
+                Ok((id, actions)) => (Ok(id), actions),
+                Err(e) => (Err(Error::Model(e)), Vec::new()),
+            })
+    }
+
+    /// A user clicks a button; returns the `interactive` envelope's id.
+    pub fn post_block_action(&self, action: &BlockAction) -> Result<String, Error> {
+        self.shared
+            .with_model(|m, now| match m.post_block_action(now, action) {
+                Ok((id, actions)) => (Ok(id), actions),
+                Err(e) => (Err(Error::Model(e)), Vec::new()),
+            })
+    }
+
+    /// Sends an envelope of any `envelope_type` to an app (default: the first); returns its id.
+    pub fn post_envelope(
+        &self,
+        app_id: Option<&str>,
+        envelope_type: &str,
+        payload: &Value,
+        accepts_response_payload: bool,
+    ) -> Result<String, Error> {
+        self.shared.with_model(|m, now| {
+            match m.post_envelope(
+                now,
+                app_id,
+                envelope_type,
+                payload,
+                accepts_response_payload,
+            ) {
+                Ok((id, actions)) => (Ok(id), actions),
+                Err(e) => (Err(Error::Model(e)), Vec::new()),
+            }
+        })
+    }
+
+    /// An app's open Socket Mode connections that said `hello` and take envelopes.
+    pub fn live_app_connections(&self, app_id: &str) -> Vec<SocketId> {
+        self.shared.read(|m| m.live_app_connections(app_id))
+    }
+
+    /// A copy of the Socket Mode record (envelopes sent, acks, offline intervals).
+    pub fn socket_mode_record(&self) -> SocketModeRecord {
+        self.with_record(|r| r.socket_mode.clone())
+    }
+
+    /// Changes Socket Mode timings from now on (connections already open keep their lifetime).
+    pub fn set_socket_mode_config(&self, config: SocketModeConfig) {
+        self.shared
+            .with_model(|m, _| (m.set_socket_mode_config(config), Vec::new()));
+    }
+
     // ---- queries ----
 
     /// Reads the record without copying it.
@@ -248,7 +329,7 @@ impl MockSlack {
     }
 
     /// Open connections, oldest first.
-    pub fn open_connections(&self) -> Vec<ConnId> {
+    pub fn open_connections(&self) -> Vec<SocketId> {
         self.shared.read(SlackModel::open_connections)
     }
 
@@ -258,7 +339,7 @@ impl MockSlack {
     }
 
     /// The last `presence_sub` list of a connection.
-    pub fn presence_subscription(&self, conn: ConnId) -> Option<Vec<String>> {
+    pub fn presence_subscription(&self, conn: SocketId) -> Option<Vec<String>> {
         self.shared
             .read(|m| m.presence_subscription(conn).map(<[String]>::to_vec))
     }

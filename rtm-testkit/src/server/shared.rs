@@ -9,7 +9,7 @@ use tokio::sync::{Notify, mpsc};
 use tungstenite::Message;
 
 use super::flood::EncodedFlood;
-use crate::model::{ConnId, Reject, ServerAction, SlackModel, WireFrame};
+use crate::model::{Reject, ServerAction, SlackModel, SocketId, WireFrame};
 
 /// What a connection task is told to do, in order.
 #[derive(Debug)]
@@ -18,12 +18,23 @@ pub(crate) enum ConnCmd {
     Close(u16, String),
     Drop,
     Flood(Arc<EncodedFlood>, u64),
+    /// Stop reading and writing, keep the TCP connection (half-open fault).
+    HalfOpen,
     Shutdown,
+}
+
+/// Which kind of URL a WebSocket upgrade asked for.
+#[derive(Debug)]
+pub(crate) enum Opening {
+    /// RTM: `/websocket/<ticket>`.
+    Rtm(String),
+    /// Socket Mode: `/link/?ticket=…&app_id=…`, with its query string.
+    Link(String),
 }
 
 pub(crate) struct State {
     pub(crate) model: SlackModel,
-    conns: HashMap<ConnId, mpsc::UnboundedSender<ConnCmd>>,
+    conns: HashMap<SocketId, mpsc::UnboundedSender<ConnCmd>>,
     flood: Option<(Arc<[String]>, Arc<EncodedFlood>)>,
 }
 
@@ -91,13 +102,17 @@ impl Shared {
     /// Opens a connection in the model and registers its command channel.
     pub(crate) fn open(
         &self,
-        ticket: &str,
+        opening: &Opening,
         tx: mpsc::UnboundedSender<ConnCmd>,
-    ) -> Result<ConnId, Reject> {
+    ) -> Result<SocketId, Reject> {
         let r = {
             let mut st = self.lock();
             let now = Instant::now();
-            st.model.ws_open(now, ticket).map(|(conn, actions)| {
+            let opened = match opening {
+                Opening::Rtm(ticket) => st.model.ws_open(now, ticket),
+                Opening::Link(query) => st.model.ws_open_link(now, query),
+            };
+            opened.map(|(conn, actions)| {
                 st.conns.insert(conn, tx);
                 st.dispatch(actions);
                 conn
@@ -108,7 +123,7 @@ impl Shared {
     }
 
     /// The connection task ended.
-    pub(crate) fn gone(&self, conn: ConnId) {
+    pub(crate) fn gone(&self, conn: SocketId) {
         {
             let mut st = self.lock();
             st.model.ws_closed(Instant::now(), conn);
@@ -142,6 +157,7 @@ impl State {
                 }),
                 ServerAction::Close { code, reason, .. } => ConnCmd::Close(code, reason),
                 ServerAction::DropTcp { .. } => ConnCmd::Drop,
+                ServerAction::HalfOpen { .. } => ConnCmd::HalfOpen,
                 ServerAction::Flood { count, events, .. } => {
                     ConnCmd::Flood(self.encoded_flood(&events), count)
                 }

@@ -16,7 +16,7 @@
 //!
 //! let mut sim = Sim::new(Config::default(), Workspace::default());
 //! sim.start();
-//! let h = sim.send_message("C0GENERAL", "hello");
+//! let h = sim.send_message("hello", "C0GENERAL");
 //! assert!(sim.run_until(|s| s.settled(h).is_some(), Duration::from_secs(5)));
 //! assert_eq!(sim.state(), State::Connected(Connected::Ready));
 //! let Some(Ok(Sent::Replied(reply))) = sim.settled(h) else { panic!() };
@@ -53,6 +53,7 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use rtm_proto::invariants::Invariants;
 use rtm_proto::{
     Action, Client, Config, ConfigError, ConnId, ConnectInfo, Event, Input, Outgoing, RtmError,
     SendError, SendHandle, SendMode, Sent, StartOptions, State, WebResponse,
@@ -98,7 +99,7 @@ enum Sock {
 struct Socket {
     state: Sock,
     /// The model's connection, once the open reached it.
-    model: Option<model::ConnId>,
+    model: Option<model::SocketId>,
 }
 
 /// Something on its way through the network.
@@ -142,13 +143,16 @@ pub struct Sim {
     queue: BTreeMap<(Duration, u64), Packet>,
     seq: u64,
     sockets: BTreeMap<ConnId, Socket>,
-    by_model: BTreeMap<model::ConnId, ConnId>,
+    by_model: BTreeMap<model::SocketId, ConnId>,
     options: StartOptions,
     next_handle: u64,
     log: Vec<Step>,
     /// Where each handle's settles are in `log` (step, action): predicates over settles run
     /// after every step, so they must not scan the log.
     settles: BTreeMap<SendHandle, Vec<(usize, usize)>>,
+    /// The core's invariants, checked on every step (the checker the fuzz targets and the
+    /// proptests use).
+    check: Invariants,
     /// Client ticks in a row at the same instant (see [`SPIN_LIMIT`]).
     spin: u32,
 }
@@ -188,6 +192,7 @@ impl Sim {
             next_handle: 1,
             log: Vec::new(),
             settles: BTreeMap::new(),
+            check: Invariants::new(),
             spin: 0,
         })
     }
@@ -232,25 +237,24 @@ impl Sim {
         self.feed(Input::Shutdown);
     }
 
-    /// `send_message(channel, text)`: queued, settles with the ack.
-    pub fn send_message(&mut self, channel: &str, text: &str) -> SendHandle {
-        self.send_outgoing(|h| Outgoing::message(h, channel, text))
+    /// `send_message(text, channel)`: queued, settles with the ack.
+    pub fn send_message(&mut self, text: &str, channel: &str) -> SendHandle {
+        self.send_outgoing(Outgoing::message(text, channel))
     }
 
     /// `send_typing(channel)`: queued, settles when written.
     pub fn send_typing(&mut self, channel: &str) -> SendHandle {
-        self.send_outgoing(|h| Outgoing::typing(h, channel))
+        self.send_outgoing(Outgoing::typing(channel))
     }
 
     /// `subscribe_presence(ids)`: queued, settles when written.
     pub fn subscribe_presence<S: AsRef<str>>(&mut self, ids: &[S]) -> SendHandle {
-        self.send_outgoing(|h| Outgoing::presence_sub(h, ids))
+        self.send_outgoing(Outgoing::presence_sub(ids))
     }
 
     /// `send(kind, body)`: written now if ready, else refused.
     pub fn send(&mut self, kind: &str, body: Value) -> SendHandle {
-        self.send_outgoing(|handle| Outgoing {
-            handle,
+        self.send_outgoing(Outgoing {
             kind: kind.to_owned(),
             body,
             mode: SendMode::Immediate,
@@ -259,8 +263,7 @@ impl Sim {
 
     /// `add_outgoing_event(await_reply, kind, body)`: queued until ready.
     pub fn add_outgoing_event(&mut self, await_reply: bool, kind: &str, body: Value) -> SendHandle {
-        self.send_outgoing(|handle| Outgoing {
-            handle,
+        self.send_outgoing(Outgoing {
             kind: kind.to_owned(),
             body,
             mode: SendMode::Queued { await_reply },
@@ -268,11 +271,16 @@ impl Sim {
     }
 
     /// Any send, built around the next handle.
-    pub fn send_outgoing(&mut self, make: impl FnOnce(SendHandle) -> Outgoing) -> SendHandle {
+    pub fn send_outgoing(&mut self, outgoing: Outgoing) -> SendHandle {
         let handle = SendHandle(self.next_handle);
         self.next_handle += 1;
-        self.feed(Input::Send(make(handle)));
+        self.feed(Input::Send { handle, outgoing });
         handle
+    }
+
+    /// The shared invariant checker, as it stands after every step so far.
+    pub fn invariants(&self) -> &Invariants {
+        &self.check
     }
 
     /// Every handle given out so far, in order.
@@ -514,7 +522,12 @@ impl Sim {
     /// Hands the client one input and performs what it asks.
     fn feed(&mut self, input: Input) {
         let now = self.instant();
+        self.check.observe(&input);
         let actions = self.client.handle_input(now, input.clone());
+        // Settle once, growing ids, frame limits, Retry-After, and rule 1 of the design (no
+        // stuck state: nothing in the network can rescue a client that waits with no
+        // deadline in a state that needs one).
+        self.check.check(now, &self.client, &actions);
         for (i, a) in actions.iter().enumerate() {
             if let Action::Settle { handle, .. } = a {
                 self.settles
@@ -529,17 +542,6 @@ impl Sim {
             input,
             actions,
         });
-        // Rule 1 of the design: no stuck state. Nothing in the network can rescue a client
-        // that waits with no deadline in a state that needs one, so the simulation says so.
-        let state = self.client.state();
-        assert!(
-            matches!(
-                state,
-                State::Disconnected | State::Connected(rtm_proto::Connected::Ready)
-            ) || self.client.next_deadline().is_some(),
-            "the client is {state:?} without a deadline at {:?}",
-            self.now
-        );
     }
 
     fn perform(&mut self, action: &Action) {
@@ -612,6 +614,7 @@ impl Sim {
             Action::Emit(_)
             | Action::Settle { .. }
             | Action::StartSettled(_)
+            | Action::DisconnectSettled
             | Action::Ignored { .. } => {}
         }
     }
@@ -716,7 +719,7 @@ impl Sim {
         }
     }
 
-    fn model_conn(&self, conn: ConnId) -> Option<model::ConnId> {
+    fn model_conn(&self, conn: ConnId) -> Option<model::SocketId> {
         self.sockets.get(&conn).and_then(|s| s.model)
     }
 
@@ -775,6 +778,8 @@ impl Sim {
                         reason: String::new(),
                     }),
                 ),
+                // The model itself stops delivering either way on a half-open connection.
+                ServerAction::HalfOpen { .. } => {}
                 ServerAction::Flood { count, events, .. } => {
                     if events.is_empty() {
                         continue;

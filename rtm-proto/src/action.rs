@@ -1,0 +1,95 @@
+//! What the core asks its caller to do.
+
+use std::sync::Arc;
+
+use crate::config::Token;
+use crate::error::{RtmError, SendError};
+use crate::event::{ConnectInfo, Event};
+use crate::ids::{ConnId, SendHandle};
+use crate::reply::Sent;
+use crate::state::State;
+
+/// The Web API methods that open a session.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum WebMethod {
+    /// `rtm.connect`.
+    RtmConnect,
+    /// `rtm.start` (legacy).
+    RtmStart,
+}
+
+impl WebMethod {
+    /// The method name, to append to the API URL.
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            WebMethod::RtmConnect => "rtm.connect",
+            WebMethod::RtmStart => "rtm.start",
+        }
+    }
+}
+
+/// What the transport must do, in order.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Action {
+    /// `POST {api_url}{method}` with `Authorization: Bearer {token}` and `form` as
+    /// `application/x-www-form-urlencoded`; report with [`Input::WebApiResult`].
+    CallWebApi {
+        /// The attempt.
+        conn: ConnId,
+        /// The method.
+        method: WebMethod,
+        /// The token.
+        token: Token,
+        /// Form parameters.
+        form: Vec<(&'static str, String)>,
+    },
+    /// Open a WebSocket to `url`; report [`Input::WsOpened`], frames, and its end. One socket
+    /// at a time: opening a new one drops any other.
+    OpenWebSocket {
+        /// The attempt.
+        conn: ConnId,
+        /// The URL from the web call.
+        url: String,
+    },
+    /// Write a text frame.
+    SendText {
+        /// The attempt.
+        conn: ConnId,
+        /// The frame.
+        text: String,
+    },
+    /// Start the close handshake; report [`Input::WsClosed`] when it is done.
+    CloseWebSocket {
+        /// The attempt.
+        conn: ConnId,
+        /// The close code.
+        code: u16,
+    },
+    /// Let go of the socket now (a best-effort close frame is fine); nothing more about it
+    /// is expected.
+    DropWebSocket {
+        /// The attempt.
+        conn: ConnId,
+    },
+    /// Report an event to the user.
+    Emit(Event),
+    /// Complete one user send.
+    Settle {
+        /// The send.
+        handle: SendHandle,
+        /// Its outcome.
+        result: Result<Sent, SendError>,
+    },
+    /// Complete every pending `start()`: the session is ready, or it failed for good.
+    StartSettled(Result<Arc<ConnectInfo>, RtmError>),
+    /// Complete every pending `disconnect()`: the session is disconnected (at once when it
+    /// already was). Each [`Input::Disconnect`](crate::Input::Disconnect) is answered by one.
+    DisconnectSettled,
+    /// The input made no sense in this state and changed nothing (for the adapter's log).
+    Ignored {
+        /// The input's name.
+        input: &'static str,
+        /// The state it arrived in.
+        state: State,
+    },
+}
