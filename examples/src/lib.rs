@@ -9,14 +9,21 @@ use std::time::Instant;
 
 use rtm_driver::{Event, SlackEvent, TypedEvent};
 
-/// Logs go to stderr through `tracing`, filtered by `RUST_LOG` (default: warnings), so that
+/// Logs go to stderr through `tracing`, filtered by `RUST_LOG` (default: warnings, the driver's
+/// own lines off), so that
 /// stdout stays the program's own output.
 pub fn init_tracing() {
+    use std::io::IsTerminal;
+    // The examples report the session's lifecycle themselves (reconnects and their reasons
+    // included), so the driver's own lines are off unless RUST_LOG asks for them (e.g.
+    // RUST_LOG=rtm_driver=warn shows the reconnect warnings an operator would log).
     let filter = tracing_subscriber::EnvFilter::try_from_default_env()
-        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn"));
-    // `try_init`: a second call (tests, embedding) must not panic.
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn,rtm_driver=off"));
+    // `try_init`: a second call (tests, embedding) must not panic. Colour only on a terminal,
+    // never in a log file.
     let _ = tracing_subscriber::fmt()
         .with_env_filter(filter)
+        .with_ansi(std::io::stderr().is_terminal())
         .with_writer(std::io::stderr)
         .try_init();
 }

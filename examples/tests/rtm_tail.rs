@@ -440,3 +440,250 @@ fn piped_into_head_it_exits_zero() {
     assert_eq!(status.code(), Some(0), "{stderr}");
     assert_eq!(p.transcript.len(), 5, "{:?}", p.transcript);
 }
+
+/// SIGINT (130) or SIGTERM (143) with sends in flight: the client disconnects cleanly, each
+/// pending send's result is printed (it did not get its ack), and the exit code says which.
+fn signal_with_sends_in_flight(runtime: &str, signal: &str, code: i32) {
+    let slack = mock();
+    let mut p = tail(&slack, DEFAULT_TOKEN, &["--runtime", runtime]);
+    lifecycle(&mut p, "ready");
+    // The server holds the acks: the sends stay pending.
+    slack.inject(Fault::HoldAcks { count: 100 });
+    p.send(r#"{"cmd":"message","channel":"C0GENERAL","text":"one","tag":"a"}"#);
+    p.send(r#"{"cmd":"message","channel":"C0GENERAL","text":"two","tag":"b"}"#);
+    for _ in 0..2 {
+        expect_json(&mut p, "outgoing_message", |v| {
+            v["event"] == "outgoing_message"
+        });
+    }
+    slack
+        .wait_until_blocking(STEP, |r| {
+            r.last_conn().is_some_and(|c| {
+                c.from_client_json()
+                    .iter()
+                    .filter(|f| f["type"] == "message")
+                    .count()
+                    == 2
+            })
+        })
+        .expect("both messages reach the server");
+    p.signal(signal);
+    let (status, stderr) = p.wait_exit();
+    assert_eq!(status.code(), Some(code), "{status}: {stderr}");
+    // Lines in any order (a result may come before or after `disconnected`).
+    let lines: Vec<Value> = p
+        .transcript
+        .iter()
+        .filter_map(|l| serde_json::from_str(l).ok())
+        .collect();
+    for tag in ["a", "b"] {
+        let r = lines
+            .iter()
+            .find(|v| v["kind"] == "result" && v["tag"] == tag)
+            .unwrap_or_else(|| panic!("a result for {tag}: {:?}", p.transcript));
+        assert_eq!(r["ok"], false, "{r}");
+        assert_eq!(
+            r["error"]["code"], "slack_rtmapi_no_reply_received_error",
+            "{r}"
+        );
+    }
+    assert!(
+        lines
+            .iter()
+            .any(|v| v["event"] == "disconnected" && v["error"].is_null()),
+        "a clean disconnect: {:?}",
+        p.transcript
+    );
+    // A clean close: the socket ended with a close frame from the client.
+    slack
+        .wait_until_blocking(STEP, |r| r.active_connections() == 0)
+        .expect("the socket is closed");
+}
+
+#[test]
+fn sigint_with_sends_in_flight_prints_their_results_and_exits_130() {
+    signal_with_sends_in_flight("tokio", "INT", 130);
+}
+
+#[test]
+fn sigterm_on_async_std_exits_143() {
+    signal_with_sends_in_flight("async-std", "TERM", 143);
+}
+
+/// The mock's certificate as `mock-slack --tls --cert-out FILE` writes it.
+fn cert_file(slack: &MockSlack, name: &str) -> std::path::PathBuf {
+    let dir = std::env::temp_dir().join(format!("rtm-tail-test-{}-{name}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join("cert.pem");
+    std::fs::write(&path, slack.tls_cert().unwrap().pem()).unwrap();
+    path
+}
+
+fn connects_and_exits(mut p: Program) -> Program {
+    lifecycle(&mut p, "ready");
+    p.close_stdin();
+    let (status, stderr) = p.wait_exit();
+    assert!(status.success(), "{status}: {stderr}");
+    p
+}
+
+#[test]
+fn ca_cert_trusts_a_tls_mock_and_an_untrusted_one_fails_at_once() {
+    let slack = MockSlack::start(ServerOptions::default().tls(true)).unwrap();
+    let pem = cert_file(&slack, "ca");
+    let pem = pem.to_str().unwrap();
+    for runtime in ["tokio", "async-std"] {
+        connects_and_exits(tail(
+            &slack,
+            DEFAULT_TOKEN,
+            &["--runtime", runtime, "--ca-cert", pem],
+        ));
+    }
+    // SSL_CERT_FILE is the system store of the default build (both connections).
+    for runtime in ["tokio", "async-std"] {
+        connects_and_exits(Program::start(
+            "rtm-tail",
+            env!("CARGO_BIN_EXE_rtm-tail"),
+            &["--runtime", runtime],
+            &[
+                ("SLACK_TOKEN", DEFAULT_TOKEN),
+                ("SLACK_API_URL", &slack.api_url()),
+                ("SSL_CERT_FILE", pem),
+            ],
+        ));
+    }
+    let calls = slack.record().web_calls.len();
+    assert_eq!(calls, 4);
+    // Without it: one attempt, a one-line error naming the host, exit 1.
+    for runtime in ["tokio", "async-std"] {
+        let mut p = tail(&slack, DEFAULT_TOKEN, &["--runtime", runtime]);
+        let (status, stderr) = p.wait_exit();
+        assert_eq!(status.code(), Some(1), "{stderr}");
+        assert!(
+            stderr.contains("certificate verification failed for 127.0.0.1"),
+            "{stderr}"
+        );
+        assert!(
+            !p.transcript.iter().any(|l| l.contains("\"reconnecting\"")),
+            "no retry: {:?}",
+            p.transcript
+        );
+    }
+    let _ = std::fs::remove_dir_all(std::path::Path::new(pem).parent().unwrap());
+}
+
+#[test]
+fn bad_arguments_exit_2_before_any_connection() {
+    let slack = mock();
+    let dir = std::env::temp_dir().join(format!("rtm-tail-test-{}-bad", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let garbage = dir.join("garbage.pem");
+    std::fs::write(
+        &garbage,
+        "-----BEGIN CERTIFICATE-----\n!!!\n-----END CERTIFICATE-----\n",
+    )
+    .unwrap();
+    let empty = dir.join("empty.pem");
+    std::fs::write(&empty, "no certificates here\n").unwrap();
+    let (garbage, empty) = (garbage.to_str().unwrap(), empty.to_str().unwrap());
+    let api = slack.api_url();
+    /// Arguments, environment, and what the error must name.
+    type Case<'a> = (Vec<&'a str>, Vec<(&'a str, &'a str)>, &'a str);
+    let cases: Vec<Case> = vec![
+        (vec![], vec![("SLACK_TOKEN", "")], "SLACK_TOKEN"),
+        (vec![], vec![("SLACK_TOKEN", "   ")], "SLACK_TOKEN"),
+        (
+            vec!["--ca-cert", "/nonexistent/ca.pem"],
+            vec![],
+            "/nonexistent/ca.pem",
+        ),
+        (vec!["--ca-cert", garbage], vec![], garbage),
+        (vec!["--ca-cert", empty], vec![], empty),
+        (
+            vec!["--proxy", "socks5://user:hunter2@127.0.0.1:1080"],
+            vec![],
+            "socks5",
+        ),
+        (
+            vec![],
+            vec![("http_proxy", "ftp://user:hunter2@127.0.0.1:1")],
+            "ftp",
+        ),
+        (
+            vec!["--api-url", "http//127.0.0.1/api/"],
+            vec![],
+            "http//127.0.0.1/api/",
+        ),
+    ];
+    for (args, env, named) in cases {
+        let mut all_env = vec![
+            ("SLACK_TOKEN", DEFAULT_TOKEN),
+            ("SLACK_API_URL", api.as_str()),
+        ];
+        all_env.retain(|(k, _)| !env.iter().any(|(e, _)| e == k));
+        all_env.extend(env.iter().copied());
+        let mut p = Program::start("rtm-tail", env!("CARGO_BIN_EXE_rtm-tail"), &args, &all_env);
+        let (status, stderr) = p.wait_exit();
+        assert_eq!(status.code(), Some(2), "{args:?} {env:?}: {stderr}");
+        assert_eq!(stderr.lines().count(), 1, "{stderr:?}");
+        assert!(
+            stderr.contains(named),
+            "{args:?} {env:?}: names {named}: {stderr}"
+        );
+        assert!(!stderr.contains("hunter2"), "{stderr}");
+        assert!(p.transcript.is_empty(), "{:?}", p.transcript);
+    }
+    assert!(slack.record().web_calls.is_empty(), "nothing was dialled");
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn proxy_flag_and_proxy_environment() {
+    use rtm_testkit::proxy::ConnectProxy;
+    let slack = MockSlack::start(ServerOptions::default().tls(true)).unwrap();
+    let pem = cert_file(&slack, "proxy");
+    let pem = pem.to_str().unwrap();
+    let proxy = ConnectProxy::with_credentials("u", "pw").unwrap();
+    let proxy_url = proxy.url_with("u:pw");
+    let tunnels = || proxy.record().iter().filter(|p| p.allowed).count();
+    let api = slack.api_url();
+    let run = |args: &[&str], env: &[(&str, &str)]| {
+        let mut all = vec![
+            ("SLACK_TOKEN", DEFAULT_TOKEN),
+            ("SLACK_API_URL", api.as_str()),
+        ];
+        all.extend_from_slice(env);
+        let mut args: Vec<&str> = args.to_vec();
+        args.extend(["--ca-cert", pem]);
+        connects_and_exits(Program::start(
+            "rtm-tail",
+            env!("CARGO_BIN_EXE_rtm-tail"),
+            &args,
+            &all,
+        ))
+    };
+    // --proxy: the web call and the socket are tunnelled (both https/wss here).
+    for runtime in ["tokio", "async-std"] {
+        let before = tunnels();
+        let p = run(&["--runtime", runtime, "--proxy", &proxy_url], &[]);
+        assert_eq!(tunnels(), before + 2, "{runtime}");
+        assert!(
+            p.transcript.iter().all(|l| !l.contains("pw@")),
+            "{:?}",
+            p.transcript
+        );
+    }
+    // HTTPS_PROXY by default, as curl.
+    let before = tunnels();
+    run(&[], &[("HTTPS_PROXY", &proxy_url)]);
+    assert_eq!(tunnels(), before + 2);
+    // NO_PROXY and --no-env-proxy: direct.
+    run(
+        &[],
+        &[("HTTPS_PROXY", &proxy_url), ("NO_PROXY", "127.0.0.1")],
+    );
+    run(&["--no-env-proxy"], &[("HTTPS_PROXY", &proxy_url)]);
+    assert_eq!(tunnels(), before + 2);
+    assert_eq!(slack.record().web_calls.len(), 5);
+    let _ = std::fs::remove_dir_all(std::path::Path::new(pem).parent().unwrap());
+}

@@ -6,9 +6,10 @@ use std::sync::Arc;
 use async_std::net::TcpStream;
 use async_tungstenite::WebSocketStream;
 use async_tungstenite::tungstenite::client::IntoClientRequest;
+use futures::{AsyncReadExt, AsyncWriteExt};
 use rtm_driver::{
-    BoxFuture, Connector, Error, TransportOptions, WebRequest, WebResponse,
-    describe_error as describe, tls, websocket_config as ws_config,
+    BoxFuture, Connector, Error, Proxies, TransportError, TransportOptions, Url, WebRequest,
+    WebResponse, describe_error as describe, tls, websocket_config as ws_config,
 };
 use rustls::pki_types::ServerName;
 use tracing::instrument::WithSubscriber;
@@ -24,18 +25,22 @@ pub type MaybeTlsStream =
 pub struct AsyncStdConnector {
     http: HttpClient,
     tls: Arc<rustls::ClientConfig>,
+    proxies: Arc<Proxies>,
 }
 
 impl AsyncStdConnector {
-    /// A connector with its own HTTP client. The WebSocket trusts the webpki roots plus
-    /// `options.extra_root_certs`; the web call (curl with OpenSSL) trusts the system's CA
-    /// bundle plus `options.extra_root_certs`.
+    /// A connector with its own HTTP client. Both connections trust the system's store
+    /// (the WebSocket through rustls-native-certs, the web call through curl and OpenSSL;
+    /// both honour `SSL_CERT_FILE`) plus `options.extra_root_certs`, and both go through
+    /// `options`' proxy, if any (the WebSocket in a `CONNECT` tunnel).
     pub fn new(options: &TransportOptions) -> Result<Self, Error> {
         // First: it checks that the extra roots are certificates.
         let tls = tls::client_config(options)?;
+        let proxies = Arc::new(Proxies::from_options(options)?);
         Ok(AsyncStdConnector {
-            http: HttpClient::new(options)?,
+            http: HttpClient::new(options, proxies.clone())?,
             tls: Arc::new(tls),
+            proxies,
         })
     }
 
@@ -45,6 +50,7 @@ impl AsyncStdConnector {
         Ok(AsyncStdConnector {
             http: HttpClient::from_surf(http),
             tls: Arc::new(tls::client_config(options)?),
+            proxies: Arc::new(Proxies::from_options(options)?),
         })
     }
 
@@ -60,13 +66,64 @@ fn describe_surf(e: &surf::Error) -> String {
     format!("{e:#}")
 }
 
+/// A surf error as a transport error: curl's certificate failures are fatal.
+fn surf_error(e: &surf::Error, host: &str) -> TransportError {
+    if let Some(isahc::Error::BadServerCertificate(detail)) = e.downcast_ref::<isahc::Error>() {
+        let why = detail.clone().unwrap_or_else(|| {
+            "curl and OpenSSL rejected the server's certificate (curl gives no detail: an \
+             unknown issuer, an expired certificate or a name mismatch)"
+                .to_owned()
+        });
+        return TransportError::fatal(format!(
+            "TLS certificate verification failed for {host}: {why}"
+        ));
+    }
+    TransportError::from_description(describe_surf(e), host)
+}
+
+/// Opens TCP to `url`'s host and port, directly or through a `CONNECT` tunnel.
+async fn dial(url: &Url, proxies: &Proxies) -> Result<TcpStream, TransportError> {
+    let io = |e: std::io::Error| TransportError::retryable(describe(&e));
+    let tcp = match proxies.for_url(url) {
+        None => {
+            let host = url.host_str().ok_or("the URL has no host")?;
+            let host = host.trim_start_matches('[').trim_end_matches(']');
+            let port = url.port_or_known_default().ok_or("the URL has no port")?;
+            TcpStream::connect((host, port)).await.map_err(io)?
+        }
+        Some(proxy) => {
+            let mut tunnel = proxy.tunnel(url)?;
+            tracing::debug!(%proxy, "opening a CONNECT tunnel");
+            let mut tcp = TcpStream::connect(proxy.addr()).await.map_err(|e| {
+                TransportError::retryable(format!("connecting to proxy {proxy}: {e}"))
+            })?;
+            tcp.write_all(tunnel.request()).await.map_err(io)?;
+            // One byte at a time: nothing past the proxy's answer may be consumed.
+            let mut byte = [0u8; 1];
+            loop {
+                if tcp.read(&mut byte).await.map_err(io)? == 0 {
+                    return Err(format!("proxy {proxy} closed the connection").into());
+                }
+                if tunnel.read(&byte)? {
+                    break;
+                }
+            }
+            tcp
+        }
+    };
+    // Small frames, latency-bound: never wait to coalesce.
+    tcp.set_nodelay(true).map_err(io)?;
+    Ok(tcp)
+}
+
 impl Connector for AsyncStdConnector {
     type Socket = WebSocketStream<MaybeTlsStream>;
 
-    fn web_call(&self, request: WebRequest) -> BoxFuture<Result<WebResponse, String>> {
-        let http = self.http.surf.clone();
+    fn web_call(&self, request: WebRequest) -> BoxFuture<Result<WebResponse, TransportError>> {
+        let http = self.http.for_url(&request.url);
         let call = async move {
-            let url = surf::Url::parse(&request.url).map_err(|e| e.to_string())?;
+            let http = http?;
+            let host = request.url.host_str().unwrap_or_default().to_owned();
             let body = surf::Body::from_form(&request.form).map_err(|e| describe_surf(&e))?;
             let token = request.token.expose();
             // http-types panics on a non-ASCII header value, and isahc on a control character;
@@ -74,18 +131,30 @@ impl Connector for AsyncStdConnector {
             if !token.bytes().all(|b| b.is_ascii_graphic()) {
                 return Err("the token has characters that cannot go in an HTTP header".into());
             }
-            let mut outgoing = surf::Request::new(surf::http::Method::Post, url);
+            let mut outgoing = surf::Request::new(surf::http::Method::Post, request.url);
             outgoing.insert_header("Authorization", format!("Bearer {token}"));
             outgoing.set_body(body);
-            let mut response = http.send(outgoing).await.map_err(|e| describe_surf(&e))?;
+            let mut response = http
+                .send(outgoing)
+                .await
+                .map_err(|e| surf_error(&e, &host))?;
             let status = u16::from(response.status());
+            if status == 407 {
+                return Err(TransportError::proxy_auth_required("on the web call"));
+            }
+            if response.status().is_redirection() {
+                let location = response
+                    .header("Location")
+                    .map(|v| v.last().as_str().to_owned());
+                return Err(TransportError::redirect(status, location.as_deref()));
+            }
             let retry_after = response
                 .header("Retry-After")
                 .map(|v| v.last().as_str().to_owned());
             let body = response
                 .body_string()
                 .await
-                .map_err(|e| describe_surf(&e))?;
+                .map_err(|e| surf_error(&e, &host))?;
             Ok(WebResponse {
                 status,
                 retry_after,
@@ -98,31 +167,31 @@ impl Connector for AsyncStdConnector {
         Box::pin(call.with_subscriber(tracing::Dispatch::none()))
     }
 
-    fn open_websocket(&self, url: String) -> BoxFuture<Result<Self::Socket, String>> {
+    fn open_websocket(&self, url: Url) -> BoxFuture<Result<Self::Socket, TransportError>> {
         let tls = self.tls.clone();
+        let proxies = self.proxies.clone();
         Box::pin(async move {
-            let request = url.into_client_request().map_err(|e| describe(&e))?;
-            let uri = request.uri();
-            let secure = uri.scheme_str() != Some("ws");
-            let host = uri.host().ok_or("WebSocket URL without host")?;
-            let host = host
-                .trim_start_matches('[')
-                .trim_end_matches(']')
-                .to_owned();
-            let port = uri.port_u16().unwrap_or(if secure { 443 } else { 80 });
-            let tcp = TcpStream::connect((host.as_str(), port))
-                .await
-                .map_err(|e| describe(&e))?;
-            // Small frames, latency-bound: never wait to coalesce.
-            tcp.set_nodelay(true).map_err(|e| describe(&e))?;
+            let host = url.host_str().unwrap_or_default().to_owned();
+            let secure = url.scheme() == "wss";
+            let tcp = dial(&url, &proxies).await?;
+            // The request is the parsed URL's canonical form: the Host header and the path
+            // are read from the value the policy checked.
+            let request = url
+                .as_str()
+                .into_client_request()
+                .map_err(|e| TransportError::from_error(&e, &host))?;
             // async-tungstenite wires futures-rustls to smol only, so the TLS layer is put
             // under the handshake here.
             let stream = if secure {
-                let name = ServerName::try_from(host).map_err(|e| describe(&e))?;
+                let name = match url.host() {
+                    Some(url::Host::Ipv4(ip)) => ServerName::from(std::net::IpAddr::V4(ip)),
+                    Some(url::Host::Ipv6(ip)) => ServerName::from(std::net::IpAddr::V6(ip)),
+                    _ => ServerName::try_from(host.clone()).map_err(|e| describe(&e))?,
+                };
                 let tls = futures_rustls::TlsConnector::from(tls)
                     .connect(name, tcp)
                     .await
-                    .map_err(|e| describe(&e))?;
+                    .map_err(|e| TransportError::from_error(&e, &host))?;
                 MaybeTlsStream::Tls(tls)
             } else {
                 MaybeTlsStream::Plain(tcp)
@@ -130,7 +199,7 @@ impl Connector for AsyncStdConnector {
             let (socket, _response) =
                 async_tungstenite::client_async_with_config(request, stream, Some(ws_config()))
                     .await
-                    .map_err(|e| describe(&e))?;
+                    .map_err(|e| TransportError::from_error(&e, &host))?;
             Ok(socket)
         })
     }

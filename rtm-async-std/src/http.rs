@@ -1,63 +1,118 @@
 //! The HTTP client of the web call: surf over its default curl backend (isahc, system OpenSSL).
 //!
-//! curl reads extra trust anchors only from a PEM file (`CURLOPT_CAINFO`), and that file
-//! replaces the system bundle curl found. So with extra roots, the client gets a private
-//! temporary bundle: the system bundle (found as curl finds it, with openssl-probe) followed by
-//! the extra roots. The file lives as long as the connector.
+//! Roots: curl reads trust anchors from a PEM file (`CURLOPT_CAINFO`), and ignores
+//! `SSL_CERT_FILE`. So that the web call trusts exactly what the WebSocket trusts, the client
+//! gets a private temporary bundle: the system's roots as rustls-native-certs reads them
+//! (`SSL_CERT_FILE` / `SSL_CERT_DIR` honoured, as for the WebSocket) followed by the extra
+//! roots. The file lives as long as the connector.
+//!
+//! Proxy: the one rtm-driver's [`Proxies`] chooses for the API URL (the same choice as the
+//! WebSocket's), given to curl with its credentials; curl's own reading of the environment
+//! is switched off.
 
 use std::io::Write;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 
 use base64::Engine;
 use isahc::config::{CaCertificate, Configurable};
-use rtm_driver::{Error, TransportOptions};
+use rtm_driver::{Error, Proxies, Proxy, TransportOptions, Url, tls};
 use tempfile::TempPath;
 
-/// A surf client configured from the transport options, and the CA bundle file it reads.
+/// The surf clients of the web call: one per proxy choice (direct, or through one proxy),
+/// made on first use (the API URL decides, and never changes, so usually one), and the CA
+/// bundle file they read.
 #[derive(Debug, Clone)]
 pub(crate) struct HttpClient {
-    pub(crate) surf: surf::Client,
-    /// Deleted when the last clone is dropped.
-    _ca_bundle: Option<Arc<TempPath>>,
+    inner: Arc<Mutex<Clients>>,
+}
+
+#[derive(Debug)]
+struct Clients {
+    /// A caller's client, used for every URL.
+    fixed: Option<surf::Client>,
+    made: Vec<(Option<Proxy>, surf::Client)>,
+    proxies: Arc<Proxies>,
+    ca_bundle: Option<TempPath>,
 }
 
 impl HttpClient {
-    pub(crate) fn new(options: &TransportOptions) -> Result<Self, Error> {
-        let mut builder = isahc::HttpClient::builder()
-            .tcp_nodelay()
-            // Like reqwest in rtm-tokio: no redirects (isahc's default), no environment proxy
-            // unless asked, since it would apply to the web call but not to the socket.
-            .proxy(match &options.proxy {
-                Some(url) => Some(
-                    url.parse::<isahc::http::Uri>()
-                        .map_err(|e| Error::Transport(format!("proxy: {e}")))?,
-                ),
-                None => None,
-            });
-        let ca_bundle = if options.extra_root_certs.is_empty() {
-            None
-        } else {
-            let path = write_ca_bundle(&options.extra_root_certs)?;
-            builder = builder.ssl_ca_certificate(CaCertificate::file(path.to_path_buf()));
-            Some(Arc::new(path))
+    pub(crate) fn new(options: &TransportOptions, proxies: Arc<Proxies>) -> Result<Self, Error> {
+        // Always: curl trusts exactly the WebSocket's roots (see the module docs).
+        let ca_bundle = Some(write_ca_bundle(&options.extra_root_certs)?);
+        let clients = Clients {
+            fixed: None,
+            made: Vec::new(),
+            proxies,
+            ca_bundle,
         };
-        let isahc = builder
-            .build()
-            .map_err(|e| Error::Transport(format!("HTTP client: {e}")))?;
+        // Fails early (before any connection) if curl cannot be set up at all.
+        let direct = clients.make(None)?;
+        let mut clients = clients;
+        clients.made.push((None, direct));
         Ok(HttpClient {
-            surf: surf::Client::with_http_client(Curl(Some(
-                http_client::isahc::IsahcClient::from_client(isahc),
-            ))),
-            _ca_bundle: ca_bundle,
+            inner: Arc::new(Mutex::new(clients)),
         })
     }
 
     /// A caller-supplied client: its own TLS and proxy settings apply.
     pub(crate) fn from_surf(surf: surf::Client) -> Self {
         HttpClient {
-            surf,
-            _ca_bundle: None,
+            inner: Arc::new(Mutex::new(Clients {
+                fixed: Some(surf),
+                made: Vec::new(),
+                proxies: Arc::new(Proxies::none()),
+                ca_bundle: None,
+            })),
         }
+    }
+
+    /// The client for a web call to `url`.
+    pub(crate) fn for_url(&self, url: &Url) -> Result<surf::Client, String> {
+        let mut clients = self.inner.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(fixed) = &clients.fixed {
+            return Ok(fixed.clone());
+        }
+        let proxy = clients.proxies.for_url(url).cloned();
+        if let Some((_, client)) = clients.made.iter().find(|(p, _)| *p == proxy) {
+            return Ok(client.clone());
+        }
+        let client = clients.make(proxy.as_ref()).map_err(|e| e.to_string())?;
+        clients.made.push((proxy, client.clone()));
+        Ok(client)
+    }
+}
+
+impl Clients {
+    fn make(&self, proxy: Option<&Proxy>) -> Result<surf::Client, Error> {
+        // No redirects (isahc's default): Slack's API never redirects, and a redirect is
+        // reported as an error. `proxy(None)` also keeps curl from reading the environment:
+        // proxy selection is rtm-driver's, for both connections.
+        let mut builder = isahc::HttpClient::builder().tcp_nodelay();
+        builder = match proxy {
+            None => builder.proxy(None),
+            Some(p) => {
+                let uri = p
+                    .to_string()
+                    .parse::<isahc::http::Uri>()
+                    .map_err(|e| Error::Transport(format!("proxy {p}: {e}")))?;
+                let builder = builder.proxy(Some(uri));
+                match p.credentials() {
+                    Some((user, password)) => {
+                        builder.proxy_credentials(isahc::auth::Credentials::new(user, password))
+                    }
+                    None => builder,
+                }
+            }
+        };
+        if let Some(path) = &self.ca_bundle {
+            builder = builder.ssl_ca_certificate(CaCertificate::file(path.to_path_buf()));
+        }
+        let isahc = builder
+            .build()
+            .map_err(|e| Error::Transport(format!("HTTP client: {e}")))?;
+        Ok(surf::Client::with_http_client(Curl(Some(
+            http_client::isahc::IsahcClient::from_client(isahc),
+        ))))
     }
 }
 
@@ -88,7 +143,8 @@ impl Drop for Curl {
     }
 }
 
-/// Writes the system bundle plus `extra` (DER) as one PEM file.
+/// Writes the system's roots (as rustls-native-certs reads them, like the WebSocket's) plus
+/// `extra` (DER) as one PEM file.
 fn write_ca_bundle(extra: &[Vec<u8>]) -> Result<TempPath, Error> {
     let io = |e: std::io::Error| Error::Tls(format!("writing the CA bundle for curl: {e}"));
     let mut file = tempfile::Builder::new()
@@ -96,19 +152,15 @@ fn write_ca_bundle(extra: &[Vec<u8>]) -> Result<TempPath, Error> {
         .suffix(".pem")
         .tempfile()
         .map_err(io)?;
-    let probe = openssl_probe::probe();
-    if let Some(system) = &probe.cert_file {
-        match std::fs::read(system) {
-            Ok(pem) => {
-                file.write_all(&pem).map_err(io)?;
-                file.write_all(b"\n").map_err(io)?;
-            }
-            Err(e) => tracing::warn!(path = %system.display(), error = %e,
-                "cannot read the system CA bundle; the web call trusts only the extra roots \
-                 (and curl's CA directory)"),
-        }
+    let system = tls::native_root_certs();
+    if system.is_empty() && extra.is_empty() {
+        tracing::warn!("no root certificates in the system's store: TLS will fail verification");
     }
-    for der in extra {
+    for der in system
+        .iter()
+        .map(|c| c.as_ref())
+        .chain(extra.iter().map(Vec::as_slice))
+    {
         file.write_all(pem_certificate(der).as_bytes())
             .map_err(io)?;
     }

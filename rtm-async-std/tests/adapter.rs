@@ -5,10 +5,8 @@
 use std::future::Future;
 use std::time::Duration;
 
-use futures::StreamExt;
 use rtm_async_std::{
-    BuilderExt, ClientBuilder, Error, Event, RetryLimit, RetryPolicy, RtmClient, RtmError,
-    StartOptions,
+    BuilderExt, ClientBuilder, Error, RetryLimit, RetryPolicy, RtmClient, RtmError, StartOptions,
 };
 use rtm_testkit::{Fault, MockSlack, ServerOptions};
 
@@ -132,12 +130,13 @@ async fn tls_socket_verifies_the_certificate_on_its_own() {
         .retry(retries(0))
         .build_with_http_client(surf::Client::new())
         .unwrap();
-    let mut errors = client.subscribe_filtered(["error"]);
-    assert!(within(client.start()).await.is_err());
-    let first = within(errors.next()).await.unwrap().unwrap();
-    match first.event() {
-        Event::Error(RtmError::Websocket { message }) => {
-            assert!(message.to_lowercase().contains("certificate"), "{message}")
+    // A certificate failure ends the attempt for good (no retry, no `error` event first).
+    match within(client.start()).await.unwrap_err() {
+        Error::Rtm(RtmError::Transport { message }) => {
+            assert!(
+                message.contains("certificate verification failed"),
+                "{message}"
+            )
         }
         other => panic!("unexpected {other:?}"),
     }

@@ -1,4 +1,4 @@
-//! The token never reaches the logs, even with every target at TRACE: isahc turns curl's
+//! The token and proxy credentials never reach the logs, even with every target at TRACE: isahc turns curl's
 //! verbose output (outgoing headers included) into trace events when a subscriber listens.
 //! Its own test binary: it installs a global subscriber (and a `log` bridge).
 
@@ -7,9 +7,11 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use rtm_async_std::{BuilderExt, ClientBuilder};
+use rtm_testkit::proxy::ConnectProxy;
 use rtm_testkit::{MockSlack, ServerOptions};
 
 const TOKEN: &str = "xoxb-test-token";
+const PROXY_PASSWORD: &str = "pr0xy-s3cret";
 
 #[derive(Clone, Default)]
 struct Capture(Arc<Mutex<Vec<u8>>>);
@@ -35,8 +37,10 @@ async fn the_token_stays_out_of_trace_logs() {
         .with_writer(move || writer.clone())
         .init();
     let slack = MockSlack::start(ServerOptions::default()).unwrap();
+    let proxy = ConnectProxy::with_credentials("alice", PROXY_PASSWORD).unwrap();
     let client = ClientBuilder::new(TOKEN)
         .api_url(slack.api_url())
+        .proxy(proxy.url_with(&format!("alice:{PROXY_PASSWORD}")))
         .build()
         .unwrap();
     async_std::future::timeout(Duration::from_secs(10), client.start())
@@ -51,4 +55,20 @@ async fn the_token_stays_out_of_trace_logs() {
         "{logs}"
     );
     assert!(!logs.contains(TOKEN), "the token is in the logs:\n{logs}");
+    // Both connections went through the proxy with the credentials, which no log shows.
+    let record = proxy.record();
+    assert!(
+        record.len() >= 2 && record.iter().all(|p| p.allowed),
+        "{record:?}"
+    );
+    assert!(record.iter().all(|p| p.authorization.is_some()));
+    assert!(
+        !logs.contains(PROXY_PASSWORD),
+        "the proxy password is in the logs:\n{logs}"
+    );
+    let header = record[0].authorization.clone().unwrap();
+    assert!(
+        !logs.contains(header.trim_start_matches("Basic ")),
+        "{logs}"
+    );
 }

@@ -7,9 +7,10 @@ use rtm_proto::{Config, Pacing, RetryPolicy, StartOptions, Token};
 
 use crate::client::RtmClient;
 use crate::error::Error;
+use crate::proxy::{Proxies, ProxyUrl};
 use crate::runtime::Runtime;
 use crate::transport::Connector;
-use crate::url_policy;
+use crate::url_policy::{self, Kind};
 
 /// The default Web API URL.
 pub const DEFAULT_API_URL: &str = "https://slack.com/api/";
@@ -18,11 +19,15 @@ pub const DEFAULT_API_URL: &str = "https://slack.com/api/";
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 #[non_exhaustive]
 pub struct TransportOptions {
-    /// Root certificates (DER) trusted in addition to the webpki roots, e.g. a test server's.
+    /// Root certificates (DER) trusted in addition to the default roots (the system's
+    /// store or the webpki roots, per the adapter's features), e.g. a test server's.
     pub extra_root_certs: Vec<Vec<u8>>,
-    /// An HTTP proxy for the web call (`http://host:port`); `None` connects directly and
-    /// ignores proxy environment variables.
-    pub proxy: Option<String>,
+    /// An HTTP proxy for the web call and the WebSocket (`http://[user:pass@]host:port`;
+    /// the socket goes through a `CONNECT` tunnel). Its `Debug` hides credentials.
+    pub proxy: Option<ProxyUrl>,
+    /// Without an explicit `proxy`: read `HTTPS_PROXY` / `ALL_PROXY` / `NO_PROXY` as curl
+    /// does (see [`Proxies`](crate::Proxies)). Off by default: no variable applies.
+    pub proxy_from_env: bool,
     /// Whether `http://`/`ws://` URLs to non-loopback hosts are allowed.
     pub allow_insecure: bool,
 }
@@ -181,15 +186,27 @@ impl ClientBuilder {
         self
     }
 
-    /// Trusts this root certificate (DER) in addition to the webpki roots.
+    /// Trusts this root certificate (DER) in addition to the default roots (the system's
+    /// store, or the webpki roots, per the adapter's features).
     pub fn add_root_certificate(mut self, der: impl Into<Vec<u8>>) -> Self {
         self.transport.extra_root_certs.push(der.into());
         self
     }
 
-    /// Sends the web call through this HTTP proxy.
+    /// Sends the web call and the WebSocket (HTTP `CONNECT` tunnel) through this HTTP proxy,
+    /// `http://[user:password@]host[:port]`, like Node's `agent` option; basic credentials
+    /// from the URL are sent to the proxy and never shown. Checked at build time
+    /// ([`Error::InvalidProxy`]). Overrides [`proxy_from_env`](Self::proxy_from_env).
     pub fn proxy(mut self, url: impl Into<String>) -> Self {
-        self.transport.proxy = Some(url.into());
+        self.transport.proxy = Some(ProxyUrl::new(url));
+        self
+    }
+
+    /// Reads the proxy from `HTTPS_PROXY` / `ALL_PROXY` (and `http_proxy` for plain URLs),
+    /// with `NO_PROXY` exceptions, the way curl does (default false: the environment is
+    /// ignored). Read when the client is built.
+    pub fn proxy_from_env(mut self, on: bool) -> Self {
+        self.transport.proxy_from_env = on;
         self
     }
 
@@ -237,15 +254,16 @@ impl ClientBuilder {
         &self.api_url
     }
 
-    /// Checks the options: the core's rules and the URL policy.
+    /// Checks the options: the core's rules, the URL policy and the proxy settings.
     pub fn validate(&self) -> Result<(), Error> {
         self.config.validate()?;
-        url_policy::check(
-            &self.api_url,
-            "https",
-            "http",
-            self.transport.allow_insecure,
-        )
+        self.checked_api_url()?;
+        Proxies::from_options(&self.transport).map(drop)
+    }
+
+    /// The API URL parsed and checked by the URL policy: the value the web call dials.
+    pub fn checked_api_url(&self) -> Result<url::Url, Error> {
+        url_policy::check(&self.api_url, Kind::Api, self.transport.allow_insecure)
     }
 
     /// Builds the client and spawns its driver task on `runtime`. The connector does the I/O.
@@ -255,6 +273,7 @@ impl ClientBuilder {
         connector: C,
     ) -> Result<RtmClient, Error> {
         self.validate()?;
+        let api_url = self.checked_api_url()?;
         if !self.seeded {
             // Entropy, not policy: the std hasher's keys are random per process and instance.
             let mut h = std::collections::hash_map::RandomState::new().build_hasher();
@@ -266,7 +285,7 @@ impl ClientBuilder {
             connector,
             crate::client::Settings {
                 start: self.start,
-                api_url: self.api_url,
+                api_url,
                 config: self.config,
                 allow_insecure: self.transport.allow_insecure,
                 event_buffer: self.event_buffer,

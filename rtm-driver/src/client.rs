@@ -22,7 +22,7 @@ use crate::transport::Connector;
 #[derive(Debug)]
 pub(crate) struct Settings {
     pub(crate) start: StartOptions,
-    pub(crate) api_url: String,
+    pub(crate) api_url: url::Url,
     pub(crate) config: Config,
     pub(crate) allow_insecure: bool,
     pub(crate) event_buffer: usize,

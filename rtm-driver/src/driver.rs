@@ -21,8 +21,8 @@ use crate::completions::Completions;
 use crate::core_trait::Core;
 use crate::events::Publisher;
 use crate::runtime::{AsyncTimer, BoxFuture, Runtime};
-use crate::transport::{Connector, WebRequest};
-use crate::url_policy;
+use crate::transport::{Connector, TransportError, WebRequest};
+use crate::url_policy::{self, Kind};
 
 /// Frames read per round before the other sources get a turn.
 const READ_BUDGET: usize = 256;
@@ -33,8 +33,8 @@ const MAX_ROUNDS: usize = 16;
 /// Frames waiting to be written beyond which user commands wait (backpressure to `send`).
 const WRITE_HIGH_WATER: usize = 512;
 
-type WebCall = BoxFuture<Result<rtm_proto::WebResponse, String>>;
-type Opening<S> = BoxFuture<Result<S, String>>;
+type WebCall = BoxFuture<Result<rtm_proto::WebResponse, TransportError>>;
+type Opening<S> = BoxFuture<Result<S, TransportError>>;
 
 /// The socket in use.
 struct Socket<S> {
@@ -50,7 +50,8 @@ struct Socket<S> {
 /// Where the driver reaches the network.
 #[derive(Debug, Clone)]
 pub(crate) struct Endpoint {
-    pub(crate) api_url: String,
+    /// Parsed and checked by the URL policy at build time.
+    pub(crate) api_url: url::Url,
     pub(crate) allow_insecure: bool,
 }
 
@@ -195,11 +196,13 @@ impl<K: Core, C: Connector> Driver<K, C> {
                 token,
                 form,
             } => {
-                let request = WebRequest {
-                    url: format!("{}{}", self.endpoint.api_url, method.as_str()),
-                    token,
-                    form,
+                // The base was parsed and checked once, at build time; the method is ours.
+                let Ok(url) = self.endpoint.api_url.join(method.as_str()) else {
+                    let result = Err(format!("cannot join {} to the API URL", method.as_str()));
+                    self.inputs.push_back(Input::WebApiResult { conn, result });
+                    return;
                 };
+                let request = WebRequest { url, token, form };
                 tracing::debug!(%conn, url = %request.url, "web call");
                 // A newer attempt replaces an older call (the core ignores its answer anyway).
                 self.web = Some((conn, self.connector.web_call(request)));
@@ -207,8 +210,8 @@ impl<K: Core, C: Connector> Driver<K, C> {
             Action::OpenWebSocket { conn, url } => {
                 // One socket at a time: the new one replaces the old.
                 self.socket = None;
-                match url_policy::check(&url, "wss", "ws", self.endpoint.allow_insecure) {
-                    Ok(()) => {
+                match url_policy::check(&url, Kind::Socket, self.endpoint.allow_insecure) {
+                    Ok(url) => {
                         tracing::debug!(%conn, "opening WebSocket");
                         self.opening = Some((conn, self.connector.open_websocket(url)));
                     }
@@ -319,10 +322,22 @@ impl<K: Core, C: Connector> Driver<K, C> {
             let conn = *conn;
             self.web = None;
             progress = true;
-            if let Err(e) = &result {
-                tracing::debug!(%conn, error = %e, "web call failed");
+            match result {
+                Err(e) if e.fatal => {
+                    tracing::warn!(%conn, error = %e, "web call failed for good");
+                    self.feed(Input::TransportFatal {
+                        conn,
+                        reason: e.message,
+                    });
+                }
+                result => {
+                    if let Err(e) = &result {
+                        tracing::debug!(%conn, error = %e, "web call failed");
+                    }
+                    let result = result.map_err(|e| e.message);
+                    self.feed(Input::WebApiResult { conn, result });
+                }
             }
-            self.feed(Input::WebApiResult { conn, result });
         }
 
         if let Some((conn, open)) = &mut self.opening
@@ -343,7 +358,17 @@ impl<K: Core, C: Connector> Driver<K, C> {
                     });
                     self.feed(Input::WsOpened { conn });
                 }
-                Err(message) => self.feed(Input::WsError { conn, message }),
+                Err(e) if e.fatal => {
+                    tracing::warn!(%conn, error = %e, "WebSocket failed for good");
+                    self.feed(Input::TransportFatal {
+                        conn,
+                        reason: e.message,
+                    });
+                }
+                Err(e) => self.feed(Input::WsError {
+                    conn,
+                    message: e.message,
+                }),
             }
         }
 

@@ -21,16 +21,29 @@ pub enum Error {
     ClientClosed,
     /// A plain-text (`http://`, `ws://`) URL to a host that is not loopback, without
     /// `allow_insecure(true)`.
-    #[error("refusing insecure {scheme}:// URL to non-loopback host {host} (see allow_insecure)")]
+    #[error(
+        "refusing insecure {scheme}:// URL to host {host}, which is not loopback (plain text is \
+         allowed only to 127.0.0.0/8, [::1] and localhost): use TLS, or allow_insecure(true) \
+         to allow it"
+    )]
     InsecureUrl {
         /// The scheme.
         scheme: String,
-        /// The host.
+        /// The host, as the URL parser (and so the transport) reads it.
         host: String,
     },
     /// A URL that cannot be used at all.
     #[error("invalid URL: {reason}")]
     InvalidUrl {
+        /// What is wrong with it.
+        reason: String,
+    },
+    /// A proxy URL that cannot be used (unparsable, or a scheme other than `http`), from
+    /// the builder or the environment; named without its credentials.
+    #[error("invalid proxy {url:?}: {reason}")]
+    InvalidProxy {
+        /// The proxy URL, credentials replaced by `***`.
+        url: String,
         /// What is wrong with it.
         reason: String,
     },
@@ -53,6 +66,7 @@ impl Error {
             Error::ClientClosed => "slack_rtmapi_client_closed_error",
             Error::InsecureUrl { .. } => "slack_rtmapi_insecure_url_error",
             Error::InvalidUrl { .. } => "slack_rtmapi_invalid_url_error",
+            Error::InvalidProxy { .. } => "slack_rtmapi_invalid_proxy_error",
             Error::Tls(_) => "slack_rtmapi_tls_config_error",
             Error::Transport(_) => "slack_rtmapi_transport_setup_error",
         }

@@ -24,6 +24,7 @@ mod core_trait;
 mod driver;
 mod error;
 mod events;
+pub mod proxy;
 mod runtime;
 mod status;
 #[cfg(feature = "rustls")]
@@ -36,9 +37,15 @@ pub use client::RtmClient;
 pub use core_trait::Core;
 pub use error::Error;
 pub use events::{Events, Lagged, SharedEvent};
+pub use proxy::{Proxies, Proxy, ProxyUrl, Tunnel};
 pub use runtime::{AsyncTimer, BoxFuture, Runtime};
 pub use status::Status;
-pub use transport::{Connector, WebRequest, WebSocket, describe_error, websocket_config};
+pub use transport::{
+    Connector, TransportError, WebRequest, WebSocket, certificate_failure, describe_error,
+    websocket_config,
+};
+/// The parsed URL type of [`WebRequest::url`] and [`Connector::open_websocket`].
+pub use url::Url;
 
 /// The protocol core's types that appear in this API.
 pub use rtm_proto::{

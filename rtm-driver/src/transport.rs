@@ -4,6 +4,7 @@ use futures::{Sink, Stream};
 use rtm_proto::{Token, WebResponse};
 use tungstenite::protocol::WebSocketConfig;
 use tungstenite::{Error as WsError, Message};
+use url::Url;
 
 use crate::runtime::BoxFuture;
 
@@ -11,8 +12,9 @@ use crate::runtime::BoxFuture;
 /// `form` as `application/x-www-form-urlencoded`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct WebRequest {
-    /// `{api_url}{method}`, e.g. `https://slack.com/api/rtm.connect`.
-    pub url: String,
+    /// `{api_url}{method}`, e.g. `https://slack.com/api/rtm.connect`, parsed and checked by
+    /// the URL policy: dial this value, do not re-parse a string of it.
+    pub url: Url,
     /// The bearer token (its `Debug` is redacted).
     pub token: Token,
     /// The form parameters.
@@ -38,17 +40,159 @@ impl<T> WebSocket for T where
 
 /// Opens the connections of a session. The driver decides when and to where (URL policy
 /// included); a connector only moves bytes. Errors are descriptions for the core, which
-/// decides whether to retry.
+/// decides whether to retry, unless the connector marks them [fatal](TransportError::fatal).
 pub trait Connector: Send + 'static {
     /// The WebSocket type.
     type Socket: WebSocket;
 
-    /// Makes the web call. The answer is reported whatever its HTTP status; `Err` is for
-    /// failures below HTTP (DNS, TCP, TLS, ...). No timeout is needed: the core has one.
-    fn web_call(&self, request: WebRequest) -> BoxFuture<Result<WebResponse, String>>;
+    /// Makes the web call. The answer is reported whatever its HTTP status, except a
+    /// redirect (3xx), which is a fatal error ([`TransportError::redirect`]) and never
+    /// followed; `Err` is otherwise for failures below HTTP (DNS, TCP, TLS, ...). No timeout
+    /// is needed: the core has one.
+    fn web_call(&self, request: WebRequest) -> BoxFuture<Result<WebResponse, TransportError>>;
 
-    /// Opens a WebSocket to `url` (`wss://` or, when the driver allows it, `ws://`).
-    fn open_websocket(&self, url: String) -> BoxFuture<Result<Self::Socket, String>>;
+    /// Opens a WebSocket to `url` (`wss://` or, when the driver allows it, `ws://`), parsed
+    /// and checked by the URL policy: dial this value's host and port.
+    fn open_websocket(&self, url: Url) -> BoxFuture<Result<Self::Socket, TransportError>>;
+}
+
+/// Why a connection could not be made: a description for the core, and whether retrying
+/// could help. Fatal errors (a certificate that fails verification, a redirect of the web
+/// call) end the attempt at once, without retries; the others are retried with backoff.
+/// It never holds a secret (connectors describe errors without tokens or proxy credentials).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TransportError {
+    /// The description.
+    pub message: String,
+    /// Whether retrying cannot help.
+    pub fatal: bool,
+}
+
+impl TransportError {
+    /// A failure worth retrying (DNS, TCP, a dropped connection, ...).
+    pub fn retryable(message: impl Into<String>) -> Self {
+        TransportError {
+            message: message.into(),
+            fatal: false,
+        }
+    }
+
+    /// A failure retrying cannot fix.
+    pub fn fatal(message: impl Into<String>) -> Self {
+        TransportError {
+            message: message.into(),
+            fatal: true,
+        }
+    }
+
+    /// The web call was redirected (Slack's API never redirects): fatal, and the redirect is
+    /// not followed, so the token goes nowhere else.
+    pub fn redirect(status: u16, location: Option<&str>) -> Self {
+        let location =
+            location.map_or_else(|| "no Location".to_owned(), |l| format!("Location {l:?}"));
+        Self::fatal(format!(
+            "the Web API answered with redirect {status} ({location}); redirects are not \
+             followed, so the token is not sent elsewhere: check the API URL"
+        ))
+    }
+
+    /// The proxy refused the credentials (HTTP 407, on a tunnel or a forwarded web call):
+    /// fatal, retrying sends the same credentials.
+    pub fn proxy_auth_required(detail: &str) -> Self {
+        Self::fatal(format!(
+            "the proxy answered 407 proxy authentication required ({detail}): check the \
+             proxy credentials"
+        ))
+    }
+
+    /// From an error and its causes: fatal if it is a certificate that failed verification
+    /// (see [`certificate_failure`]), with the host and the reason.
+    pub fn from_error(e: &(dyn std::error::Error + 'static), host: &str) -> Self {
+        match certificate_failure(e) {
+            Some(reason) => Self::fatal(format!(
+                "TLS certificate verification failed for {host}: {reason}"
+            )),
+            None => {
+                let text = describe_error(e);
+                if text.contains("proxy authorization required") {
+                    Self::proxy_auth_required(&text)
+                } else {
+                    Self::retryable(text)
+                }
+            }
+        }
+    }
+}
+
+impl TransportError {
+    /// From a description only (clients that keep no typed causes, such as curl's): fatal
+    /// if it says a certificate failed verification.
+    pub fn from_description(text: String, host: &str) -> Self {
+        if is_certificate_text(&text) {
+            Self::fatal(format!(
+                "TLS certificate verification failed for {host}: {text}"
+            ))
+        } else {
+            Self::retryable(text)
+        }
+    }
+}
+
+impl std::fmt::Display for TransportError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.message)
+    }
+}
+
+impl std::error::Error for TransportError {}
+
+impl From<String> for TransportError {
+    fn from(message: String) -> Self {
+        Self::retryable(message)
+    }
+}
+
+impl From<&str> for TransportError {
+    fn from(message: &str) -> Self {
+        Self::retryable(message)
+    }
+}
+
+/// Why the peer's certificate failed verification, if that is what `e` (or one of its
+/// causes) says: a rustls certificate error (with feature `rustls`), or curl/OpenSSL's
+/// verification failure. Retrying cannot fix these.
+pub fn certificate_failure(e: &(dyn std::error::Error + 'static)) -> Option<String> {
+    let mut cur: Option<&(dyn std::error::Error + 'static)> = Some(e);
+    while let Some(err) = cur {
+        #[cfg(feature = "rustls")]
+        if let Some(reason) = crate::tls::certificate_error(err) {
+            return Some(reason);
+        }
+        // io::Error keeps a custom inner error out of `source()` on some paths.
+        if let Some(io) = err.downcast_ref::<std::io::Error>()
+            && let Some(inner) = io.get_ref()
+            && let Some(reason) = certificate_failure(inner)
+        {
+            return Some(reason);
+        }
+        cur = err.source();
+    }
+    // curl (rtm-async-std's web call) reports it as text only.
+    let text = describe_error(e);
+    is_certificate_text(&text).then_some(text)
+}
+
+/// Whether an error's text is curl/OpenSSL's way of saying verification failed.
+fn is_certificate_text(text: &str) -> bool {
+    let lower = text.to_ascii_lowercase();
+    [
+        "ssl certificate problem",
+        "ssl peer certificate",
+        "certificate verify failed",
+        "invalid peer certificate",
+    ]
+    .iter()
+    .any(|m| lower.contains(m))
 }
 
 /// The WebSocket configuration every adapter uses: sized for many idle clients (16 KiB or

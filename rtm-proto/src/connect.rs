@@ -70,7 +70,9 @@ pub(crate) fn read(resp: WebResponse) -> Result<ConnectInfo, RtmError> {
         detail: format!("ok answer without {what}"),
     };
     let url = body.url.ok_or_else(|| missing("url"))?;
-    if !(url.starts_with("wss://") || url.starts_with("ws://")) {
+    // Schemes are case-insensitive (RFC 3986); the transport's URL policy decides the rest.
+    let scheme = url.split_once("://").map(|(s, _)| s.to_ascii_lowercase());
+    if !matches!(scheme.as_deref(), Some("wss" | "ws")) {
         return Err(RtmError::BadResponse {
             detail: "the url is not a WebSocket URL".to_owned(),
         });

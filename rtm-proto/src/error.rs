@@ -64,6 +64,12 @@ pub enum RtmError {
         /// Why.
         reason: String,
     },
+    /// The web call or the WebSocket failed in a way retrying cannot fix (a certificate that
+    /// fails verification, a redirect of the web call); no retries.
+    Transport {
+        /// The transport's description (host and reason).
+        message: String,
+    },
     /// The WebSocket was closed (by the server, or by a fault).
     Closed {
         /// The close code (1006 when the connection dropped without a close frame).
@@ -108,7 +114,8 @@ impl RtmError {
             RtmError::Http { .. } => true,
             RtmError::RetriesExhausted { .. }
             | RtmError::Disconnected
-            | RtmError::Refused { .. } => false,
+            | RtmError::Refused { .. }
+            | RtmError::Transport { .. } => false,
             _ => true,
         }
     }
@@ -124,6 +131,7 @@ impl RtmError {
             }
             RtmError::RetriesExhausted { last, .. } => last.code(),
             RtmError::Disconnected => "slack_rtmapi_disconnected_error",
+            RtmError::Transport { .. } => "slack_rtmapi_transport_error",
             RtmError::MalformedFrame { .. } | RtmError::UnexpectedBinary { .. } => {
                 "slack_rtmapi_malformed_frame_error"
             }
@@ -155,6 +163,7 @@ impl fmt::Display for RtmError {
             RtmError::Server { code, msg } => write!(f, "server error {code}: {msg}"),
             RtmError::Websocket { message } => write!(f, "WebSocket error: {message}"),
             RtmError::Refused { reason } => write!(f, "WebSocket URL refused: {reason}"),
+            RtmError::Transport { message } => write!(f, "connection failed for good: {message}"),
             RtmError::Closed { code, reason } if reason.is_empty() => {
                 write!(f, "WebSocket closed with code {code}")
             }

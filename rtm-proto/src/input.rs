@@ -75,6 +75,15 @@ pub enum Input {
         /// Why.
         reason: String,
     },
+    /// The attempt's web call or WebSocket failed in a way retrying cannot fix (a
+    /// certificate that fails verification, a redirect of the web call): the attempt fails
+    /// for good with [`RtmError::Transport`](crate::RtmError::Transport), without retries.
+    TransportFatal {
+        /// The attempt.
+        conn: ConnId,
+        /// The transport's description.
+        reason: String,
+    },
     /// The WebSocket failed (open, read or write); it is unusable.
     WsError {
         /// The attempt.
@@ -112,6 +121,7 @@ impl Input {
             Input::WsBinary { .. } => "ws_binary",
             Input::WsClosed { .. } => "ws_closed",
             Input::WsRefused { .. } => "ws_refused",
+            Input::TransportFatal { .. } => "transport_fatal",
             Input::WsError { .. } => "ws_error",
             Input::ReadPaused { .. } => "read_paused",
             Input::ReadResumed { .. } => "read_resumed",

@@ -218,6 +218,44 @@ fn a_refused_websocket_url_ends_the_attempt_for_good() {
 }
 
 #[test]
+fn a_fatal_transport_failure_ends_the_attempt_for_good() {
+    let reason = "TLS certificate verification failed for example.com: unknown issuer";
+    let expected = RtmError::Transport {
+        message: reason.into(),
+    };
+    // During the web call.
+    let mut h = H::default();
+    let conn = web_call(&h.start()).unwrap();
+    let stale = h.input(Input::TransportFatal {
+        conn: rtm_proto::ConnId(conn.0 + 7),
+        reason: reason.into(),
+    });
+    assert!(is_ignored(&stale));
+    let a = h.input(Input::TransportFatal {
+        conn,
+        reason: reason.into(),
+    });
+    assert_eq!(h.state(), State::Disconnected);
+    assert_eq!(start_settled(&a), Some(Err(expected.clone())));
+    assert_eq!(lifecycle(&a), ["unable_to_rtm_start", "disconnected"]);
+    assert!(web_call(&a).is_none() && reconnecting(&a).is_none());
+    assert_eq!(h.client.next_deadline(), None);
+    // While the socket opens.
+    let mut h = H::default();
+    let conn = web_call(&h.start()).unwrap();
+    assert!(opened(&h.input(web_ok(conn))).is_some());
+    let a = h.input(Input::TransportFatal {
+        conn,
+        reason: reason.into(),
+    });
+    assert_eq!(h.state(), State::Disconnected);
+    assert_eq!(start_settled(&a), Some(Err(expected.clone())));
+    assert!(reconnecting(&a).is_none());
+    assert!(!expected.is_recoverable());
+    assert_eq!(expected.code(), "slack_rtmapi_transport_error");
+}
+
+#[test]
 fn everything_else_retries_with_backoff() {
     type Fail = fn(rtm_proto::ConnId) -> Input;
     let cases: Vec<(&str, Fail)> = vec![

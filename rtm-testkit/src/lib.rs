@@ -18,6 +18,7 @@
 #[cfg(feature = "conformance")]
 pub mod conformance;
 pub mod model;
+pub mod proxy;
 pub mod server;
 #[cfg(feature = "sim")]
 pub mod sim;

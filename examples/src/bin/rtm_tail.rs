@@ -63,7 +63,15 @@ of order: use tags. A line that is not a valid command gets an error result \
 
 EXIT: 0 once stdin is closed (pending sends get up to --drain-timeout to settle) or after \
 disconnect, and the client has disconnected. 1 with a one-line error on stderr when the session \
-cannot start or ends for good (e.g. invalid_auth). 2 for bad arguments.
+cannot start or ends for good (e.g. invalid_auth, an untrusted certificate). 2 for bad arguments \
+(an empty SLACK_TOKEN, an unreadable --ca-cert file, an unusable --proxy or proxy variable). \
+130 after SIGINT and 143 after SIGTERM: the client disconnects cleanly and the results of \
+pending sends are printed first.
+
+TRUST AND PROXIES: TLS trusts the system's certificate store (SSL_CERT_FILE and SSL_CERT_DIR \
+are honoured) plus every --ca-cert. Both connections (the web call and the WebSocket, in a \
+CONNECT tunnel) go through --proxy, or else through HTTPS_PROXY / ALL_PROXY (http_proxy for \
+plain URLs) minus NO_PROXY, read as curl does; --no-env-proxy ignores those variables.
 
 Logs go to stderr (RUST_LOG, e.g. RUST_LOG=rtm_driver=debug).";
 
@@ -83,9 +91,9 @@ enum RuntimeKind {
     long_about = LONG_ABOUT
 )]
 struct Args {
-    /// Slack token (xoxb-… or xoxp-…).
+    /// Slack token (xoxb-… or xoxp-…); an empty value counts as missing.
     #[arg(long, env = "SLACK_TOKEN", hide_env_values = true)]
-    token: String,
+    token: Option<String>,
     /// Web API base URL (for a mock Slack: http://127.0.0.1:PORT/api/).
     #[arg(long, env = "SLACK_API_URL", default_value = rtm_driver::DEFAULT_API_URL)]
     api_url: String,
@@ -109,6 +117,53 @@ struct Args {
     /// instead of slowing the session down.
     #[arg(long)]
     lossy: bool,
+    /// Also trust the certificates in this PEM file (repeatable), e.g. a corporate root or
+    /// `mock-slack --tls --cert-out cert.pem`.
+    #[arg(long, value_name = "FILE")]
+    ca_cert: Vec<std::path::PathBuf>,
+    /// Send the web call and the WebSocket through this HTTP proxy
+    /// (http://[user:password@]host:port); overrides the proxy environment variables.
+    #[arg(long, value_name = "URL")]
+    proxy: Option<String>,
+    /// Ignore HTTPS_PROXY / ALL_PROXY / http_proxy / NO_PROXY.
+    #[arg(long)]
+    no_env_proxy: bool,
+}
+
+/// A bad `--ca-cert` file, named.
+#[derive(Debug, thiserror::Error)]
+enum CaCertError {
+    #[error("--ca-cert {path}: cannot read it: {source}")]
+    Read {
+        path: String,
+        source: std::io::Error,
+    },
+    #[error("--ca-cert {path}: not a PEM certificate file: {reason}")]
+    Parse { path: String, reason: String },
+    #[error("--ca-cert {path}: no CERTIFICATE block in it")]
+    Empty { path: String },
+}
+
+/// The certificates (DER) of a PEM file.
+fn read_ca_file(path: &std::path::Path) -> Result<Vec<Vec<u8>>, CaCertError> {
+    use rustls_pki_types::CertificateDer;
+    use rustls_pki_types::pem::PemObject;
+    let shown = path.display().to_string();
+    let pem = std::fs::read(path).map_err(|source| CaCertError::Read {
+        path: shown.clone(),
+        source,
+    })?;
+    let certs = CertificateDer::pem_slice_iter(&pem)
+        .map(|c| c.map(|c| c.to_vec()))
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(|e| CaCertError::Parse {
+            path: shown.clone(),
+            reason: e.to_string(),
+        })?;
+    if certs.is_empty() {
+        return Err(CaCertError::Empty { path: shown });
+    }
+    Ok(certs)
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -409,6 +464,8 @@ enum Outcome {
     Done,
     /// The session could not start, or ended for good.
     Failed(String),
+    /// SIGINT or SIGTERM: disconnected cleanly, pending results printed.
+    Signalled(Signal),
 }
 
 type Sleep = fn(Duration) -> BoxFuture<'static, ()>;
@@ -417,10 +474,12 @@ type Sleep = fn(Duration) -> BoxFuture<'static, ()>;
 async fn run(
     client: RtmClient,
     mut stdin: mpsc::Receiver<Result<String, String>>,
+    mut signals: mpsc::Receiver<Signal>,
     drain_timeout: Duration,
     lossy: bool,
     sleep: Sleep,
 ) -> Outcome {
+    let mut signalled: Option<Signal> = None;
     let mut out = Output { closed: false };
     // Subscribed before start(), so the session's opening is shown. Lossless unless asked:
     // stdout is the subscriber, so a slow pipe slows the session.
@@ -581,6 +640,16 @@ async fn run(
                 }
             },
             line = pending.select_next_some() => out.line(&line),
+            signal = signals.next() => if let Some(signal) = signal {
+                // As `disconnect`: stop reading commands, disconnect now; sends still
+                // pending settle as the session ends, and their results are printed.
+                tracing::info!(?signal, "signal: disconnecting");
+                signalled.get_or_insert(signal);
+                closing = true;
+                user_ended = true;
+                stdin = mpsc::channel(0).1;
+                signals = mpsc::channel(0).1;
+            },
             () = drain => {
                 // The drain time is up: disconnect with sends still pending (they settle as
                 // the session ends, and are shown).
@@ -612,10 +681,68 @@ async fn run(
     while let Some(line) = pending.next().await {
         out.line(&line);
     }
-    match failure {
-        Some(e) => Outcome::Failed(e),
-        None => Outcome::Done,
+    match (signalled, failure) {
+        (Some(signal), _) => Outcome::Signalled(signal),
+        (None, Some(e)) => Outcome::Failed(e),
+        (None, None) => Outcome::Done,
     }
+}
+
+/// A signal that ends the program (after a clean disconnect).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Signal {
+    Int,
+    Term,
+}
+
+impl Signal {
+    /// The shell's convention: 128 + the signal number.
+    fn exit_code(self) -> u8 {
+        match self {
+            Signal::Int => 130,
+            Signal::Term => 143,
+        }
+    }
+}
+
+/// SIGINT and SIGTERM as a stream, whatever runtime runs the client: a thread with its own
+/// small tokio runtime listens for them.
+fn spawn_signal_listener() -> mpsc::Receiver<Signal> {
+    let (mut tx, rx) = mpsc::channel(4);
+    let spawned = std::thread::Builder::new()
+        .name("signals".into())
+        .spawn(move || {
+            let Ok(rt) = tokio::runtime::Builder::new_current_thread()
+                .enable_io()
+                .build()
+            else {
+                tracing::warn!("cannot listen for signals");
+                return;
+            };
+            rt.block_on(async move {
+                use tokio::signal::unix::{SignalKind, signal};
+                let (Ok(mut int), Ok(mut term)) = (
+                    signal(SignalKind::interrupt()),
+                    signal(SignalKind::terminate()),
+                ) else {
+                    tracing::warn!("cannot listen for SIGINT/SIGTERM");
+                    return;
+                };
+                loop {
+                    let got = tokio::select! {
+                        _ = int.recv() => Signal::Int,
+                        _ = term.recv() => Signal::Term,
+                    };
+                    if tx.send(got).await.is_err() {
+                        break;
+                    }
+                }
+            });
+        });
+    if let Err(e) = spawned {
+        tracing::warn!(error = %e, "cannot start the signal thread");
+    }
+    rx
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -623,6 +750,7 @@ async fn run(
 fn run_tokio(
     builder: ClientBuilder,
     stdin: mpsc::Receiver<Result<String, String>>,
+    signals: mpsc::Receiver<Signal>,
     drain: Duration,
     lossy: bool,
 ) -> Result<Outcome, String> {
@@ -632,7 +760,7 @@ fn run_tokio(
         .map_err(|e| format!("cannot start the tokio runtime: {e}"))?;
     runtime.block_on(async {
         let client = rtm_tokio::BuilderExt::build(builder).map_err(|e| e.to_string())?;
-        Ok(run(client, stdin, drain, lossy, |d| {
+        Ok(run(client, stdin, signals, drain, lossy, |d| {
             tokio::time::sleep(d).boxed()
         })
         .await)
@@ -643,12 +771,13 @@ fn run_tokio(
 fn run_async_std(
     builder: ClientBuilder,
     stdin: mpsc::Receiver<Result<String, String>>,
+    signals: mpsc::Receiver<Signal>,
     drain: Duration,
     lossy: bool,
 ) -> Result<Outcome, String> {
     async_std::task::block_on(async {
         let client = rtm_async_std::BuilderExt::build(builder).map_err(|e| e.to_string())?;
-        Ok(run(client, stdin, drain, lossy, |d| {
+        Ok(run(client, stdin, signals, drain, lossy, |d| {
             async_std::task::sleep(d).boxed()
         })
         .await)
@@ -659,6 +788,7 @@ fn run_async_std(
 fn run_async_std(
     _: ClientBuilder,
     _: mpsc::Receiver<Result<String, String>>,
+    _: mpsc::Receiver<Signal>,
     _: Duration,
     _: bool,
 ) -> Result<Outcome, String> {
@@ -671,14 +801,39 @@ fn run_async_std(
 fn main() -> ExitCode {
     rtm_examples::init_tracing();
     let args = Args::parse();
+    let usage = |e: &dyn std::fmt::Display| {
+        eprintln!("rtm-tail: {e}");
+        ExitCode::from(2)
+    };
+    let Some(token) = args.token.filter(|t| !t.trim().is_empty()) else {
+        return usage(&"no token: set SLACK_TOKEN (it is empty or unset) or pass --token");
+    };
     let drain = Duration::try_from_secs_f64(args.drain_timeout).unwrap_or(Duration::ZERO);
-    let builder = ClientBuilder::new(args.token)
+    let mut builder = ClientBuilder::new(token)
         .api_url(args.api_url)
         .allow_insecure(args.insecure)
         .emit_outgoing(!args.no_outgoing)
-        .batch_presence_aware(args.batch_presence);
+        .batch_presence_aware(args.batch_presence)
+        // As curl: the proxy variables apply unless told otherwise.
+        .proxy_from_env(!args.no_env_proxy);
+    if let Some(proxy) = args.proxy {
+        builder = builder.proxy(proxy);
+    }
+    for path in &args.ca_cert {
+        match read_ca_file(path) {
+            Ok(certs) => {
+                for der in certs {
+                    builder = builder.add_root_certificate(der);
+                }
+            }
+            Err(e) => return usage(&e),
+        }
+    }
     // Checked before anything runs: a refused URL is a one-line error, not a session.
     if let Err(e) = builder.validate() {
+        if matches!(e, Error::InvalidProxy { .. } | Error::InvalidUrl { .. }) {
+            return usage(&e);
+        }
         let hint = match e {
             Error::InsecureUrl { .. } => "; pass --insecure to allow it",
             _ => "",
@@ -686,13 +841,15 @@ fn main() -> ExitCode {
         eprintln!("rtm-tail: {e}{hint}");
         return ExitCode::FAILURE;
     }
+    let signals = spawn_signal_listener();
     let stdin = spawn_stdin_reader();
     let outcome = match args.runtime {
-        RuntimeKind::Tokio => run_tokio(builder, stdin, drain, args.lossy),
-        RuntimeKind::AsyncStd => run_async_std(builder, stdin, drain, args.lossy),
+        RuntimeKind::Tokio => run_tokio(builder, stdin, signals, drain, args.lossy),
+        RuntimeKind::AsyncStd => run_async_std(builder, stdin, signals, drain, args.lossy),
     };
     match outcome {
         Ok(Outcome::Done) => ExitCode::SUCCESS,
+        Ok(Outcome::Signalled(signal)) => ExitCode::from(signal.exit_code()),
         Ok(Outcome::Failed(e)) | Err(e) => {
             eprintln!("rtm-tail: {e}");
             ExitCode::FAILURE

@@ -46,8 +46,21 @@ impl Program {
         let mut cmd = Command::new(exe);
         cmd.args(args)
             .env_remove("SLACK_TOKEN")
-            .env_remove("SLACK_API_URL")
-            .stdin(Stdio::piped())
+            .env_remove("SLACK_API_URL");
+        // Nor a developer's proxy: tests set the proxy variables they test.
+        for var in [
+            "https_proxy",
+            "HTTPS_PROXY",
+            "http_proxy",
+            "HTTP_PROXY",
+            "all_proxy",
+            "ALL_PROXY",
+            "no_proxy",
+            "NO_PROXY",
+        ] {
+            cmd.env_remove(var);
+        }
+        cmd.stdin(Stdio::piped())
             .stdout(Stdio::piped())
             .stderr(Stdio::piped());
         for (k, v) in env {
@@ -97,6 +110,16 @@ impl Program {
     /// The process id (to send it a signal).
     pub fn pid(&self) -> u32 {
         self.child.id()
+    }
+
+    /// Sends the program a signal (`INT`, `TERM`, ...) with `kill`.
+    pub fn signal(&mut self, name: &str) {
+        let sent = Command::new("kill")
+            .args([format!("-{name}"), self.pid().to_string()])
+            .status();
+        if !sent.as_ref().is_ok_and(|s| s.success()) {
+            self.fail(&format!("kill -{name} failed: {sent:?}"));
+        }
     }
 
     /// Writes one line to the program's stdin.

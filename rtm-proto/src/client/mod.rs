@@ -276,6 +276,15 @@ impl Client {
                 }
                 _ => false,
             },
+            Input::TransportFatal { conn, reason } => match self.session.phase() {
+                Phase::Authenticating { conn: c, .. } | Phase::Opening { conn: c, .. }
+                    if *c == conn =>
+                {
+                    self.end(Some(RtmError::Transport { message: reason }), out);
+                    true
+                }
+                _ => false,
+            },
             Input::WsError { conn, message } => {
                 self.socket_ended(now, conn, RtmError::Websocket { message }, out)
             }

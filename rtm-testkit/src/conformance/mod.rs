@@ -20,6 +20,7 @@
 mod delivery;
 mod disconnect;
 mod frames;
+mod proxy;
 mod reconnect;
 mod resume;
 mod sending;
@@ -276,6 +277,14 @@ macro_rules! __conformance_scenarios {
             insecure_api_url_is_refused_unless_loopback_or_opted_in,
             insecure_socket_url_is_refused,
             dropping_the_client_settles_everything,
+            untrusted_socket_certificate_fails_at_once,
+            web_call_redirect_is_an_error_not_followed,
+            socket_url_table_from_the_server,
+            api_url_table,
+            // through a proxy
+            session_goes_through_the_proxy,
+            proxy_credentials_reach_the_proxy_only,
+            bad_proxy_url_is_a_build_error,
             // sending
             send_message_is_acked,
             platform_error_settles_the_send,
@@ -369,6 +378,7 @@ pub mod scenarios {
     pub use super::delivery::*;
     pub use super::disconnect::*;
     pub use super::frames::*;
+    pub use super::proxy::*;
     pub use super::reconnect::*;
     pub use super::resume::*;
     pub use super::sending::*;

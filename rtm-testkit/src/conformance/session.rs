@@ -9,7 +9,8 @@ use super::{
     BOT, CHANNEL, Ctx, Harness, TEAM, TOKEN, WAIT, client_frames, event_named, fast_retry,
     next_event, within,
 };
-use crate::model::{Fault, Target, UserAction};
+use crate::model::{Fault, Target, UserAction, WebFault};
+use crate::server::{MockSlack, ServerOptions};
 
 /// `start()` completes when ready, with the connect info; the properties and the lifecycle
 /// events follow the reference; the token goes as a bearer header.
@@ -98,23 +99,31 @@ pub async fn start_options_reach_the_web_call<H: Harness>(t: Ctx<H>) {
 }
 
 /// Over TLS, the server's certificate is verified: without its root the client cannot even
-/// make the web call. In plain mode, loopback `http`/`ws` is accepted without opting in.
+/// make the web call, and the failure ends the session at once (a certificate that fails
+/// verification is not a flaky network: no retries), naming the host and the reason.
+/// In plain mode, loopback `http`/`ws` is accepted without opting in.
 pub async fn tls_is_verified<H: Harness>(t: Ctx<H>) {
     let client = if t.tls {
         assert!(t.slack.api_url().starts_with("https://"));
         let untrusting = rtm_driver::ClientBuilder::new(TOKEN)
             .api_url(t.slack.api_url())
-            .retry(fast_retry(1));
+            .retry(fast_retry(5));
         let client = t.build(untrusting);
+        let mut events = client.events();
         let err = within("start() without the root", WAIT, client.start())
             .await
             .unwrap_err();
-        match &err {
-            Error::Rtm(RtmError::RetriesExhausted { last, .. }) => {
-                assert!(matches!(**last, RtmError::Request { .. }), "{last:?}")
-            }
-            other => panic!("expected a request failure, got {other:?}"),
-        }
+        assert_untrusted(&err, "127.0.0.1");
+        let (_, before) = event_named(&mut events, "disconnected").await;
+        assert!(
+            !before.iter().any(|e| e == "reconnecting"),
+            "no retry after a certificate failure: {before:?}"
+        );
+        assert_eq!(
+            before.iter().filter(|e| *e == "connecting").count(),
+            1,
+            "{before:?}"
+        );
         assert!(
             t.slack.record().web_calls.is_empty(),
             "no HTTP request may pass an untrusted TLS handshake"
@@ -260,4 +269,184 @@ pub async fn dropping_the_client_settles_everything<H: Harness>(t: Ctx<H>) {
     {}
     t.wire("the socket closed", |r| r.active_connections() == 0)
         .await;
+}
+
+/// A certificate failure as the session reports it: for good (`RtmError::Transport`, not
+/// a retried request error), naming the host and why.
+pub fn assert_untrusted(err: &Error, host: &str) {
+    match err {
+        Error::Rtm(RtmError::Transport { message }) => {
+            assert!(message.contains(host), "names the host: {message}");
+            let lower = message.to_lowercase();
+            let (_, why) = lower
+                .split_once("certificate verification failed for")
+                .unwrap_or_else(|| panic!("says it is the certificate: {message}"));
+            assert!(
+                ["issuer", "self-signed", "self signed", "signature"]
+                    .iter()
+                    .any(|r| why.contains(r)),
+                "says why: {message}"
+            );
+        }
+        other => panic!("expected a certificate failure, got {other:?}"),
+    }
+    assert_eq!(err.code(), "slack_rtmapi_transport_error");
+}
+
+/// A `wss://` socket URL whose certificate is not trusted (here: `rtm.connect` over plain
+/// loopback HTTP hands back the URL of a TLS mock the client does not trust) ends the
+/// attempt at once: one web call, no retry.
+pub async fn untrusted_socket_certificate_fails_at_once<H: Harness>(t: Ctx<H>) {
+    let tls_slack = MockSlack::start(ServerOptions::default().tls(true)).expect("a TLS mock");
+    let base = format!("wss://127.0.0.1:{}/websocket", tls_slack.addr().port());
+    t.slack.with_model(|m, _| {
+        m.set_ws_base_url(base);
+        ((), Vec::new())
+    });
+    // The suite's builder trusts `t.slack`'s certificate (TLS run), not `tls_slack`'s.
+    let client = t.build(t.builder().retry(fast_retry(5)));
+    let mut events = client.events();
+    let err = within("start()", WAIT, client.start()).await.unwrap_err();
+    assert_untrusted(&err, "127.0.0.1");
+    let (_, before) = event_named(&mut events, "disconnected").await;
+    assert!(!before.iter().any(|e| e == "reconnecting"), "{before:?}");
+    assert_eq!(t.slack.record().web_calls.len(), 1, "no retry");
+    assert!(
+        tls_slack.record().connections.is_empty(),
+        "no WebSocket passed the handshake"
+    );
+}
+
+/// Slack's API never redirects: a 3xx from `rtm.connect` ends the session with an error
+/// naming the status and the location, and the redirect target receives nothing (the token
+/// is never sent a second time, anywhere).
+pub async fn web_call_redirect_is_an_error_not_followed<H: Harness>(t: Ctx<H>) {
+    let target = MockSlack::start(ServerOptions::default().tls(t.tls)).expect("a second mock");
+    let location = format!("{}rtm.connect", target.api_url());
+    for status in [302u16, 307] {
+        t.slack.arm_web_fault(
+            WebFault::Redirect {
+                status,
+                location: location.clone(),
+            },
+            1,
+        );
+        let client = t.build(t.builder().retry(fast_retry(5)));
+        let err = within("start()", WAIT, client.start()).await.unwrap_err();
+        match &err {
+            Error::Rtm(RtmError::Transport { message }) => {
+                assert!(message.contains(&status.to_string()), "{message}");
+                assert!(message.contains(&location), "{message}");
+                assert!(!message.contains(TOKEN), "{message}");
+            }
+            other => panic!("expected the redirect error, got {other:?}"),
+        }
+    }
+    assert_eq!(
+        t.slack.record().web_calls.len(),
+        2,
+        "one call per session, no retry"
+    );
+    let followed = target.record();
+    assert!(
+        followed.web_calls.is_empty() && followed.connections.is_empty(),
+        "the redirect target received nothing"
+    );
+}
+
+/// The URL policy applied to the WebSocket URL the server hands back (one parser for policy
+/// and transport): plain `ws://` URLs whose parsed host is not loopback are refused for
+/// good, naming the host the parser (and so the transport) sees; loopback spellings connect.
+pub async fn socket_url_table_from_the_server<H: Harness>(t: Ctx<H>) {
+    let port = t.slack.addr().port();
+    let path = "/websocket/";
+    let refused = [
+        ("ws://attacker.invalid\\@127.0.0.1/x/", "attacker.invalid"),
+        ("ws://127.0.0.1@attacker.invalid/x/", "attacker.invalid"),
+        (
+            "ws://127.0.0.1.attacker.invalid/x/",
+            "127.0.0.1.attacker.invalid",
+        ),
+        (
+            "ws://localhost.attacker.invalid/x/",
+            "localhost.attacker.invalid",
+        ),
+        ("ws://[::ffff:203.0.113.5]/x/", "[::ffff:cb00:7105]"),
+        ("WS://ATTACKER.INVALID/x/", "attacker.invalid"),
+    ];
+    for (n, (base, host)) in refused.iter().enumerate() {
+        t.slack.with_model(|m, _| {
+            m.set_ws_base_url(*base);
+            ((), Vec::new())
+        });
+        let client = t.build(t.builder());
+        let err = within("start()", WAIT, client.start()).await.unwrap_err();
+        match &err {
+            Error::Rtm(RtmError::Refused { reason }) => {
+                assert!(reason.contains(host), "{base}: names {host}: {reason}");
+                assert!(
+                    reason.contains("allow_insecure"),
+                    "{base}: says how: {reason}"
+                );
+            }
+            other => panic!("{base}: expected a refusal, got {other:?}"),
+        }
+        assert_eq!(t.slack.record().web_calls.len(), n + 1, "{base}: no retry");
+        assert!(
+            t.slack.record().connections.is_empty(),
+            "{base}: nothing dialled"
+        );
+    }
+    let scheme = if t.tls { "WSS" } else { "WS" };
+    for host in ["127.0.0.1", "localhost", "0x7f000001"] {
+        let base = format!("{scheme}://{host}:{port}{path}");
+        t.slack.with_model(|m, _| {
+            m.set_ws_base_url(base.clone());
+            ((), Vec::new())
+        });
+        let client = t.build(t.builder());
+        within("start()", WAIT, client.start())
+            .await
+            .unwrap_or_else(|e| panic!("{base}: {e}"));
+        client.disconnect().await.unwrap();
+    }
+}
+
+/// The API URL table, end to end: each refused URL is refused at build time (before any
+/// connection) naming the host the parser sees; `0x7f000001` is loopback to the parser, and
+/// so to the transport, and connects.
+pub async fn api_url_table<H: Harness>(t: Ctx<H>) {
+    for (url, host) in [
+        (
+            "http://attacker.invalid\\@127.0.0.1/api/",
+            "attacker.invalid",
+        ),
+        ("http://127.0.0.1@attacker.invalid/api/", "attacker.invalid"),
+        (
+            "http://127.0.0.1.attacker.invalid/api/",
+            "127.0.0.1.attacker.invalid",
+        ),
+        (
+            "http://localhost.attacker.invalid/api/",
+            "localhost.attacker.invalid",
+        ),
+        ("http://[::ffff:203.0.113.5]/api/", "[::ffff:cb00:7105]"),
+        ("HTTP://ATTACKER.INVALID/api/", "attacker.invalid"),
+    ] {
+        match t.try_build(ClientBuilder::new(TOKEN).api_url(url)) {
+            Err(Error::InsecureUrl { host: seen, .. }) => assert_eq!(seen, host, "{url}"),
+            other => panic!("{url}: {other:?}"),
+        }
+    }
+    let port = t.slack.addr().port();
+    let scheme = if t.tls { "HTTPS" } else { "HTTP" };
+    for host in ["127.0.0.1", "localhost", "0x7f000001"] {
+        let url = format!("{scheme}://{host}:{port}/api/");
+        let client = t.build(t.builder().api_url(&url));
+        within("start()", WAIT, client.start())
+            .await
+            .unwrap_or_else(|e| panic!("{url}: {e}"));
+        client.disconnect().await.unwrap();
+    }
+    assert_eq!(t.slack.record().web_calls.len(), 3);
 }

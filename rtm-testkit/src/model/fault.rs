@@ -114,6 +114,9 @@ pub enum WebFault {
     },
     /// HTTP 200 with `{"ok":false,"error":<error>}` (e.g. `invalid_auth`, `internal_error`).
     Error { error: String },
+    /// This redirect status (301, 302, 307, 308) with `Location: <location>` (Slack's API
+    /// never redirects; a client must not follow it with the token).
+    Redirect { status: u16, location: String },
 }
 
 impl WebFault {

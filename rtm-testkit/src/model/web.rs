@@ -160,6 +160,16 @@ impl SlackModel {
                 ticket: None,
             },
             Some(WebFault::Error { error }) => HttpAnswer::error(200, error),
+            Some(WebFault::Redirect { status, location }) => HttpAnswer {
+                status: *status,
+                headers: vec![
+                    ("location".into(), location.clone()),
+                    ("content-type".into(), "text/html".into()),
+                ],
+                body: format!("<html><body>Moved to {location}</body></html>"),
+                delay: Duration::ZERO,
+                ticket: None,
+            },
             Some(WebFault::Slow { .. }) | None if req.api_method == "apps.connections.open" => {
                 self.answer_connections_open(now, &req)
             }

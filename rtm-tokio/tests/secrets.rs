@@ -1,0 +1,75 @@
+//! The token and proxy credentials never reach the logs, even with every target at TRACE
+//! (reqwest, hyper, rustls, tungstenite and the driver all log), over TLS through a proxy.
+//! Its own test binary: it installs a global subscriber (and a `log` bridge).
+
+use std::io::Write;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use rtm_testkit::proxy::ConnectProxy;
+use rtm_testkit::{MockSlack, ServerOptions};
+use rtm_tokio::{BuilderExt, ClientBuilder};
+
+const TOKEN: &str = "xoxb-test-token";
+const PROXY_PASSWORD: &str = "pr0xy-s3cret";
+
+#[derive(Clone, Default)]
+struct Capture(Arc<Mutex<Vec<u8>>>);
+
+impl Write for Capture {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0.lock().unwrap().extend_from_slice(buf);
+        Ok(buf.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_token_stays_out_of_trace_logs() {
+    let capture = Capture::default();
+    let writer = capture.clone();
+    // `init` also bridges the `log` crate, which isahc checks before asking curl for output.
+    tracing_subscriber::fmt()
+        .with_max_level(tracing::Level::TRACE)
+        .with_ansi(false)
+        .with_writer(move || writer.clone())
+        .init();
+    let slack = MockSlack::start(ServerOptions::default().tls(true)).unwrap();
+    let proxy = ConnectProxy::with_credentials("alice", PROXY_PASSWORD).unwrap();
+    let client = ClientBuilder::new(TOKEN)
+        .api_url(slack.api_url())
+        .add_root_certificate(slack.tls_cert().unwrap().der().to_vec())
+        .proxy(proxy.url_with(&format!("alice:{PROXY_PASSWORD}")))
+        .build()
+        .unwrap();
+    tokio::time::timeout(Duration::from_secs(10), client.start())
+        .await
+        .expect("in time")
+        .unwrap();
+    // The token did go over the wire, and the log is not empty.
+    assert_eq!(slack.record().web_calls[0].token.as_deref(), Some(TOKEN));
+    let logs = String::from_utf8_lossy(&capture.0.lock().unwrap()).into_owned();
+    assert!(
+        logs.contains("rtm.connect") || logs.contains("hello"),
+        "{logs}"
+    );
+    assert!(!logs.contains(TOKEN), "the token is in the logs:\n{logs}");
+    // Both connections went through the proxy with the credentials, which no log shows.
+    let record = proxy.record();
+    assert!(
+        record.len() >= 2 && record.iter().all(|p| p.allowed),
+        "{record:?}"
+    );
+    assert!(record.iter().all(|p| p.authorization.is_some()));
+    assert!(
+        !logs.contains(PROXY_PASSWORD),
+        "the proxy password is in the logs:\n{logs}"
+    );
+    let header = record[0].authorization.clone().unwrap();
+    assert!(
+        !logs.contains(header.trim_start_matches("Basic ")),
+        "{logs}"
+    );
+}
