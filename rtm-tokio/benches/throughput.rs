@@ -3,7 +3,8 @@
 //! `cargo bench -p rtm-tokio --bench throughput [-- --events N --rtts N]`
 //!
 //! - flood: the server pushes ~360-byte `message` events as fast as the socket takes them;
-//!   one subscriber counts them → events/s through socket, core, driver and fan-out;
+//!   one subscriber counts them → events/s through socket, core, driver and fan-out; once with
+//!   a lossless subscriber (the default) and once with a lossy one, twice each;
 //! - send→ack: `send_message` round trips, one at a time, pacing off → median and p99;
 //! - bare: a tokio-tungstenite echo server and client on loopback, same frame size, for the
 //!   floor that the send→ack figure compares with.
@@ -42,16 +43,21 @@ fn report(name: &str, mut rtts: Vec<Duration>) {
     );
 }
 
-async fn flood(slack: &MockSlack, count: u64) {
-    let client = ClientBuilder::new("xoxb-test-token")
+/// `lossy`: the subscriber drops instead of holding the session back, with a buffer deep
+/// enough that it never has to (the old default view); else lossless, with the default buffer.
+async fn flood(slack: &MockSlack, count: u64, lossy: bool) {
+    let builder = ClientBuilder::new("xoxb-test-token")
         .api_url(slack.api_url())
-        .pacing(None)
-        // Deep enough that the one subscriber never loses events during the measurement.
-        .event_buffer(1 << 14)
-        .build()
-        .unwrap();
+        .pacing(None);
+    let builder = if lossy {
+        builder.event_buffer(1 << 14)
+    } else {
+        builder
+    };
+    let client = builder.build().unwrap();
     client.start().await.unwrap();
-    let mut events = client.subscribe_filtered(["message"]);
+    let events = client.subscribe_filtered(["message"]);
+    let mut events = if lossy { events.lossy() } else { events };
     // Warm-up.
     slack.flood(10_000);
     let (mut seen, mut missed) = (0, 0);
@@ -77,7 +83,12 @@ async fn flood(slack: &MockSlack, count: u64) {
     }
     let secs = t.elapsed().as_secs_f64();
     println!(
-        "flood: {count} events ({} B avg) in {:.3} s = {:.0} events/s (missed {missed})",
+        "flood ({}): {count} events ({} B avg) in {:.3} s = {:.0} events/s (missed {missed})",
+        if lossy {
+            "lossy, buffer 16384"
+        } else {
+            "lossless, buffer 32"
+        },
         bytes / seen.max(1),
         secs,
         count as f64 / secs
@@ -232,7 +243,11 @@ fn main() {
     let slack = MockSlack::start(ServerOptions::default()).unwrap();
     println!("client runtime: multi-thread, {threads} workers; mock Slack on its own thread");
     rt.block_on(async {
-        flood(&slack, events).await;
+        // Side by side, in both orders, so neither gets the warmer machine.
+        flood(&slack, events, false).await;
+        flood(&slack, events, true).await;
+        flood(&slack, events, true).await;
+        flood(&slack, events, false).await;
         send_ack("send_message→ack (mock Slack)", slack.api_url(), n).await;
         send_ack("send_message→ack (lean ack server)", lean_server(), n).await;
         bare_echo(n).await;
