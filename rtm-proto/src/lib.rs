@@ -80,6 +80,8 @@ mod keepalive;
 mod outbox;
 mod outgoing;
 mod pacing;
+#[cfg(feature = "recording")]
+pub mod recording;
 mod reply;
 mod retry;
 mod session;
