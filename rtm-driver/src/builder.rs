@@ -8,6 +8,7 @@ use rtm_proto::{Config, Pacing, RetryPolicy, StartOptions, Token};
 use crate::client::RtmClient;
 use crate::error::Error;
 use crate::proxy::{Proxies, ProxyUrl};
+use crate::record::RecordTo;
 use crate::runtime::Runtime;
 use crate::transport::Connector;
 use crate::url_policy::{self, Kind};
@@ -52,6 +53,7 @@ pub struct ClientBuilder {
     transport: TransportOptions,
     event_buffer: usize,
     name: Option<String>,
+    record: Option<RecordTo>,
 }
 
 impl ClientBuilder {
@@ -65,6 +67,7 @@ impl ClientBuilder {
             transport: TransportOptions::default(),
             event_buffer: 32,
             name: None,
+            record: None,
         }
     }
 
@@ -239,6 +242,30 @@ impl ClientBuilder {
         self
     }
 
+    /// Records the session into `writer` as JSON lines: a header (library version, the
+    /// core's configuration and seed), then every input the core is fed, with its time since
+    /// the first input and a digest of the actions it returned, for `rtm-replay` (see
+    /// `rtm_proto::recording`). The token, proxy credentials and `Authorization` headers
+    /// never reach it; **message contents do**: a recording is as sensitive as the
+    /// workspace's history. The lines are written by a thread of the recording's own
+    /// (buffered); a writer that fails or falls far behind ends the recording, reported once
+    /// at WARN, and the session goes on. The writer is dropped when the session ends. Clones
+    /// of this builder share the writer: the first client built takes it.
+    pub fn record_to(mut self, writer: impl std::io::Write + Send + 'static) -> Self {
+        let writer: Box<dyn std::io::Write + Send> = Box::new(writer);
+        self.record = Some(RecordTo::Writer(std::sync::Arc::new(
+            std::sync::Mutex::new(Some(writer)),
+        )));
+        self
+    }
+
+    /// [`record_to`](Self::record_to) a file, created (or truncated) when the client is
+    /// built ([`Error::Recording`] if it cannot be).
+    pub fn record_to_file(mut self, path: impl Into<std::path::PathBuf>) -> Self {
+        self.record = Some(RecordTo::File(path.into()));
+        self
+    }
+
     /// The core options.
     pub fn core_config(&self) -> &Config {
         &self.config
@@ -280,10 +307,24 @@ impl ClientBuilder {
             h.write_u64(self.config.seed);
             self.config.seed = h.finish();
         }
+        let record = match &self.record {
+            Some(to) => to
+                .open()
+                .map_err(|e| Error::Recording(e.to_string()))?
+                .map(|writer| {
+                    let mut secrets = Proxies::from_options(&self.transport)
+                        .map(|p| p.secrets())
+                        .unwrap_or_default();
+                    secrets.push(self.start.token.expose().to_owned());
+                    (writer, secrets)
+                }),
+            None => None,
+        };
         RtmClient::spawn(
             runtime,
             connector,
             crate::client::Settings {
+                record,
                 start: self.start,
                 api_url,
                 config: self.config,

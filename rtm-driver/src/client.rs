@@ -14,12 +14,12 @@ use crate::command::{Command, SendCommand};
 use crate::driver::{Driver, Endpoint, Ends};
 use crate::error::Error;
 use crate::events::{Events, Publisher};
+use crate::record::Recording;
 use crate::runtime::Runtime;
 use crate::status::Status;
 use crate::transport::Connector;
 
 /// What the builder hands to the driver.
-#[derive(Debug)]
 pub(crate) struct Settings {
     pub(crate) start: StartOptions,
     pub(crate) api_url: url::Url,
@@ -27,6 +27,8 @@ pub(crate) struct Settings {
     pub(crate) allow_insecure: bool,
     pub(crate) event_buffer: usize,
     pub(crate) name: Option<String>,
+    /// Where to record the session, and the secrets to keep out of it.
+    pub(crate) record: Option<(Box<dyn std::io::Write + Send>, Vec<String>)>,
 }
 
 /// Commands waiting for the driver; sends beyond it wait for room (backpressure).
@@ -59,7 +61,7 @@ impl RtmClient {
         connector: C,
         settings: Settings,
     ) -> Result<RtmClient, Error> {
-        let core = rtm_proto::Client::new(settings.config)?;
+        let core = rtm_proto::Client::new(settings.config.clone())?;
         let (commands, command_rx) = mpsc::channel(COMMAND_BUFFER);
         let (status_tx, status) = watch::channel(Status::initial());
         let (alive, alive_rx) = oneshot::channel();
@@ -81,8 +83,12 @@ impl RtmClient {
             None => tracing::info_span!("rtm", name = tracing::field::Empty),
         };
         let named = settings.name.is_some();
+        let recording = settings.record.and_then(|(writer, secrets)| {
+            Recording::start(writer, &settings.config, secrets, span.clone())
+        });
         let driver = Driver::new(core, connector, runtime.clone(), endpoint, ends)
-            .in_span(span.clone(), named);
+            .in_span(span.clone(), named)
+            .with_recording(recording);
         runtime.spawn(Box::pin(driver.instrument(span)));
         Ok(RtmClient {
             inner: Arc::new(Inner {

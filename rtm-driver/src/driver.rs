@@ -20,6 +20,7 @@ use crate::command::Command;
 use crate::completions::Completions;
 use crate::core_trait::Core;
 use crate::events::Publisher;
+use crate::record::Recording;
 use crate::runtime::{AsyncTimer, BoxFuture, Runtime};
 use crate::transport::{Connector, TransportError, WebRequest};
 use crate::url_policy::{self, Kind};
@@ -90,6 +91,8 @@ pub(crate) struct Driver<K: Core, C: Connector> {
     /// The span every line is logged in, and whether the user named it.
     span: tracing::Span,
     named: bool,
+    /// Every input fed and a digest of its actions, when the builder asked for it.
+    recording: Option<Recording>,
 }
 
 impl<K: Core, C: Connector> Driver<K, C> {
@@ -122,6 +125,7 @@ impl<K: Core, C: Connector> Driver<K, C> {
             paused: None,
             span: tracing::Span::none(),
             named: false,
+            recording: None,
         }
     }
 
@@ -130,6 +134,12 @@ impl<K: Core, C: Connector> Driver<K, C> {
     pub(crate) fn in_span(mut self, span: tracing::Span, named: bool) -> Self {
         self.span = span;
         self.named = named;
+        self
+    }
+
+    /// Records every input fed from now on (the header is already written).
+    pub(crate) fn with_recording(mut self, recording: Option<Recording>) -> Self {
+        self.recording = recording;
         self
     }
 
@@ -169,8 +179,16 @@ impl<K: Core, C: Connector> Driver<K, C> {
         self.inputs.push_back(input);
         while let Some(input) = self.inputs.pop_front() {
             let mut actions = std::mem::take(&mut self.actions);
-            self.core
-                .handle_input(self.runtime.now(), input, &mut actions);
+            let now = self.runtime.now();
+            if let Some(r) = &mut self.recording {
+                r.begin(now, &input);
+            }
+            self.core.handle_input(now, input, &mut actions);
+            if let Some(r) = &mut self.recording
+                && !r.end(&actions)
+            {
+                self.recording = None;
+            }
             // Before completing anything: whoever is woken must see the new status.
             self.refresh_status();
             for action in actions.drain(..) {
@@ -527,6 +545,17 @@ impl<K: Core, C: Connector> Driver<K, C> {
         self.events.publish();
         self.events.idle();
         self.completions.clear();
+        // The last lines, and a bounded wait for the writer to take them.
+        self.recording = None;
+    }
+
+    /// Hands the recorded lines to the writer thread (when the driver goes idle).
+    fn flush_recording(&mut self) {
+        if let Some(r) = &mut self.recording
+            && !r.flush()
+        {
+            self.recording = None;
+        }
     }
 }
 
@@ -550,6 +579,7 @@ impl<K: Core, C: Connector> Future for Driver<K, C> {
             }
             if !this.round(cx) {
                 this.events.idle();
+                this.flush_recording();
                 return Poll::Pending;
             }
         }

@@ -53,6 +53,9 @@ pub enum Error {
     /// The adapter could not be set up (no runtime, HTTP client failed to build, ...).
     #[error("transport setup: {0}")]
     Transport(String),
+    /// The recording file of `record_to_file` could not be created.
+    #[error("recording: {0}")]
+    Recording(String),
 }
 
 impl Error {
@@ -69,6 +72,7 @@ impl Error {
             Error::InvalidProxy { .. } => "slack_rtmapi_invalid_proxy_error",
             Error::Tls(_) => "slack_rtmapi_tls_config_error",
             Error::Transport(_) => "slack_rtmapi_transport_setup_error",
+            Error::Recording(_) => "slack_rtmapi_recording_error",
         }
     }
 

@@ -25,6 +25,7 @@ mod driver;
 mod error;
 mod events;
 pub mod proxy;
+mod record;
 mod runtime;
 mod status;
 #[cfg(feature = "rustls")]
@@ -47,6 +48,8 @@ pub use transport::{
 /// The parsed URL type of [`WebRequest::url`] and [`Connector::open_websocket`].
 pub use url::Url;
 
+/// Recordings of a session ([`ClientBuilder::record_to`]) and their replay.
+pub use rtm_proto::recording;
 /// The protocol core's types that appear in this API.
 pub use rtm_proto::{
     Config, ConfigError, ConnectInfo, Connected, Connecting, Event, NoReplyReason, Pacing, Reply,

@@ -335,6 +335,25 @@ impl Proxies {
         }
     }
 
+    /// The proxies' secrets in every form a string might carry them (credentials, the
+    /// `Proxy-Authorization` value, the URL with credentials), to keep out of recordings.
+    pub(crate) fn secrets(&self) -> Vec<String> {
+        let mut out = Vec::new();
+        for (proxy, _) in self.https.iter().chain(self.http.iter()) {
+            if let Some((user, password)) = proxy.credentials() {
+                out.push(format!("{user}:{password}"));
+                out.push(password.to_owned());
+                out.push(user.to_owned());
+                out.extend(proxy.authorization());
+                out.push(proxy.url_with_credentials());
+            }
+        }
+        // Longest first, so that a shorter secret inside a longer one leaves no remnant.
+        out.sort_by_key(|s| std::cmp::Reverse(s.len()));
+        out.dedup();
+        out
+    }
+
     /// Whether no URL is proxied.
     pub fn is_none(&self) -> bool {
         self.https.is_none() && self.http.is_none()
