@@ -1004,7 +1004,15 @@ impl Timeline {
                 Action::Settle { handle, result } => {
                     let kind = self.sends.remove(&handle.0).unwrap_or_default();
                     match result {
-                        Ok(sent) => push(format!("send #{} {kind} settled: {sent:?}", handle.0)),
+                        Ok(crate::reply::Sent::Replied(r)) => push(format!(
+                            "send #{} {kind} acked: id {}, ts {}",
+                            handle.0,
+                            r.id,
+                            r.ts.as_deref().unwrap_or("-")
+                        )),
+                        Ok(crate::reply::Sent::Written { id }) => {
+                            push(format!("send #{} {kind} written: id {id}", handle.0))
+                        }
                         Err(e) => push(format!("send #{} {kind} failed: {e}", handle.0)),
                     }
                 }

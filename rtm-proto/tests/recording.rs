@@ -108,7 +108,7 @@ fn the_timeline_tells_the_session() {
         "start()",
         "state Disconnected -> ",
         "send #1 message",
-        "send #2 message settled",
+        "send #2 message acked: id 2",
         "reconnecting: attempt 1",
         "goodbye",
         "HTTP 429, Retry-After 2",

@@ -128,6 +128,11 @@ struct Args {
     /// Ignore HTTPS_PROXY / ALL_PROXY / http_proxy / NO_PROXY.
     #[arg(long)]
     no_env_proxy: bool,
+    /// Record the session into FILE (JSON lines) for `rtm-replay`: every input the core is
+    /// fed, with its time. It holds no token or proxy credential, but message contents:
+    /// keep it as private as the workspace's history.
+    #[arg(long, value_name = "FILE")]
+    record: Option<std::path::PathBuf>,
 }
 
 /// A bad `--ca-cert` file, named.
@@ -798,6 +803,21 @@ fn run_async_std(
     )
 }
 
+/// The `--record` file, with a sender dropped after the last line is written.
+struct Signalled {
+    file: std::fs::File,
+    _done: std::sync::mpsc::Sender<()>,
+}
+
+impl std::io::Write for Signalled {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.file.write(buf)
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        self.file.flush()
+    }
+}
+
 fn main() -> ExitCode {
     rtm_examples::init_tracing();
     let args = Args::parse();
@@ -841,12 +861,29 @@ fn main() -> ExitCode {
         eprintln!("rtm-tail: {e}{hint}");
         return ExitCode::FAILURE;
     }
+    // The recording's writer tells when the client let go of it (its last lines written),
+    // so that the program does not exit before.
+    let mut recorded = None;
+    if let Some(path) = &args.record {
+        match std::fs::File::create(path) {
+            Ok(file) => {
+                let (done, rx) = std::sync::mpsc::channel::<()>();
+                builder = builder.record_to(Signalled { file, _done: done });
+                recorded = Some(rx);
+            }
+            Err(e) => return usage(&format!("--record {}: {e}", path.display())),
+        }
+    }
     let signals = spawn_signal_listener();
     let stdin = spawn_stdin_reader();
     let outcome = match args.runtime {
         RuntimeKind::Tokio => run_tokio(builder, stdin, signals, drain, args.lossy),
         RuntimeKind::AsyncStd => run_async_std(builder, stdin, signals, drain, args.lossy),
     };
+    if let Some(rx) = recorded {
+        // Disconnected once the writer is dropped; bounded in case the driver is stuck.
+        let _ = rx.recv_timeout(Duration::from_secs(10));
+    }
     match outcome {
         Ok(Outcome::Done) => ExitCode::SUCCESS,
         Ok(Outcome::Signalled(signal)) => ExitCode::from(signal.exit_code()),
