@@ -35,13 +35,13 @@ fn replay(file: &Path, args: &[&str]) -> (i32, String, String) {
 }
 
 /// A session recorded by rtm-tail: ready, a message, a goodbye and its reconnect, the end.
-fn record(path: &Path) -> String {
+fn record(path: &Path, runtime: &str) -> String {
     let slack = MockSlack::start(ServerOptions::default()).expect("mock slack starts");
     let path_arg = path.to_str().unwrap();
     let mut p = Program::start(
         "rtm-tail",
         env!("CARGO_BIN_EXE_rtm-tail"),
-        &["--record", path_arg],
+        &["--record", path_arg, "--runtime", runtime],
         &[
             ("SLACK_TOKEN", DEFAULT_TOKEN),
             ("SLACK_API_URL", &slack.api_url()),
@@ -71,7 +71,7 @@ fn record(path: &Path) -> String {
 #[test]
 fn rtm_tail_records_and_rtm_replay_checks_every_step() {
     let path = temp("session");
-    let file = record(&path);
+    let file = record(&path, "tokio");
     // The token came through the environment: it is not in the file; the words are.
     assert!(
         !file.contains(DEFAULT_TOKEN),
@@ -149,4 +149,18 @@ fn rtm_tail_records_and_rtm_replay_checks_every_step() {
     for p in [path, forged, cut, garbled, future] {
         let _ = std::fs::remove_file(p);
     }
+}
+
+/// The same on async-std: the driver is shared, and the program waits for the last lines.
+#[test]
+fn rtm_tail_records_on_async_std_too() {
+    let path = temp("async-std");
+    let file = record(&path, "async-std");
+    assert!(!file.contains(DEFAULT_TOKEN));
+    let (code, stdout, stderr) = replay(&path, &[]);
+    assert_eq!(code, 0, "{stdout}{stderr}");
+    // The session's end is in the file: the disconnect settled.
+    let (_, timeline, _) = replay(&path, &["--timeline"]);
+    assert!(timeline.contains("disconnect() settled"), "{timeline}");
+    let _ = std::fs::remove_file(path);
 }
