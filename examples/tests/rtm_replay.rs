@@ -164,3 +164,42 @@ fn rtm_tail_records_on_async_std_too() {
     assert!(timeline.contains("disconnect() settled"), "{timeline}");
     let _ = std::fs::remove_file(path);
 }
+
+/// The proxy from the environment, with credentials: they never reach the recording.
+#[test]
+fn proxy_credentials_from_the_environment_stay_out_of_the_recording() {
+    const PASSWORD: &str = "env-pr0xy-s3cret";
+    let slack = MockSlack::start(ServerOptions::default()).expect("mock slack starts");
+    let proxy = rtm_testkit::proxy::ConnectProxy::with_credentials("envuser", PASSWORD).unwrap();
+    let path = temp("env-proxy");
+    let proxy_url = proxy.url_with(&format!("envuser:{PASSWORD}"));
+    let mut p = Program::start(
+        "rtm-tail",
+        env!("CARGO_BIN_EXE_rtm-tail"),
+        &["--record", path.to_str().unwrap()],
+        &[
+            ("SLACK_TOKEN", DEFAULT_TOKEN),
+            ("SLACK_API_URL", &slack.api_url()),
+            ("http_proxy", &proxy_url),
+            ("ALL_PROXY", &proxy_url),
+        ],
+    );
+    p.expect("ready", |l| {
+        serde_json::from_str::<Value>(l)
+            .is_ok_and(|v| v["kind"] == "lifecycle" && v["event"] == "ready")
+    });
+    p.close_stdin();
+    let (status, stderr) = p.wait_exit();
+    assert!(status.success(), "{status}: {stderr}");
+    assert!(
+        proxy.record().iter().any(|r| r.authorization.is_some()),
+        "the session went through the proxy"
+    );
+    let file = std::fs::read_to_string(&path).unwrap();
+    assert!(!file.contains(PASSWORD), "{file}");
+    assert!(!file.contains("envuser"), "{file}");
+    assert!(!file.contains(DEFAULT_TOKEN), "{file}");
+    let (code, stdout, stderr) = replay(&path, &[]);
+    assert_eq!(code, 0, "{stdout}{stderr}");
+    let _ = std::fs::remove_file(path);
+}
