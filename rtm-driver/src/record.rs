@@ -134,7 +134,13 @@ impl Recording {
             return self.tx.is_some();
         }
         let Some(tx) = &self.tx else { return false };
-        let chunk = std::mem::replace(&mut self.buf, Vec::with_capacity(CHUNK * 2));
+        // A full chunk is followed by more (a flood); an idle flush by a few lines.
+        let next = if self.buf.len() >= CHUNK {
+            CHUNK * 2
+        } else {
+            4096
+        };
+        let chunk = std::mem::replace(&mut self.buf, Vec::with_capacity(next));
         match tx.try_send(chunk) {
             Ok(()) => true,
             Err(TrySendError::Full(_)) => {

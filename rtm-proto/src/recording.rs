@@ -3,7 +3,7 @@
 //! Everything the core decides is a function of its [`Config`] (with its seed) and of the
 //! inputs it was fed with their times. A recording is that, as JSON lines:
 //!
-//! 1. a header: `{"rtm_recording":1,"library":"rtm-proto 0.1.0","seed":…,"config":{…}}`;
+//! 1. a header: `{"rtm_recording":1,"core":"rtm","library":"rtm-proto 0.1.0","seed":…,"config":{…}}`;
 //! 2. one line per input, in the order it was fed:
 //!    `{"n":1,"t":0,"input":{"type":"start",…},"digest":"…","actions":["emit",…]}`, where `t`
 //!    is the time in nanoseconds since the first input (monotonic), `digest` a stable hash
@@ -38,6 +38,10 @@ pub const FORMAT_VERSION: u64 = 1;
 
 /// What a recording holds in place of the token (and of any other secret it met).
 pub const TOKEN_MARKER: &str = "<redacted>";
+
+/// The core a recording is for (its header's `core`): the RTM [`Client`]. A core of another
+/// protocol names itself, and this replay refuses its recordings.
+pub const CORE: &str = "rtm";
 
 /// The library that wrote a recording (its header's `library`).
 pub const LIBRARY: &str = concat!("rtm-proto ", env!("CARGO_PKG_VERSION"));
@@ -496,6 +500,7 @@ impl Recorder {
         let header = json!({
             "rtm_recording": FORMAT_VERSION,
             "library": LIBRARY,
+            "core": CORE,
             "seed": config.seed,
             "config": config_to_json(config),
         });
@@ -772,6 +777,15 @@ pub fn replay_with(
         }
     }
     let malformed = |line, reason: String| ReplayError::Malformed { line, reason };
+    match header.get("core").and_then(Value::as_str) {
+        Some(CORE) => {}
+        other => {
+            return Err(malformed(
+                1,
+                format!("a recording of core {other:?}; this replay is for {CORE:?}"),
+            ));
+        }
+    }
     let config = header
         .get("config")
         .ok_or_else(|| malformed(1, "missing field `config`".into()))

@@ -246,6 +246,12 @@ fn an_unknown_version_is_reported() {
         e.to_string().contains("unknown recording version 99"),
         "{e}"
     );
+    // A recording of another core.
+    let other = text.replacen("\"core\":\"rtm\"", "\"core\":\"socket_mode\"", 1);
+    assert!(matches!(
+        replay(other.as_bytes()).unwrap_err(),
+        ReplayError::Malformed { line: 1, .. }
+    ));
     let not_a_recording = "{\"hello\":1}\n";
     assert_eq!(
         replay(not_a_recording.as_bytes()).unwrap_err(),
