@@ -324,3 +324,63 @@ async fn stored_recording_flood_acks_out_of_order() {
     assert_replays(&file);
     save("flood_acks_out_of_order", &file);
 }
+
+/// Log output collected in memory.
+#[derive(Clone, Default)]
+struct Logs(Arc<Mutex<Vec<u8>>>);
+
+impl Write for Logs {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0.lock().unwrap().extend_from_slice(buf);
+        Ok(buf.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+/// A writer that blocks until released: the queue to it fills, the recording ends with one
+/// WARN line, and the session goes on (every event of a flood arrives). The driver runs on
+/// this thread (current-thread runtime), so the thread's subscriber sees its lines.
+#[tokio::test(flavor = "current_thread")]
+async fn a_stuck_writer_ends_the_recording_not_the_session() {
+    struct Stuck(std::sync::mpsc::Receiver<()>);
+    impl Write for Stuck {
+        fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+            // Blocks until the test lets go of the sender.
+            let _ = self.0.recv();
+            Ok(buf.len())
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+    let slack = server();
+    let logs = Logs::default();
+    let writer = logs.clone();
+    let subscriber = tracing_subscriber::fmt()
+        .with_env_filter("rtm_driver=warn")
+        .with_ansi(false)
+        .with_writer(move || writer.clone())
+        .finish();
+    let _guard = tracing::subscriber::set_default(subscriber);
+
+    let (release, stuck) = std::sync::mpsc::channel();
+    let client = builder(&slack).record_to(Stuck(stuck)).build().unwrap();
+    within(client.start()).await.unwrap();
+    let mut messages = client.subscribe_filtered(["message"]);
+    // More than the 16 MiB the queue to the writer holds.
+    const FLOOD: u64 = 40_000;
+    slack.flood(FLOOD);
+    for _ in 0..FLOOD {
+        within(messages.next()).await.unwrap().unwrap();
+    }
+    within(client.send_message("still here", CHANNEL))
+        .await
+        .unwrap();
+    assert!(client.status().ready());
+    let text = String::from_utf8_lossy(&logs.0.lock().unwrap()).into_owned();
+    let stopped = text.matches("recording stopped").count();
+    assert_eq!(stopped, 1, "{text}");
+    drop(release);
+}
