@@ -236,6 +236,15 @@ impl RtmClient {
         self.events().only(patterns)
     }
 
+    /// Completes when the driver task has ended: after every handle is dropped (this future
+    /// does not keep the client alive) and the session is shut down, or when its runtime
+    /// drops it. A recording (`record_to`) is complete by then:
+    /// `let closed = client.closed(); drop(client); closed.await;`.
+    pub fn closed(&self) -> impl Future<Output = ()> + Send + 'static {
+        let mut status = self.inner.status.clone();
+        async move { while status.changed().await.is_ok() {} }
+    }
+
     /// A snapshot of the client's properties.
     pub fn status(&self) -> Status {
         self.inner.status.borrow().clone()

@@ -65,6 +65,10 @@ pub(crate) struct Ends<S> {
 }
 
 pub(crate) struct Driver<K: Core, C: Connector> {
+    /// Every input fed and a digest of its actions, when the builder asked for it. First, so
+    /// that it is dropped (its last lines written) before `status`, whose end
+    /// [`RtmClient::closed`](crate::RtmClient::closed) waits for.
+    recording: Option<Recording>,
     core: K,
     connector: C,
     runtime: Arc<dyn Runtime>,
@@ -91,8 +95,6 @@ pub(crate) struct Driver<K: Core, C: Connector> {
     /// The span every line is logged in, and whether the user named it.
     span: tracing::Span,
     named: bool,
-    /// Every input fed and a digest of its actions, when the builder asked for it.
-    recording: Option<Recording>,
 }
 
 impl<K: Core, C: Connector> Driver<K, C> {

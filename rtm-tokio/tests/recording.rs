@@ -384,3 +384,31 @@ async fn a_stuck_writer_ends_the_recording_not_the_session() {
     assert_eq!(stopped, 1, "{text}");
     drop(release);
 }
+
+/// `record_to_file`: once `closed()` completes, the file holds the whole session.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn record_to_file_is_complete_when_the_client_is_closed() {
+    let slack = server();
+    let path = std::env::temp_dir().join(format!(
+        "rtm-tokio-record-to-file-{}.jsonl",
+        std::process::id()
+    ));
+    let client = builder(&slack).record_to_file(&path).build().unwrap();
+    within(client.start()).await.unwrap();
+    within(client.send_message("to a file", CHANNEL))
+        .await
+        .unwrap();
+    within(client.disconnect()).await.unwrap();
+    let closed = client.closed();
+    drop(client);
+    within(closed).await;
+    let file = std::fs::read_to_string(&path).unwrap();
+    let _ = std::fs::remove_file(&path);
+    assert!(!file.contains(TOKEN));
+    assert!(file.contains("to a file"));
+    let timeline = assert_replays(&file).join("\n");
+    assert!(timeline.contains("disconnect() settled"), "{timeline}");
+    // The session's end, fed when the last handle was dropped, is the last input.
+    let last = file.lines().last().unwrap();
+    assert!(last.contains(r#""type":"shutdown""#), "{last}");
+}
