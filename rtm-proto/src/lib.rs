@@ -32,9 +32,10 @@
 //!                         inputs.push_back(Input::WsRefused { conn, reason: "policy".into() });
 //!                     }
 //!                 }
-//!                 Action::SendText { .. } | Action::CloseWebSocket { .. } => { /* write */ }
+//!                 Action::SendText { .. } | Action::SendPing { .. } | Action::CloseWebSocket { .. } => { /* write */ }
 //!                 Action::DropWebSocket { .. } => { /* let go of the socket */ }
 //!                 Action::Emit(event) => println!("{}", event.name()),
+//!                 Action::SocketMode(_) => { /* only a Socket Mode client emits these */ }
 //!                 Action::Settle { .. } => { /* complete one send */ }
 //!                 Action::StartSettled(_) | Action::DisconnectSettled => { /* complete calls */ }
 //!                 Action::Ignored { .. } => { /* log it */ }
@@ -83,6 +84,7 @@ mod pacing;
 mod reply;
 mod retry;
 mod session;
+mod socket_mode;
 mod state;
 mod time;
 pub mod typed;
@@ -96,5 +98,9 @@ pub use ids::{ConnId, SendHandle};
 pub use input::{Input, WebResponse};
 pub use outgoing::{Outgoing, SendMode};
 pub use reply::{Reply, Sent};
+pub use socket_mode::{
+    AckError, DisconnectReason, Envelope, EnvelopeType, EventsApiEvent, Hello, RefreshReason,
+    SOCKET_MODE_FATAL_ERRORS, SocketModeClient, SocketModeConfig, SocketModeError, SocketModeEvent,
+};
 pub use state::{Connected, Connecting, State};
 pub use typed::TypedEvent;

@@ -660,6 +660,8 @@ impl Sim {
                 }
             }
             Action::DropWebSocket { conn } => self.let_go(*conn),
+            // Socket Mode's actions: the RTM client never asks for them.
+            Action::SendPing { .. } | Action::SocketMode(_) => {}
             Action::Emit(_)
             | Action::Settle { .. }
             | Action::StartSettled(_)
