@@ -49,6 +49,8 @@
 //! could work around: a state other than `Disconnected` and `Ready` without a deadline, or a
 //! deadline that stays due however often the client is ticked.
 
+pub mod socket_mode;
+
 use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
