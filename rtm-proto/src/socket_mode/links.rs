@@ -51,6 +51,10 @@ impl SocketModeClient {
         let Some(role) = self.role(conn) else {
             return false;
         };
+        // A web call under way has no socket that could have sent anything.
+        if role != Role::Drain && self.engine(role).socket() != Some(conn) {
+            return false;
+        }
         if role == Role::Primary
             && let Some((c, keepalive, link)) = self.primary.live_mut()
             && c == conn

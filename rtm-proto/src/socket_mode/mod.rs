@@ -254,7 +254,7 @@ impl SocketModeClient {
             },
             Input::WsText { conn, text } => self.frame(now, conn, &text, out),
             Input::WsBinary { conn, len } => {
-                let known = self.role(conn).is_some();
+                let known = self.inbound(now, conn);
                 if known {
                     let e = SocketModeError::UnexpectedBinary { len };
                     out.push(Action::SocketMode(SocketModeEvent::Error(e)));

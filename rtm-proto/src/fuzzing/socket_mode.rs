@@ -1,0 +1,143 @@
+//! The Socket Mode client under fuzzed scripts: each byte picks an input (a transport
+//! result, a frame of Slack's, a user's ack, time passing), so the fuzzer explores orders no
+//! test thought of. Panics when an invariant of the core breaks.
+
+use std::collections::BTreeSet;
+use std::time::{Duration, Instant};
+
+use crate::{
+    Action, ConnId, Input, SocketModeClient, SocketModeConfig, SocketModeEvent, StartOptions,
+    State, WebResponse,
+};
+
+const ENVELOPES: [&str; 4] = ["e0", "e1", "e2", "e3"];
+
+fn envelope(byte: u8) -> String {
+    let id = ENVELOPES[usize::from(byte) % ENVELOPES.len()];
+    let attempt = (byte >> 2) % 3;
+    match (byte >> 4) % 4 {
+        0 => format!(
+            r#"{{"envelope_id":"{id}","type":"events_api","retry_attempt":{attempt},"payload":{{"event_id":"Ev{id}","event":{{"type":"message"}}}}}}"#
+        ),
+        1 => format!(
+            r#"{{"envelope_id":"{id}","type":"slash_commands","accepts_response_payload":true,"payload":{{"command":"/x"}}}}"#
+        ),
+        2 => format!(r#"{{"envelope_id":"{id}","type":"interactive","payload":{{}}}}"#),
+        _ => format!(r#"{{"envelope_id":"{id}","type":"mystery"}}"#),
+    }
+}
+
+fn frame(byte: u8) -> String {
+    match byte % 8 {
+        0 => r#"{"type":"hello","num_connections":1,"debug_info":{"approximate_connection_time":40},"connection_info":{"app_id":"A1"}}"#.into(),
+        1 => r#"{"type":"disconnect","reason":"warning"}"#.into(),
+        2 => r#"{"type":"disconnect","reason":"refresh_requested"}"#.into(),
+        3 => r#"{"type":"disconnect","reason":"link_disabled"}"#.into(),
+        4 => r#"{"type":"disconnect","reason":"??"}"#.into(),
+        5 => "{garbage".into(),
+        _ => envelope(byte >> 3),
+    }
+}
+
+/// Runs the script in `data` against a Socket Mode client and checks, after every input:
+/// no panic, at most two sockets, a deadline in every state that owes one, every ack input
+/// settled exactly once, and no envelope delivered twice.
+pub fn socket_mode_inputs(data: &[u8]) {
+    let config = SocketModeConfig {
+        ack_deadline: Duration::from_secs(3),
+        drain_timeout: Duration::from_secs(1),
+        refresh_lead: Duration::from_secs(10),
+        dedup_window: 64,
+        ..SocketModeConfig::default()
+    };
+    let Ok(mut client) = SocketModeClient::new(config) else {
+        return;
+    };
+    let t0 = Instant::now();
+    let mut now = t0;
+    let mut delivered = BTreeSet::new();
+    let mut bytes = data.iter().copied();
+    while let Some(b) = bytes.next() {
+        let arg = bytes.next().unwrap_or(0);
+        // The sockets and the attempt the client knows of, as a transport would report them.
+        let socks = client.sockets();
+        let conn = socks
+            .get(usize::from(arg) % socks.len().max(1))
+            .copied()
+            .unwrap_or(ConnId(u64::from(arg % 8)));
+        let input = match b % 16 {
+            0 => Input::Start(StartOptions::new("xapp-fuzz")),
+            1 => Input::Disconnect,
+            2 => Input::WebApiResult {
+                conn: ConnId(u64::from(arg % 12)),
+                result: Ok(WebResponse {
+                    status: if arg % 5 == 0 { 429 } else { 200 },
+                    retry_after: (arg % 3 == 0).then(|| "2".to_owned()),
+                    body: if arg % 4 == 0 {
+                        r#"{"ok":false,"error":"internal_error"}"#.into()
+                    } else {
+                        r#"{"ok":true,"url":"wss://fuzz/link/?ticket=t"}"#.into()
+                    },
+                }),
+            },
+            3 => Input::WebApiResult {
+                conn: ConnId(u64::from(arg % 12)),
+                result: Err("network".into()),
+            },
+            4 => Input::WsOpened { conn },
+            5..=8 => Input::WsText {
+                conn,
+                text: frame(arg),
+            },
+            9 => Input::WsPing { conn },
+            10 => Input::WsPong { conn },
+            11 => Input::WsClosed {
+                conn,
+                code: if arg % 2 == 0 { 1000 } else { 1006 },
+                reason: String::new(),
+            },
+            12 => Input::Ack {
+                envelope_id: ENVELOPES[usize::from(arg) % ENVELOPES.len()].to_owned(),
+                payload: (arg % 3 == 0).then(|| r#"{"text":"ok"}"#.to_owned()),
+            },
+            13 => Input::WsBinary { conn, len: 3 },
+            14 => Input::Shutdown,
+            _ => {
+                // Time passes: to the next deadline, or by the byte's number of seconds.
+                let step = Duration::from_millis(u64::from(arg) * 250);
+                now = match client.next_deadline() {
+                    Some(d) if arg % 2 == 0 => d.max(now),
+                    _ => now + step,
+                };
+                Input::Tick
+            }
+        };
+        let acking = match &input {
+            Input::Ack { envelope_id, .. } => Some(envelope_id.clone()),
+            _ => None,
+        };
+        let actions = client.handle_input(now, input);
+        assert!(client.sockets().len() <= 2, "three sockets: {actions:?}");
+        let state = client.state();
+        if !matches!(state, State::Disconnected | State::Connected(_)) {
+            assert!(
+                client.next_deadline().is_some(),
+                "{state:?} without a deadline"
+            );
+        }
+        let settles = actions
+            .iter()
+            .filter(|a| matches!(a, Action::SocketMode(SocketModeEvent::AckSettled { .. })))
+            .count();
+        assert_eq!(settles, usize::from(acking.is_some()), "{actions:?}");
+        for a in &actions {
+            if let Action::SocketMode(SocketModeEvent::Envelope(env)) = a {
+                // Ids repeat only past the window, which this script never fills.
+                assert!(
+                    delivered.insert(env.envelope_id.clone()),
+                    "delivered twice: {env:?}"
+                );
+            }
+        }
+    }
+}
