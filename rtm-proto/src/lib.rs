@@ -57,8 +57,14 @@
 //! - inputs that make no sense in a state are ignored ([`Action::Ignored`]), never a panic;
 //! - the same configuration (with its `seed`) and inputs always give the same actions.
 //!
+//! Beside it, [`SocketModeClient`] is the same contract for Socket Mode
+//! (`apps.connections.open`, envelopes and acks, exactly-once delivery over Slack's
+//! at-least-once, refreshes that overlap the old and the new socket); both run on one
+//! session engine, and speak the same [`Input`] / [`Action`] vocabulary (Socket Mode's
+//! events come as [`Action::SocketMode`]).
+//!
 //! Not done here: HTTP, WebSocket framing, TLS, timers, and the Web API beyond
-//! `rtm.connect`/`rtm.start`.
+//! `rtm.connect`/`rtm.start`/`apps.connections.open`.
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 

@@ -1088,3 +1088,46 @@ fn the_same_seed_gives_the_same_run() {
     assert_eq!(run(1), run(1));
     assert_ne!(run(1), run(2), "the jitter comes from the seed");
 }
+
+#[test]
+fn envelopes_never_acked_are_forgotten_past_the_window() {
+    let mut h = H::new(SocketModeConfig {
+        dedup_window: 3,
+        ..SocketModeConfig::default()
+    });
+    let conn = h.connect();
+    for i in 0..10 {
+        h.text(conn, &events_api(&format!("e{i}"), 0, &format!("Ev{i}")));
+        assert!(h.c.pending_acks() <= 3, "memory is bounded");
+    }
+    assert_eq!(h.c.pending_acks(), 3);
+    assert_eq!(
+        ack_result(&h.ack("e0", None), "e0"),
+        &Err(AckError::UnknownEnvelope)
+    );
+    assert_eq!(ack_result(&h.ack("e9", None), "e9"), &Ok(()));
+}
+
+#[test]
+fn a_configuration_with_a_zero_deadline_is_refused() {
+    for config in [
+        SocketModeConfig {
+            idle_timeout: Duration::ZERO,
+            ..SocketModeConfig::default()
+        },
+        SocketModeConfig {
+            ack_deadline: Duration::ZERO,
+            ..SocketModeConfig::default()
+        },
+        SocketModeConfig {
+            dedup_window: 0,
+            ..SocketModeConfig::default()
+        },
+    ] {
+        assert!(matches!(
+            SocketModeClient::new(config),
+            Err(rtm_proto::ConfigError::Invalid(_))
+        ));
+    }
+    assert!(SocketModeClient::new(SocketModeConfig::default()).is_ok());
+}

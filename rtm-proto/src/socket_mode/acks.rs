@@ -2,7 +2,7 @@
 //! ack (and on which connection), which were acked. Delivery from Slack is at least once;
 //! this makes it exactly once for the user, within a bounded window.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, VecDeque};
 use std::time::{Duration, Instant};
 
 use serde_json::Value;
@@ -44,6 +44,10 @@ pub(crate) struct Checked {
 pub(crate) struct Acks {
     deadline: Duration,
     pending: BTreeMap<String, Pending>,
+    /// Pending ids, oldest first: past `cap`, the oldest is forgotten, so a user who never
+    /// acks cannot grow memory without bound (Slack has long given up on it by then).
+    order: VecDeque<String>,
+    cap: usize,
     /// Envelope ids (`env:`) and event ids (`evt:`) the user has been given.
     seen: Window,
     /// Envelope ids acked (by the user or automatically).
@@ -55,6 +59,8 @@ impl Acks {
         Acks {
             deadline,
             pending: BTreeMap::new(),
+            order: VecDeque::new(),
+            cap: window.max(1),
             seen: Window::new(window.saturating_mul(2)),
             acked: Window::new(window),
         }
@@ -83,6 +89,18 @@ impl Acks {
             self.acked.insert(&env.envelope_id);
             return Receipt::Deliver { ack_now: true };
         }
+        while self.pending.len() >= self.cap {
+            let Some(old) = self.order.pop_front() else {
+                break;
+            };
+            self.pending.remove(&old);
+        }
+        // Ids acked meanwhile linger in `order`; sweep them now and then, so it stays
+        // within twice the bound at a linear cost spread over many envelopes.
+        if self.order.len() >= self.cap.saturating_mul(2) {
+            self.order.retain(|id| self.pending.contains_key(id));
+        }
+        self.order.push_back(env.envelope_id.clone());
         self.pending.insert(
             env.envelope_id.clone(),
             Pending {

@@ -3,7 +3,7 @@
 
 use std::time::Duration;
 
-use crate::config::RetryPolicy;
+use crate::config::{ConfigError, RetryPolicy};
 
 /// The Socket Mode client's options; every deadline is configurable (tests shorten them).
 #[derive(Debug, Clone, PartialEq)]
@@ -67,5 +67,34 @@ impl Default for SocketModeConfig {
             retry: RetryPolicy::default(),
             seed: 0x50c3_e7de,
         }
+    }
+}
+
+impl SocketModeConfig {
+    /// Checks that every deadline can be met: a zero duration would make a deadline due at
+    /// once, forever.
+    pub fn validate(&self) -> Result<(), ConfigError> {
+        let positive = [
+            (self.ack_deadline, "ack_deadline"),
+            (self.ping_interval, "ping_interval"),
+            (self.pong_timeout, "pong_timeout"),
+            (self.idle_timeout, "idle_timeout"),
+            (self.web_call_timeout, "web_call_timeout"),
+            (self.hello_timeout, "hello_timeout"),
+            (self.close_timeout, "close_timeout"),
+            (self.drain_timeout, "drain_timeout"),
+            (self.retry.initial_delay, "retry.initial_delay"),
+        ];
+        if let Some((_, name)) = positive.iter().find(|(d, _)| d.is_zero()) {
+            return Err(ConfigError::Invalid(name));
+        }
+        if self.dedup_window == 0 {
+            return Err(ConfigError::Invalid("dedup_window"));
+        }
+        // NaN fails too: a factor must be a number of at least 1.
+        if self.retry.factor.is_nan() || self.retry.factor < 1.0 {
+            return Err(ConfigError::Invalid("retry.factor"));
+        }
+        Ok(())
     }
 }

@@ -99,6 +99,7 @@ pub struct SocketModeClient {
 impl SocketModeClient {
     /// A client with a checked configuration.
     pub fn new(config: SocketModeConfig) -> Result<Self, ConfigError> {
+        config.validate()?;
         let timings = Timings {
             web_call: config.web_call_timeout,
             hello: config.hello_timeout,
