@@ -3,5 +3,5 @@
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {
-    rtm_proto::fuzzing::socket_mode_inputs(data);
+    let _ = rtm_proto::fuzzing::socket_mode_inputs(data);
 });

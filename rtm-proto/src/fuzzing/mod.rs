@@ -16,7 +16,7 @@ use crate::{
     RetryPolicy, RtmError, SendHandle, SendMode, SlackEvent, StartOptions, State, WebResponse,
 };
 
-pub use socket_mode::socket_mode_inputs;
+pub use socket_mode::{Reached, socket_mode_inputs};
 
 const TOKEN: &str = "xoxb-fuzz-token";
 

@@ -32,17 +32,33 @@ fn frame(byte: u8) -> String {
         0 => r#"{"type":"hello","num_connections":1,"debug_info":{"approximate_connection_time":40},"connection_info":{"app_id":"A1"}}"#.into(),
         1 => r#"{"type":"disconnect","reason":"warning"}"#.into(),
         2 => r#"{"type":"disconnect","reason":"refresh_requested"}"#.into(),
-        3 => r#"{"type":"disconnect","reason":"link_disabled"}"#.into(),
+        3 if byte < 64 => r#"{"type":"disconnect","reason":"link_disabled"}"#.into(),
+        3 => r#"{"type":"disconnect","reason":"warning"}"#.into(),
         4 => r#"{"type":"disconnect","reason":"??"}"#.into(),
         5 => "{garbage".into(),
         _ => envelope(byte >> 3),
     }
 }
 
+/// How far a script got, so a sample of scripts can be shown to explore the deep states.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Reached {
+    /// A connection said `hello`.
+    pub connected: bool,
+    /// A refresh began (a replacement was opened beside the live socket).
+    pub refreshing: bool,
+    /// A refresh completed (the replacement took over).
+    pub refreshed: bool,
+    /// Envelopes delivered.
+    pub envelopes: usize,
+    /// Acks written.
+    pub acks: usize,
+}
+
 /// Runs the script in `data` against a Socket Mode client and checks, after every input:
 /// no panic, at most two sockets, a deadline in every state that owes one, every ack input
 /// settled exactly once, and no envelope delivered twice.
-pub fn socket_mode_inputs(data: &[u8]) {
+pub fn socket_mode_inputs(data: &[u8]) -> Reached {
     let config = SocketModeConfig {
         ack_deadline: Duration::from_secs(3),
         drain_timeout: Duration::from_secs(1),
@@ -50,8 +66,9 @@ pub fn socket_mode_inputs(data: &[u8]) {
         dedup_window: 64,
         ..SocketModeConfig::default()
     };
+    let mut reached = Reached::default();
     let Ok(mut client) = SocketModeClient::new(config) else {
-        return;
+        return reached;
     };
     let t0 = Instant::now();
     let mut now = t0;
@@ -62,14 +79,22 @@ pub fn socket_mode_inputs(data: &[u8]) {
         // The sockets and the attempt the client knows of, as a transport would report them.
         let socks = client.sockets();
         let conn = socks
-            .get(usize::from(arg) % socks.len().max(1))
+            .get(usize::from(b >> 4) % socks.len().max(1))
             .copied()
             .unwrap_or(ConnId(u64::from(arg % 8)));
+        // Mostly the attempt under way; now and then a stale or unknown one.
+        let attempts = client.attempts();
+        let attempt = match attempts.first() {
+            Some(c) if arg % 7 != 0 => *c,
+            _ => ConnId(u64::from(arg % 12)),
+        };
         let input = match b % 16 {
             0 => Input::Start(StartOptions::new("xapp-fuzz")),
-            1 => Input::Disconnect,
+            // The inputs that end a session come rarely, so scripts reach the deep states.
+            1 if arg < 48 => Input::Disconnect,
+            1 => Input::WsPong { conn },
             2 => Input::WebApiResult {
-                conn: ConnId(u64::from(arg % 12)),
+                conn: attempt,
                 result: Ok(WebResponse {
                     status: if arg % 5 == 0 { 429 } else { 200 },
                     retry_after: (arg % 3 == 0).then(|| "2".to_owned()),
@@ -81,7 +106,7 @@ pub fn socket_mode_inputs(data: &[u8]) {
                 }),
             },
             3 => Input::WebApiResult {
-                conn: ConnId(u64::from(arg % 12)),
+                conn: attempt,
                 result: Err("network".into()),
             },
             4 => Input::WsOpened { conn },
@@ -91,6 +116,7 @@ pub fn socket_mode_inputs(data: &[u8]) {
             },
             9 => Input::WsPing { conn },
             10 => Input::WsPong { conn },
+            11 if arg >= 96 => Input::WsPing { conn },
             11 => Input::WsClosed {
                 conn,
                 code: if arg % 2 == 0 { 1000 } else { 1006 },
@@ -101,10 +127,15 @@ pub fn socket_mode_inputs(data: &[u8]) {
                 payload: (arg % 3 == 0).then(|| r#"{"text":"ok"}"#.to_owned()),
             },
             13 => Input::WsBinary { conn, len: 3 },
-            14 => Input::Shutdown,
+            // Shutdown is for good, so rare; otherwise one more chance of a hello.
+            14 if arg < 8 => Input::Shutdown,
+            14 => Input::WsText {
+                conn,
+                text: frame(0),
+            },
             _ => {
                 // Time passes: to the next deadline, or by the byte's number of seconds.
-                let step = Duration::from_millis(u64::from(arg) * 250);
+                let step = Duration::from_millis(u64::from(arg) * 40);
                 now = match client.next_deadline() {
                     Some(d) if arg % 2 == 0 => d.max(now),
                     _ => now + step,
@@ -131,13 +162,22 @@ pub fn socket_mode_inputs(data: &[u8]) {
             .count();
         assert_eq!(settles, usize::from(acking.is_some()), "{actions:?}");
         for a in &actions {
-            if let Action::SocketMode(SocketModeEvent::Envelope(env)) = a {
-                // Ids repeat only past the window, which this script never fills.
-                assert!(
-                    delivered.insert(env.envelope_id.clone()),
-                    "delivered twice: {env:?}"
-                );
+            match a {
+                Action::SocketMode(SocketModeEvent::Envelope(env)) => {
+                    // Ids repeat only past the window, which this script never fills.
+                    assert!(
+                        delivered.insert(env.envelope_id.clone()),
+                        "delivered twice: {env:?}"
+                    );
+                    reached.envelopes += 1;
+                }
+                Action::SocketMode(SocketModeEvent::Connected(_)) => reached.connected = true,
+                Action::SocketMode(SocketModeEvent::Refreshing { .. }) => reached.refreshing = true,
+                Action::SocketMode(SocketModeEvent::Refreshed { .. }) => reached.refreshed = true,
+                Action::SendText { .. } => reached.acks += 1,
+                _ => {}
             }
         }
     }
+    reached
 }

@@ -167,6 +167,18 @@ impl SocketModeClient {
         s
     }
 
+    /// The attempts whose web call is under way (for the fuzz harness's transport).
+    #[cfg(feature = "fuzzing")]
+    pub(crate) fn attempts(&self) -> Vec<ConnId> {
+        [
+            self.primary.authenticating(),
+            self.replacement.authenticating(),
+        ]
+        .into_iter()
+        .flatten()
+        .collect()
+    }
+
     /// The connection in use, once it said `hello`.
     pub fn live_conn(&self) -> Option<ConnId> {
         match self.primary.phase() {
