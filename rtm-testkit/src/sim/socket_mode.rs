@@ -11,6 +11,7 @@
 use std::collections::BTreeMap;
 use std::time::{Duration, Instant};
 
+use rtm_proto::invariants::SocketModeInvariants;
 use rtm_proto::{
     Action, ConnId, Input, SocketModeClient, SocketModeConfig, SocketModeEvent, StartOptions,
     State, WebResponse,
@@ -82,6 +83,8 @@ pub struct SocketModeSim {
     delivered: Vec<String>,
     max_sockets: usize,
     violations: Vec<String>,
+    /// The core's invariants, checked on every step (the checker the fuzz harness uses).
+    check: SocketModeInvariants,
     spin: u32,
     log: Vec<(Duration, Input, Vec<Action>)>,
 }
@@ -112,6 +115,7 @@ impl SocketModeSim {
             delivered: Vec::new(),
             max_sockets: 0,
             violations: Vec::new(),
+            check: SocketModeInvariants::new(),
             spin: 0,
             log: Vec::new(),
         })
@@ -278,19 +282,11 @@ impl SocketModeSim {
             self.spin = 0;
         }
         let now = self.instant();
+        let acking = matches!(input, Input::Ack { .. });
         let actions = self.client.handle_input(now, input.clone());
-        let held = self.client.sockets().len();
-        self.max_sockets = self.max_sockets.max(held);
-        if held > 2 {
-            self.violations
-                .push(format!("{held} sockets at {:?}", self.now));
-        }
-        let state = self.client.state();
-        if !matches!(state, State::Disconnected | State::Connected(_))
-            && self.client.next_deadline().is_none()
-        {
-            self.violations
-                .push(format!("{state:?} without a deadline at {:?}", self.now));
+        self.max_sockets = self.max_sockets.max(self.client.sockets().len());
+        if let Err(e) = self.check.check(&self.client, acking, &actions) {
+            self.violations.push(format!("at {:?}: {e}", self.now));
         }
         for a in &actions {
             self.perform(a);
