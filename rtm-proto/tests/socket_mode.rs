@@ -1131,3 +1131,70 @@ fn a_configuration_with_a_zero_deadline_is_refused() {
     }
     assert!(SocketModeClient::new(SocketModeConfig::default()).is_ok());
 }
+
+#[test]
+fn a_replacement_without_hello_is_retried_while_the_old_socket_serves() {
+    let mut h = H::new(SocketModeConfig {
+        hello_timeout: S(5),
+        ping_interval: S(1000),
+        idle_timeout: S(1000),
+        ..SocketModeConfig::default()
+    });
+    let old = h.connect();
+    let new = web_calls(&h.text(old, r#"{"type":"disconnect","reason":"warning"}"#))[0];
+    h.feed(Input::WebApiResult {
+        conn: new,
+        result: resp(200, &ok_url("A")),
+    });
+    h.feed(Input::WsOpened { conn: new });
+    let a = h.run_to(S(5));
+    assert!(a.contains(&Action::DropWebSocket { conn: new }), "{a:?}");
+    assert!(!a.contains(&Action::DropWebSocket { conn: old }));
+    assert_eq!(h.c.live_conn(), Some(old), "the old socket still serves");
+    assert!(h.c.is_refreshing(), "the replacement is retried");
+    let retry = web_calls(&h.run_to(S(120)));
+    assert!(!retry.is_empty() && !retry.contains(&new) && !retry.contains(&old));
+}
+
+#[test]
+fn a_transport_that_refuses_the_url_ends_the_session_for_good() {
+    let mut h = H::default();
+    let conn = h.start();
+    h.feed(Input::WebApiResult {
+        conn,
+        result: resp(200, &ok_url("A")),
+    });
+    let a = h.feed(Input::WsRefused {
+        conn,
+        reason: "plain ws:// to a remote host".into(),
+    });
+    assert!(sm(&a).iter().any(|e| matches!(
+        e,
+        SocketModeEvent::StartSettled(Err(SocketModeError::Refused { .. }))
+    )));
+    assert_eq!(h.c.next_deadline(), None);
+    assert!(web_calls(&h.run_to(S(3600))).is_empty());
+}
+
+#[test]
+fn shutdown_drops_every_socket_and_refuses_later_starts() {
+    let mut h = H::default();
+    let old = h.connect();
+    let new = web_calls(&h.text(old, r#"{"type":"disconnect","reason":"warning"}"#))[0];
+    h.feed(Input::WebApiResult {
+        conn: new,
+        result: resp(200, &ok_url("A")),
+    });
+    let a = h.feed(Input::Shutdown);
+    assert!(a.contains(&Action::DropWebSocket { conn: old }));
+    assert!(a.contains(&Action::DropWebSocket { conn: new }));
+    assert!(h.c.sockets().is_empty());
+    let a = h.feed(Input::Start(StartOptions::new("xapp-1")));
+    assert_eq!(
+        sm(&a),
+        [&SocketModeEvent::StartSettled(Err(
+            SocketModeError::Disconnected
+        ))]
+    );
+    assert!(web_calls(&a).is_empty());
+}
