@@ -295,3 +295,33 @@ fn the_same_schedule_gives_the_same_run() {
     assert_eq!(a.log(), b.log());
     assert_eq!(a.delivered(), b.delivered());
 }
+
+#[test]
+fn debug_reconnects_reaches_slack_and_shortens_the_connection() {
+    let config = SocketModeConfig {
+        debug_reconnects: true,
+        ..SocketModeConfig::default()
+    };
+    let mut sim = SocketModeSim::new(config, Workspace::default()).unwrap();
+    connected(&mut sim);
+    let hello = sim.client().hello().unwrap();
+    assert_eq!(
+        hello.approximate_connection_time,
+        Some(ModelConfig::default().debug_reconnects_lifetime)
+    );
+    assert_eq!(
+        hello.app_id.as_deref(),
+        Some(rtm_testkit::model::DEFAULT_APP_ID)
+    );
+}
+
+#[test]
+fn server_errors_of_apps_connections_open_are_retried_until_it_works() {
+    let mut sim = sim();
+    sim.arm_web_fault(rtm_testkit::WebFault::Status { status: 503 }, 2);
+    sim.start();
+    sim.run_for(S(30));
+    assert!(sim.client().is_connected(), "{:?}", sim.state());
+    assert_eq!(sim.model().record().web_calls.len(), 3);
+    check(&sim, true);
+}

@@ -90,7 +90,8 @@ pub struct SocketModeSim {
 }
 
 impl SocketModeSim {
-    /// A client with `config` and a Slack serving `workspace` (its first app's token).
+    /// A client with `config` and a Slack serving `workspace`; `start` uses its first app's
+    /// token.
     pub fn new(
         config: SocketModeConfig,
         workspace: Workspace,
@@ -147,6 +148,11 @@ impl SocketModeSim {
         let now = self.instant();
         let actions = self.model.inject(now, target, fault);
         self.server_actions(actions);
+    }
+
+    /// A fault on the next `times` web calls.
+    pub fn arm_web_fault(&mut self, fault: model::WebFault, times: u32) {
+        self.model.arm_web_fault(fault, times);
     }
 
     /// A raw text frame from Slack on every open connection.
