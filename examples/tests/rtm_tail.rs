@@ -24,6 +24,28 @@ fn tail(slack: &MockSlack, token: &str, args: &[&str]) -> Program {
     )
 }
 
+/// rtm-tail whose stdout is read by a reader that holds at most 64 lines ahead (the pipe then
+/// fills, as behind a slow consumer); the tests pause it regularly, slower than the socket.
+fn slow_tail(slack: &MockSlack, args: &[&str]) -> Program {
+    let api_url = slack.api_url();
+    let mut all = vec!["--api-url", api_url.as_str()];
+    all.extend_from_slice(args);
+    Program::start_buffered(
+        "rtm-tail",
+        env!("CARGO_BIN_EXE_rtm-tail"),
+        &all,
+        &[("SLACK_TOKEN", DEFAULT_TOKEN)],
+        Some(64),
+    )
+}
+
+/// A slow reader's pause: 20 ms every 1,000 messages.
+fn pause_now_and_then(shown: u64) {
+    if shown.is_multiple_of(1000) {
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+}
+
 /// Every output line is one JSON object with a `kind`.
 fn json(p: &mut Program, line: &str) -> Value {
     match serde_json::from_str::<Value>(line) {
@@ -323,14 +345,7 @@ fn help_documents_the_formats() {
 fn a_flood_to_a_slow_stdout_is_printed_in_full() {
     const FLOOD: u64 = 20_000;
     let slack = mock();
-    // A reader that holds at most 64 lines ahead and pauses regularly: slower than the socket.
-    let mut p = Program::start_buffered(
-        "rtm-tail",
-        env!("CARGO_BIN_EXE_rtm-tail"),
-        &["--api-url", &slack.api_url()],
-        &[("SLACK_TOKEN", DEFAULT_TOKEN)],
-        Some(64),
-    );
+    let mut p = slow_tail(&slack, &[]);
     lifecycle(&mut p, "ready");
     assert_eq!(slack.flood(FLOOD), 1);
     let mut next_seq: Option<u64> = None;
@@ -347,9 +362,7 @@ fn a_flood_to_a_slow_stdout_is_printed_in_full() {
                 next_seq = Some(seq + 1);
                 if v["type"] == "message" {
                     shown += 1;
-                    if shown.is_multiple_of(1000) {
-                        std::thread::sleep(std::time::Duration::from_millis(20));
-                    }
+                    pause_now_and_then(shown);
                 }
             }
             other => p.fail(&format!("unexpected kind {other}")),
@@ -368,13 +381,7 @@ fn a_flood_to_a_slow_stdout_is_printed_in_full() {
 fn a_lossy_flood_is_printed_in_full_or_accounted_for_by_lagged_lines() {
     const FLOOD: u64 = 20_000;
     let slack = mock();
-    let mut p = Program::start_buffered(
-        "rtm-tail",
-        env!("CARGO_BIN_EXE_rtm-tail"),
-        &["--api-url", &slack.api_url(), "--lossy"],
-        &[("SLACK_TOKEN", DEFAULT_TOKEN)],
-        Some(64),
-    );
+    let mut p = slow_tail(&slack, &["--lossy"]);
     lifecycle(&mut p, "ready");
     assert_eq!(slack.flood(FLOOD), 1);
     // Every event has a seq; a lagged line accounts for the ones skipped. Nothing else is lost.
@@ -398,9 +405,7 @@ fn a_lossy_flood_is_printed_in_full_or_accounted_for_by_lagged_lines() {
                 if v["type"] == "message" {
                     shown += 1;
                     // As slow a reader as above: the lossy view drops instead of waiting.
-                    if shown.is_multiple_of(1000) {
-                        std::thread::sleep(std::time::Duration::from_millis(20));
-                    }
+                    pause_now_and_then(shown);
                 }
             }
             other => p.fail(&format!("unexpected kind {other}")),

@@ -266,6 +266,14 @@ impl<K: Core, C: Connector> Driver<K, C> {
                     });
                 }
             }
+            Action::SendPing { conn } => match &mut self.socket {
+                Some(s) if s.conn == conn && !s.ended => {
+                    s.out.push_back(Message::Ping(Default::default()))
+                }
+                _ => tracing::debug!(%conn, "ping for a socket that is gone; dropped"),
+            },
+            // The driver runs the RTM core only, for now: Socket Mode events are logged.
+            Action::SocketMode(event) => tracing::debug!(?event, "socket mode event"),
             Action::DropWebSocket { conn } => {
                 if self.socket.as_ref().is_some_and(|s| s.conn == conn) {
                     self.socket = None;

@@ -10,6 +10,14 @@
 //! - a [`Connector`]: the web call, and opening a WebSocket that is a `Stream` + `Sink` of
 //!   tungstenite messages.
 //!
+//! The driver is generic over the sans-IO core it drives ([`Core`]: one input at a time, the
+//! next deadline, a status snapshot), so a second protocol's core plugs into the same loop and
+//! both adapters; it reads the clock only through [`Runtime::now`].
+//!
+//! Event subscriptions ([`RtmClient::events`]) are lossless: a subscriber whose buffer is full
+//! pauses reading the socket (never the session's writes) until it catches up; the core is
+//! told, so the pause does not count against the pong deadline. [`Events::lossy`] drops instead.
+//!
 //! Users depend on an adapter, which re-exports this crate's API; see README.md for the design.
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]

@@ -7,6 +7,7 @@ use crate::error::{RtmError, SendError};
 use crate::event::{ConnectInfo, Event};
 use crate::ids::{ConnId, SendHandle};
 use crate::reply::Sent;
+use crate::socket_mode::SocketModeEvent;
 use crate::state::State;
 
 /// The Web API methods that open a session.
@@ -16,6 +17,9 @@ pub enum WebMethod {
     RtmConnect,
     /// `rtm.start` (legacy).
     RtmStart,
+    /// `apps.connections.open` (Socket Mode): the app-level token goes in the
+    /// `Authorization` header only, and the form is empty.
+    AppsConnectionsOpen,
 }
 
 impl WebMethod {
@@ -24,6 +28,7 @@ impl WebMethod {
         match self {
             WebMethod::RtmConnect => "rtm.connect",
             WebMethod::RtmStart => "rtm.start",
+            WebMethod::AppsConnectionsOpen => "apps.connections.open",
         }
     }
 }
@@ -43,8 +48,9 @@ pub enum Action {
         /// Form parameters.
         form: Vec<(&'static str, String)>,
     },
-    /// Open a WebSocket to `url`; report [`Input::WsOpened`], frames, and its end. One socket
-    /// at a time: opening a new one drops any other.
+    /// Open a WebSocket to `url`; report [`Input::WsOpened`], frames, and its end. RTM holds
+    /// one socket at a time (opening a new one drops any other); Socket Mode holds up to two
+    /// during a refresh, and drops the old one itself.
     OpenWebSocket {
         /// The attempt.
         conn: ConnId,
@@ -57,6 +63,11 @@ pub enum Action {
         conn: ConnId,
         /// The frame.
         text: String,
+    },
+    /// Write a WebSocket ping frame (Socket Mode's keepalive; RTM pings in JSON).
+    SendPing {
+        /// The attempt.
+        conn: ConnId,
     },
     /// Start the close handshake; report [`Input::WsClosed`] when it is done.
     CloseWebSocket {
@@ -73,6 +84,9 @@ pub enum Action {
     },
     /// Report an event to the user.
     Emit(Event),
+    /// Report a Socket Mode event to the user (its lifecycle, envelopes, ack results). One
+    /// variant, so that one driver can run either core.
+    SocketMode(SocketModeEvent),
     /// Complete one user send.
     Settle {
         /// The send.

@@ -36,7 +36,7 @@ struct Team {
 
 /// `Retry-After` in seconds (Slack sends an integer; fractions and HTTP dates are tolerated
 /// as far as they can be: a date is not, and counts as absent).
-fn retry_after(value: Option<&str>) -> Option<Duration> {
+pub(crate) fn retry_after(value: Option<&str>) -> Option<Duration> {
     let v = value?.trim();
     let secs: f64 = v.parse().ok()?;
     if secs.is_finite() && secs >= 0.0 {

@@ -91,6 +91,24 @@ pub enum Input {
         /// The transport's description.
         message: String,
     },
+    /// A WebSocket ping frame arrived (the transport answers it with a pong itself).
+    WsPing {
+        /// The attempt.
+        conn: ConnId,
+    },
+    /// A WebSocket pong frame arrived.
+    WsPong {
+        /// The attempt.
+        conn: ConnId,
+    },
+    /// Socket Mode: the user acknowledges an envelope, with a response `payload` (a JSON
+    /// object's text) when the envelope accepts one. RTM ignores it.
+    Ack {
+        /// The envelope's `envelope_id`.
+        envelope_id: String,
+        /// The response payload, as JSON text.
+        payload: Option<String>,
+    },
     /// The caller stopped reading the socket (its lossless event subscribers are full):
     /// the pong deadline waits, since no pong can be read. Writing goes on.
     ReadPaused {
@@ -123,6 +141,9 @@ impl Input {
             Input::WsRefused { .. } => "ws_refused",
             Input::TransportFatal { .. } => "transport_fatal",
             Input::WsError { .. } => "ws_error",
+            Input::WsPing { .. } => "ws_ping",
+            Input::WsPong { .. } => "ws_pong",
+            Input::Ack { .. } => "ack",
             Input::ReadPaused { .. } => "read_paused",
             Input::ReadResumed { .. } => "read_resumed",
             Input::Tick => "tick",

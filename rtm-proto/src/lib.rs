@@ -32,9 +32,10 @@
 //!                         inputs.push_back(Input::WsRefused { conn, reason: "policy".into() });
 //!                     }
 //!                 }
-//!                 Action::SendText { .. } | Action::CloseWebSocket { .. } => { /* write */ }
+//!                 Action::SendText { .. } | Action::SendPing { .. } | Action::CloseWebSocket { .. } => { /* write */ }
 //!                 Action::DropWebSocket { .. } => { /* let go of the socket */ }
 //!                 Action::Emit(event) => println!("{}", event.name()),
+//!                 Action::SocketMode(_) => { /* only a Socket Mode client emits these */ }
 //!                 Action::Settle { .. } => { /* complete one send */ }
 //!                 Action::StartSettled(_) | Action::DisconnectSettled => { /* complete calls */ }
 //!                 Action::Ignored { .. } => { /* log it */ }
@@ -56,8 +57,14 @@
 //! - inputs that make no sense in a state are ignored ([`Action::Ignored`]), never a panic;
 //! - the same configuration (with its `seed`) and inputs always give the same actions.
 //!
+//! Beside it, [`SocketModeClient`] is the same contract for Socket Mode
+//! (`apps.connections.open`, envelopes and acks, exactly-once delivery over Slack's
+//! at-least-once, refreshes that overlap the old and the new socket); both run on one
+//! session engine, and speak the same [`Input`] / [`Action`] vocabulary (Socket Mode's
+//! events come as [`Action::SocketMode`]).
+//!
 //! Not done here: HTTP, WebSocket framing, TLS, timers, and the Web API beyond
-//! `rtm.connect`/`rtm.start`.
+//! `rtm.connect`/`rtm.start`/`apps.connections.open`.
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
@@ -85,6 +92,7 @@ pub mod recording;
 mod reply;
 mod retry;
 mod session;
+mod socket_mode;
 mod state;
 mod time;
 pub mod typed;
@@ -98,5 +106,9 @@ pub use ids::{ConnId, SendHandle};
 pub use input::{Input, WebResponse};
 pub use outgoing::{Outgoing, SendMode};
 pub use reply::{Reply, Sent};
+pub use socket_mode::{
+    AckError, DisconnectReason, Envelope, EnvelopeType, EventsApiEvent, Hello, RefreshReason,
+    SOCKET_MODE_FATAL_ERRORS, SocketModeClient, SocketModeConfig, SocketModeError, SocketModeEvent,
+};
 pub use state::{Connected, Connecting, State};
 pub use typed::TypedEvent;

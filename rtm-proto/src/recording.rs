@@ -119,6 +119,8 @@ pub fn action_name(action: &Action) -> String {
         Action::CallWebApi { method, .. } => format!("call_web_api:{}", method.as_str()),
         Action::OpenWebSocket { .. } => "open_websocket".into(),
         Action::SendText { .. } => "send_text".into(),
+        Action::SendPing { .. } => "send_ping".into(),
+        Action::SocketMode(_) => "socket_mode".into(),
         Action::CloseWebSocket { code, .. } => format!("close_websocket:{code}"),
         Action::DropWebSocket { .. } => "drop_websocket".into(),
         Action::Emit(event) => format!("emit:{}", event.name()),
@@ -241,8 +243,19 @@ pub fn input_to_json(input: &Input, secrets: &[String]) -> Value {
                 }
             }
         }
-        Input::WsOpened { conn } | Input::ReadPaused { conn } | Input::ReadResumed { conn } => {
+        Input::WsOpened { conn }
+        | Input::WsPing { conn }
+        | Input::WsPong { conn }
+        | Input::ReadPaused { conn }
+        | Input::ReadResumed { conn } => {
             m.insert("conn".into(), json!(conn.0));
+        }
+        Input::Ack {
+            envelope_id,
+            payload,
+        } => {
+            m.insert("envelope_id".into(), s(envelope_id));
+            m.insert("payload".into(), payload.as_deref().map_or(Value::Null, s));
         }
         Input::WsText { conn, text } => {
             m.insert("conn".into(), json!(conn.0));
@@ -454,6 +467,12 @@ pub fn input_from_json(v: &Value) -> Result<Input, String> {
             }
         }
         "ws_opened" => Input::WsOpened { conn: conn()? },
+        "ws_ping" => Input::WsPing { conn: conn()? },
+        "ws_pong" => Input::WsPong { conn: conn()? },
+        "ack" => Input::Ack {
+            envelope_id: string("envelope_id")?,
+            payload: opt_str(v, "payload")?,
+        },
         "read_paused" => Input::ReadPaused { conn: conn()? },
         "read_resumed" => Input::ReadResumed { conn: conn()? },
         "ws_text" => Input::WsText {
@@ -1001,9 +1020,12 @@ impl Timeline {
             Input::ReadPaused { .. } => "reading paused (a subscriber is behind)".to_owned(),
             Input::ReadResumed { .. } => "reading resumed".to_owned(),
             // Frames, ticks and opens show through what they cause.
+            Input::Ack { envelope_id, .. } => format!("ack of envelope {envelope_id}"),
             Input::WsText { .. }
             | Input::WsBinary { .. }
             | Input::WsOpened { .. }
+            | Input::WsPing { .. }
+            | Input::WsPong { .. }
             | Input::Tick => {
                 return;
             }
@@ -1071,7 +1093,8 @@ impl Timeline {
                     push(format!("close socket {conn} ({code})"))
                 }
                 Action::DropWebSocket { conn } => push(format!("drop socket {conn}")),
-                Action::SendText { .. } | Action::Ignored { .. } => {}
+                Action::SocketMode(e) => push(format!("socket mode event {e:?}")),
+                Action::SendText { .. } | Action::SendPing { .. } | Action::Ignored { .. } => {}
             }
         }
     }

@@ -88,6 +88,9 @@ pub(crate) struct Session<L, O> {
     timings: Timings,
     episode: Episode,
     next_conn: u64,
+    /// Step between the ids this engine hands out: two engines of one client (Socket Mode's
+    /// primary and replacement) take alternate ids, so theirs never collide.
+    conn_step: u64,
 }
 
 impl<L, O> Session<L, O> {
@@ -97,7 +100,15 @@ impl<L, O> Session<L, O> {
             timings,
             episode: Episode::new(seed),
             next_conn: 1,
+            conn_step: 1,
         }
+    }
+
+    /// An engine whose connection ids are `first`, `first + step`, ...
+    pub(crate) fn with_conn_ids(mut self, first: u64, step: u64) -> Self {
+        self.next_conn = first.max(1);
+        self.conn_step = step.max(1);
+        self
     }
 
     pub(crate) fn phase(&self) -> &Phase<L, O> {
@@ -144,7 +155,7 @@ impl<L, O> Session<L, O> {
     /// Begins an attempt: the caller makes its web call.
     pub(crate) fn begin(&mut self, now: Instant) -> ConnId {
         let conn = ConnId(self.next_conn);
-        self.next_conn += 1;
+        self.next_conn = self.next_conn.saturating_add(self.conn_step);
         self.phase = Phase::Authenticating {
             conn,
             deadline: after(now, self.timings.web_call),

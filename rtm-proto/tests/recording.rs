@@ -307,3 +307,67 @@ fn the_configuration_round_trips() {
         Config::default()
     );
 }
+
+#[test]
+fn every_input_round_trips_through_its_json() {
+    use rtm_proto::ConnId;
+    use rtm_proto::recording::{input_from_json, input_to_json};
+    let c = ConnId(3);
+    let inputs = vec![
+        Input::Start(StartOptions {
+            token: TOKEN_MARKER.into(),
+            batch_presence_aware: Some(true),
+            presence_sub: None,
+        }),
+        Input::Disconnect,
+        Input::Shutdown,
+        Input::Tick,
+        message(4, "C1", "hello \"quoted\" \u{1F600}"),
+        immediate(5, "ping", serde_json::json!({"x": [1, 2]})),
+        queued(6, "typing", serde_json::Value::Null, false),
+        web_status(c, 429, Some("3"), "{}"),
+        Input::WebApiResult {
+            conn: c,
+            result: Err("dns".into()),
+        },
+        Input::WsOpened { conn: c },
+        text(c, "{\"type\":\"hello\"}"),
+        Input::WsBinary { conn: c, len: 7 },
+        Input::WsClosed {
+            conn: c,
+            code: 1006,
+            reason: "gone".into(),
+        },
+        Input::WsRefused {
+            conn: c,
+            reason: "policy".into(),
+        },
+        Input::TransportFatal {
+            conn: c,
+            reason: "cert".into(),
+        },
+        Input::WsError {
+            conn: c,
+            message: "reset".into(),
+        },
+        Input::WsPing { conn: c },
+        Input::WsPong { conn: c },
+        Input::Ack {
+            envelope_id: "e-1".into(),
+            payload: Some("{\"ok\":1}".into()),
+        },
+        Input::Ack {
+            envelope_id: "e-2".into(),
+            payload: None,
+        },
+        Input::ReadPaused { conn: c },
+        Input::ReadResumed { conn: c },
+    ];
+    for input in inputs {
+        let json = input_to_json(&input, &[]);
+        assert_eq!(input_from_json(&json).unwrap(), input, "{json}");
+    }
+    // A real token becomes the marker.
+    let json = input_to_json(&Input::Start(StartOptions::new(TOKEN)), &[]);
+    assert_eq!(json["token"], TOKEN_MARKER);
+}

@@ -17,6 +17,7 @@
 
 #[cfg(feature = "conformance")]
 pub mod conformance;
+pub mod logs;
 pub mod model;
 pub mod proxy;
 pub mod server;

@@ -3,37 +3,14 @@
 
 mod common;
 
-use std::io::Write;
-use std::sync::{Arc, Mutex};
-
 use common::*;
 use futures::StreamExt;
 use rtm_testkit::Fault;
+use rtm_testkit::logs::Captured;
 use rtm_tokio::BuilderExt;
 
-/// Log output collected in memory.
-#[derive(Clone, Default)]
-struct Captured(Arc<Mutex<Vec<u8>>>);
-
-impl Write for Captured {
-    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        self.0.lock().unwrap().extend_from_slice(buf);
-        Ok(buf.len())
-    }
-
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
-    }
-}
-
-impl Captured {
-    fn text(&self) -> String {
-        String::from_utf8_lossy(&self.0.lock().unwrap()).into_owned()
-    }
-}
-
 fn capture() -> (Captured, tracing::subscriber::DefaultGuard) {
-    let captured = Captured::default();
+    let captured = Captured::new();
     let writer = captured.clone();
     let subscriber = tracing_subscriber::fmt()
         .with_env_filter("rtm_driver=info")

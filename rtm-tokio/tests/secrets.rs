@@ -2,10 +2,9 @@
 //! (reqwest, hyper, rustls, tungstenite and the driver all log), over TLS through a proxy.
 //! Its own test binary: it installs a global subscriber (and a `log` bridge).
 
-use std::io::Write;
-use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
+use rtm_testkit::logs::Captured;
 use rtm_testkit::proxy::ConnectProxy;
 use rtm_testkit::{MockSlack, ServerOptions};
 use rtm_tokio::{BuilderExt, ClientBuilder};
@@ -13,22 +12,9 @@ use rtm_tokio::{BuilderExt, ClientBuilder};
 const TOKEN: &str = "xoxb-test-token";
 const PROXY_PASSWORD: &str = "pr0xy-s3cret";
 
-#[derive(Clone, Default)]
-struct Capture(Arc<Mutex<Vec<u8>>>);
-
-impl Write for Capture {
-    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        self.0.lock().unwrap().extend_from_slice(buf);
-        Ok(buf.len())
-    }
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
-    }
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_token_stays_out_of_trace_logs() {
-    let capture = Capture::default();
+    let capture = Captured::new();
     let writer = capture.clone();
     // `init` also bridges the `log` crate, which isahc checks before asking curl for output.
     tracing_subscriber::fmt()
@@ -50,7 +36,7 @@ async fn the_token_stays_out_of_trace_logs() {
         .unwrap();
     // The token did go over the wire, and the log is not empty.
     assert_eq!(slack.record().web_calls[0].token.as_deref(), Some(TOKEN));
-    let logs = String::from_utf8_lossy(&capture.0.lock().unwrap()).into_owned();
+    let logs = capture.text();
     assert!(
         logs.contains("rtm.connect") || logs.contains("hello"),
         "{logs}"

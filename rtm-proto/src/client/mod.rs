@@ -288,6 +288,8 @@ impl Client {
             Input::WsError { conn, message } => {
                 self.socket_ended(now, conn, RtmError::Websocket { message }, out)
             }
+            // Socket Mode's inputs: RTM keeps alive with JSON pings and has no envelopes.
+            Input::WsPing { .. } | Input::WsPong { .. } | Input::Ack { .. } => false,
             Input::ReadPaused { conn } => self.session.reading(now, conn, true),
             Input::ReadResumed { conn } => self.session.reading(now, conn, false),
             Input::Tick => {

@@ -353,6 +353,8 @@ impl FakeSlack {
                     reason: String::new(),
                 }),
                 Action::DropWebSocket { .. }
+                | Action::SendPing { .. }
+                | Action::SocketMode(_)
                 | Action::Emit(_)
                 | Action::DisconnectSettled
                 | Action::Settle { .. }

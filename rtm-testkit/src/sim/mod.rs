@@ -49,6 +49,8 @@
 //! could work around: a state other than `Disconnected` and `Ready` without a deadline, or a
 //! deadline that stays due however often the client is ticked.
 
+pub mod socket_mode;
+
 use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -660,6 +662,8 @@ impl Sim {
                 }
             }
             Action::DropWebSocket { conn } => self.let_go(*conn),
+            // Socket Mode's actions: the RTM client never asks for them.
+            Action::SendPing { .. } | Action::SocketMode(_) => {}
             Action::Emit(_)
             | Action::Settle { .. }
             | Action::StartSettled(_)

@@ -12,10 +12,14 @@
 //! check.assert_all_settled();
 //! ```
 
+mod socket_mode;
+
 use std::collections::{BTreeMap, BTreeSet};
 use std::time::{Duration, Instant};
 
 use crate::{Action, Client, Event, Input, RtmError};
+
+pub use socket_mode::SocketModeInvariants;
 
 /// The checker: feed it every step, and it panics with the invariant a step broke.
 ///

@@ -4,6 +4,8 @@
 //! Not part of the API: each function panics when an invariant of the core is broken, which
 //! is what a fuzzer looks for.
 
+mod socket_mode;
+
 use std::time::{Duration, Instant};
 
 use serde_json::{Value, json};
@@ -13,6 +15,8 @@ use crate::{
     Action, Client, Config, ConnId, Connected, Event, Input, Outgoing, Pacing, RetryLimit,
     RetryPolicy, RtmError, SendHandle, SendMode, SlackEvent, StartOptions, State, WebResponse,
 };
+
+pub use socket_mode::{Reached, socket_mode_inputs};
 
 const TOKEN: &str = "xoxb-fuzz-token";
 

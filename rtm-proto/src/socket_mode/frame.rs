@@ -1,0 +1,236 @@
+//! Socket Mode's frames from Slack: `hello`, `disconnect` and envelopes. Envelopes keep their
+//! payload as text; the inner event of `events_api` is read only on demand.
+
+use std::fmt;
+use std::time::Duration;
+
+use serde::Deserialize;
+use serde_json::Value;
+
+use super::error::SocketModeError;
+use crate::ids::ConnId;
+
+/// A connection's `hello`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Hello {
+    /// The connection it came on.
+    pub conn: ConnId,
+    /// `num_connections`: the app's open connections, this one included.
+    pub num_connections: Option<u64>,
+    /// `debug_info.approximate_connection_time`: how long Slack means to keep it.
+    pub approximate_connection_time: Option<Duration>,
+    /// `debug_info.host`.
+    pub host: Option<String>,
+    /// `connection_info.app_id`.
+    pub app_id: Option<String>,
+}
+
+/// The `reason` of a `disconnect` frame.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DisconnectReason {
+    /// The connection will be refreshed in about 10 seconds.
+    Warning,
+    /// Reconnect now.
+    RefreshRequested,
+    /// Socket Mode was turned off for the app: do not reconnect.
+    LinkDisabled,
+}
+
+/// The `type` of an envelope.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum EnvelopeType {
+    /// `events_api`.
+    EventsApi,
+    /// `slash_commands`.
+    SlashCommands,
+    /// `interactive`.
+    Interactive,
+    /// Any other type, passed through.
+    Other(String),
+}
+
+impl EnvelopeType {
+    fn read(s: &str) -> Self {
+        match s {
+            "events_api" => EnvelopeType::EventsApi,
+            "slash_commands" => EnvelopeType::SlashCommands,
+            "interactive" => EnvelopeType::Interactive,
+            other => EnvelopeType::Other(other.to_owned()),
+        }
+    }
+
+    /// Slack's name for it.
+    pub fn as_str(&self) -> &str {
+        match self {
+            EnvelopeType::EventsApi => "events_api",
+            EnvelopeType::SlashCommands => "slash_commands",
+            EnvelopeType::Interactive => "interactive",
+            EnvelopeType::Other(s) => s,
+        }
+    }
+}
+
+/// The inner event of an `events_api` envelope.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EventsApiEvent {
+    /// `event_id` of the callback (`Ev…`).
+    pub event_id: Option<String>,
+    /// `event.type`.
+    pub event_type: Option<String>,
+    /// `event.subtype`.
+    pub subtype: Option<String>,
+    /// `event`, as JSON text.
+    pub event: String,
+}
+
+/// One envelope. The payload is kept as text; [`Envelope::events_api`] reads the inner
+/// event of an `events_api` envelope.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Envelope {
+    /// The connection it came on (its ack goes there).
+    pub conn: ConnId,
+    /// `envelope_id`.
+    pub envelope_id: String,
+    /// `type`.
+    pub envelope_type: EnvelopeType,
+    /// `retry_attempt` (0 for the first delivery).
+    pub retry_attempt: u32,
+    /// `retry_reason` (empty for the first delivery).
+    pub retry_reason: String,
+    /// `accepts_response_payload`: the ack may carry a payload.
+    pub accepts_response_payload: bool,
+    /// `payload`, as JSON text.
+    pub payload: String,
+    /// `payload.event_id` (events_api), read for the redelivery filter.
+    pub event_id: Option<String>,
+}
+
+impl Envelope {
+    /// The payload as JSON.
+    pub fn payload_json(&self) -> Result<Value, serde_json::Error> {
+        serde_json::from_str(&self.payload)
+    }
+
+    /// The inner event, for `events_api` envelopes; `None` for the other types.
+    pub fn events_api(&self) -> Option<Result<EventsApiEvent, serde_json::Error>> {
+        if self.envelope_type != EnvelopeType::EventsApi {
+            return None;
+        }
+        #[derive(Deserialize)]
+        struct Callback {
+            event_id: Option<String>,
+            event: Option<Value>,
+        }
+        Some(serde_json::from_str::<Callback>(&self.payload).map(|c| {
+            let event = c.event.unwrap_or(Value::Null);
+            let field = |k: &str| event.get(k).and_then(Value::as_str).map(str::to_owned);
+            EventsApiEvent {
+                event_id: c.event_id,
+                event_type: field("type"),
+                subtype: field("subtype"),
+                event: event.to_string(),
+            }
+        }))
+    }
+}
+
+impl fmt::Debug for Envelope {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        // Payloads can be large; their size is enough in a log line.
+        f.debug_struct("Envelope")
+            .field("conn", &self.conn)
+            .field("envelope_id", &self.envelope_id)
+            .field("type", &self.envelope_type.as_str())
+            .field("retry_attempt", &self.retry_attempt)
+            .field("event_id", &self.event_id)
+            .field("payload_len", &self.payload.len())
+            .finish()
+    }
+}
+
+/// A frame from Slack, read.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum Frame {
+    Hello(Hello),
+    Disconnect(DisconnectReason),
+    Envelope(Envelope),
+}
+
+fn malformed(detail: impl Into<String>) -> SocketModeError {
+    SocketModeError::MalformedFrame {
+        detail: detail.into(),
+    }
+}
+
+/// Reads one text frame of `conn`.
+pub(crate) fn read(conn: ConnId, text: &str) -> Result<Frame, SocketModeError> {
+    let value: Value = serde_json::from_str(text).map_err(|e| malformed(e.to_string()))?;
+    let Value::Object(obj) = value else {
+        return Err(malformed("not a JSON object"));
+    };
+    let str_of = |v: Option<&Value>| v.and_then(Value::as_str).map(str::to_owned);
+    let kind = str_of(obj.get("type"));
+    match kind.as_deref() {
+        Some("hello") => {
+            let debug = obj.get("debug_info");
+            let secs = debug
+                .and_then(|d| d.get("approximate_connection_time"))
+                .and_then(Value::as_u64);
+            Ok(Frame::Hello(Hello {
+                conn,
+                num_connections: obj.get("num_connections").and_then(Value::as_u64),
+                approximate_connection_time: secs.map(Duration::from_secs),
+                host: str_of(debug.and_then(|d| d.get("host"))),
+                app_id: str_of(obj.get("connection_info").and_then(|c| c.get("app_id"))),
+            }))
+        }
+        Some("disconnect") => match obj.get("reason").and_then(Value::as_str) {
+            Some("warning") => Ok(Frame::Disconnect(DisconnectReason::Warning)),
+            Some("refresh_requested") => Ok(Frame::Disconnect(DisconnectReason::RefreshRequested)),
+            Some("link_disabled") => Ok(Frame::Disconnect(DisconnectReason::LinkDisabled)),
+            other => Err(SocketModeError::UnknownDisconnectReason {
+                reason: other.unwrap_or_default().to_owned(),
+            }),
+        },
+        _ => {
+            let Some(envelope_id) = str_of(obj.get("envelope_id")).filter(|s| !s.is_empty()) else {
+                return Err(SocketModeError::MissingEnvelopeId { frame_type: kind });
+            };
+            let Some(kind) = kind else {
+                return Err(malformed("envelope without type"));
+            };
+            let retry_attempt = match obj.get("retry_attempt") {
+                None | Some(Value::Null) => 0,
+                Some(v) => v
+                    .as_u64()
+                    .and_then(|n| u32::try_from(n).ok())
+                    .ok_or_else(|| malformed("retry_attempt is not a small integer"))?,
+            };
+            let payload = obj.get("payload").cloned().unwrap_or(Value::Null);
+            let event_id = str_of(payload.get("event_id"));
+            Ok(Frame::Envelope(Envelope {
+                conn,
+                envelope_id,
+                envelope_type: EnvelopeType::read(&kind),
+                retry_attempt,
+                retry_reason: str_of(obj.get("retry_reason")).unwrap_or_default(),
+                accepts_response_payload: obj
+                    .get("accepts_response_payload")
+                    .and_then(Value::as_bool)
+                    .unwrap_or(false),
+                payload: payload.to_string(),
+                event_id,
+            }))
+        }
+    }
+}
+
+/// The ack frame of `envelope_id`, with the response `payload` (already checked JSON).
+pub(crate) fn ack(envelope_id: &str, payload: Option<&Value>) -> String {
+    let mut obj = serde_json::Map::new();
+    obj.insert("envelope_id".into(), Value::String(envelope_id.to_owned()));
+    if let Some(p) = payload {
+        obj.insert("payload".into(), p.clone());
+    }
+    Value::Object(obj).to_string()
+}
