@@ -81,6 +81,34 @@ pub(crate) enum Next {
     Reconnect { attempt: u32, delay: Duration },
 }
 
+/// What `start()` means in the current phase (the engine has done its part).
+#[derive(Debug)]
+pub(crate) enum Start<O> {
+    /// Shut down for good: the start fails.
+    Refused,
+    /// Idle: a fresh retry episode; the caller keeps the options and begins an attempt.
+    Begin(O),
+    /// Closing: the engine keeps the options and the caller restarts once closed.
+    AfterClose,
+    /// Live: the protocol decides (settle at once if ready).
+    Live(O),
+    /// An attempt is under way: it settles with that one; later attempts use these options.
+    UnderWay(O),
+}
+
+/// What `disconnect()` means in the current phase (the engine has done its part).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Stop {
+    /// Nothing to stop: settle at once.
+    Stopped,
+    /// Already closing; a `start()` that waited for the close was cancelled if `cancelled`.
+    Closing { cancelled: bool },
+    /// No socket (web call or backoff): the session ends now.
+    EndNow,
+    /// The socket `conn` closes (the caller writes the close frame) within the close timeout.
+    Close(ConnId),
+}
+
 /// The session engine; see the module docs.
 #[derive(Debug)]
 pub(crate) struct Session<L, O> {
@@ -204,6 +232,40 @@ impl<L, O> Session<L, O> {
                 keepalive: Keepalive::new(now, self.timings.ping_after, self.timings.pong_within),
                 link,
             };
+        }
+    }
+
+    /// `start()` with `options`, from every phase.
+    pub(crate) fn start(&mut self, options: O) -> Start<O> {
+        match self.phase {
+            Phase::Closed => Start::Refused,
+            Phase::Idle => {
+                self.restart_episode();
+                Start::Begin(options)
+            }
+            Phase::Closing { .. } => {
+                self.set_restart(Some(options));
+                Start::AfterClose
+            }
+            Phase::Live { .. } => Start::Live(options),
+            _ => Start::UnderWay(options),
+        }
+    }
+
+    /// `disconnect()`, from every phase.
+    pub(crate) fn stop(&mut self, now: Instant) -> Stop {
+        match self.phase {
+            Phase::Idle | Phase::Closed => Stop::Stopped,
+            Phase::Closing { .. } => Stop::Closing {
+                cancelled: self.set_restart(None).is_some(),
+            },
+            Phase::Authenticating { .. } | Phase::Waiting { .. } => Stop::EndNow,
+            Phase::Opening { .. } | Phase::Handshaking { .. } | Phase::Live { .. } => {
+                match self.close(now) {
+                    Some(conn) => Stop::Close(conn),
+                    None => Stop::EndNow,
+                }
+            }
         }
     }
 

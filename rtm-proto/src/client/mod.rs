@@ -15,7 +15,7 @@ use crate::ids::SendHandle;
 use crate::input::Input;
 use crate::outbox::{Accepted, Outbox};
 use crate::outgoing::Outgoing;
-use crate::session::{Phase, Session, Timings};
+use crate::session::{Phase, Session, Start, Stop, Timings};
 use crate::state::{Connected, Connecting, State};
 use crate::time::earliest;
 
@@ -308,28 +308,28 @@ impl Client {
     // ---- user commands ----
 
     fn start(&mut self, now: Instant, options: StartOptions, out: &mut Vec<Action>) {
-        match self.session.phase() {
-            Phase::Closed => out.push(Action::StartSettled(Err(RtmError::Disconnected))),
-            Phase::Idle => {
-                self.options = Some(options);
-                self.start_pending = true;
-                self.session.restart_episode();
-                self.attempt(now, out);
-            }
-            Phase::Closing { .. } => {
-                self.session.set_restart(Some(options));
-                self.start_pending = true;
-            }
+        let ready = matches!(
+            self.session.phase(),
             Phase::Live {
                 link: Link::Ready { .. },
                 ..
-            } => match &self.info {
+            }
+        );
+        match self.session.start(options) {
+            Start::Refused => out.push(Action::StartSettled(Err(RtmError::Disconnected))),
+            Start::Begin(options) => {
+                self.options = Some(options);
+                self.start_pending = true;
+                self.attempt(now, out);
+            }
+            Start::AfterClose => self.start_pending = true,
+            Start::Live(_) if ready => match &self.info {
                 Some(info) => out.push(Action::StartSettled(Ok(info.clone()))),
                 None => self.start_pending = true,
             },
-            _ => {
-                // Already on the way: this start settles with the one under way, and later
-                // attempts use the newest options.
+            // Already on the way (or resuming): this start settles with the one under way,
+            // and later attempts use the newest options.
+            Start::Live(options) | Start::UnderWay(options) => {
                 self.options = Some(options);
                 self.start_pending = true;
             }
@@ -337,26 +337,24 @@ impl Client {
     }
 
     fn disconnect(&mut self, now: Instant, out: &mut Vec<Action>) {
-        match self.session.phase() {
-            Phase::Idle | Phase::Closed => out.push(Action::DisconnectSettled),
-            Phase::Closing { .. } => {
+        match self.session.stop(now) {
+            Stop::Stopped => out.push(Action::DisconnectSettled),
+            Stop::Closing { cancelled } => {
                 self.disconnect_pending = true;
                 // A disconnect after a start that waits for the close cancels that start.
-                if self.session.set_restart(None).is_some() {
+                if cancelled {
                     self.settle_start(Err(RtmError::Disconnected), out);
                 }
             }
-            Phase::Authenticating { .. } | Phase::Waiting { .. } => {
+            Stop::EndNow => {
                 self.disconnect_pending = true;
                 out.push(Action::Emit(Event::Disconnecting));
                 self.end(None, out);
             }
-            Phase::Opening { .. } | Phase::Handshaking { .. } | Phase::Live { .. } => {
+            Stop::Close(conn) => {
                 self.disconnect_pending = true;
                 out.push(Action::Emit(Event::Disconnecting));
-                if let Some(conn) = self.session.close(now) {
-                    out.push(Action::CloseWebSocket { conn, code: 1000 });
-                }
+                out.push(Action::CloseWebSocket { conn, code: 1000 });
                 // A start still under way fails now: the user asked to stop. (Only a start
                 // made while closing, kept for the restart, outlives the close.)
                 self.settle_start(Err(RtmError::Disconnected), out);

@@ -24,7 +24,7 @@ use crate::config::{ConfigError, StartOptions};
 use crate::error::SendError;
 use crate::ids::ConnId;
 use crate::input::Input;
-use crate::session::{Phase, Session, Timings};
+use crate::session::{Phase, Session, Start, Stop, Timings};
 use crate::state::{Connected, Connecting, State};
 use crate::time::{after, earliest};
 use acks::Acks;
@@ -332,26 +332,27 @@ impl SocketModeClient {
     // ---- user commands ----
 
     fn start(&mut self, now: Instant, options: StartOptions, out: &mut Vec<Action>) {
-        match self.primary.phase() {
-            Phase::Closed => Self::emit(
+        let hello = match self.primary.phase() {
+            Phase::Live { link, .. } => Some(link.hello.clone()),
+            _ => None,
+        };
+        match self.primary.start(options) {
+            Start::Refused => Self::emit(
                 out,
                 SocketModeEvent::StartSettled(Err(SocketModeError::Disconnected)),
             ),
-            Phase::Idle => {
+            Start::Begin(options) => {
                 self.options = Some(options);
                 self.start_pending = true;
-                self.primary.restart_episode();
                 self.attempt(now, Role::Primary, out);
             }
-            Phase::Closing { .. } => {
-                self.primary.set_restart(Some(options));
-                self.start_pending = true;
+            Start::AfterClose => self.start_pending = true,
+            Start::Live(_) => {
+                if let Some(hello) = hello {
+                    Self::emit(out, SocketModeEvent::StartSettled(Ok(hello)));
+                }
             }
-            Phase::Live { link, .. } => {
-                let hello = link.hello.clone();
-                Self::emit(out, SocketModeEvent::StartSettled(Ok(hello)));
-            }
-            _ => {
+            Start::UnderWay(options) => {
                 self.options = Some(options);
                 self.start_pending = true;
             }
@@ -359,26 +360,24 @@ impl SocketModeClient {
     }
 
     fn disconnect(&mut self, now: Instant, out: &mut Vec<Action>) {
-        match self.primary.phase() {
-            Phase::Idle | Phase::Closed => out.push(Action::DisconnectSettled),
-            Phase::Closing { .. } => {
+        match self.primary.stop(now) {
+            Stop::Stopped => out.push(Action::DisconnectSettled),
+            Stop::Closing { cancelled } => {
                 self.disconnect_pending = true;
-                if self.primary.set_restart(None).is_some() {
+                if cancelled {
                     self.settle_start(Err(SocketModeError::Disconnected), out);
                 }
             }
-            Phase::Authenticating { .. } | Phase::Waiting { .. } => {
+            Stop::EndNow => {
                 self.disconnect_pending = true;
                 self.end(None, out);
             }
-            Phase::Opening { .. } | Phase::Handshaking { .. } | Phase::Live { .. } => {
+            Stop::Close(conn) => {
                 self.disconnect_pending = true;
                 // Only the socket in use gets a close handshake; the others go at once, so
                 // no reconnect or refresh outlives the disconnect.
                 self.drop_extra_sockets(out);
-                if let Some(conn) = self.primary.close(now) {
-                    out.push(Action::CloseWebSocket { conn, code: 1000 });
-                }
+                out.push(Action::CloseWebSocket { conn, code: 1000 });
                 self.settle_start(Err(SocketModeError::Disconnected), out);
             }
         }
