@@ -232,3 +232,17 @@ async fn binary_serves_socket_mode_with_its_app_token() {
     assert_eq!(rec["acks"][0]["envelope_id"], id.as_str());
     assert_eq!(rec["apps"][0]["app_id"], "A0TESTAPP");
 }
+
+#[test]
+fn version_names_the_binary_and_its_version() {
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_mock-slack"))
+        .arg("--version")
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(
+        text.trim(),
+        format!("mock-slack {}", env!("CARGO_PKG_VERSION"))
+    );
+}

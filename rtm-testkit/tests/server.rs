@@ -541,3 +541,36 @@ fn usable_without_any_runtime() {
     drop(ws);
     drop(slack);
 }
+
+#[tokio::test]
+async fn the_admin_api_answers_wrong_methods_big_bodies_and_unknown_connections_clearly() {
+    let slack = MockSlack::start(ServerOptions::default()).unwrap();
+    let url = slack.admin_url();
+    // A known endpoint with the wrong method: 405, naming the right one.
+    let (status, v) = admin_status(&url, "GET", "fault", "").await;
+    assert_eq!(status, 405, "{v}");
+    assert!(v["error"].as_str().unwrap().contains("POST"), "{v}");
+    // An unknown endpoint: 404.
+    let (status, _) = admin_status(&url, "POST", "no_such_thing", "{}").await;
+    assert_eq!(status, 404);
+    // A body over the 4 MiB limit: 413.
+    let big = format!(
+        r#"{{"fault":"raw_text","text":"{}"}}"#,
+        "x".repeat(4 * 1024 * 1024 + 1)
+    );
+    let (status, _) = admin_status(&url, "POST", "fault", &big).await;
+    assert_eq!(status, 413);
+    // A fault, a push or a flood aimed at a connection that is not open: 404, and nothing done.
+    for (endpoint, body) in [
+        ("fault", r#"{"fault":"goodbye","target":{"conn":99}}"#),
+        ("push", r#"{"text":"x","target":{"conn":99}}"#),
+        ("flood", r#"{"count":10,"target":{"conn":99}}"#),
+    ] {
+        let (status, v) = admin_status(&url, "POST", endpoint, body).await;
+        assert_eq!(status, 404, "{endpoint}: {v}");
+        assert!(v["error"].as_str().unwrap().contains("99"), "{v}");
+    }
+    // Aimed at every connection (none open), a fault is still fine.
+    let (status, _) = admin_status(&url, "POST", "fault", r#"{"fault":"goodbye"}"#).await;
+    assert_eq!(status, 200);
+}

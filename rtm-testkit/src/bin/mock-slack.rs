@@ -14,7 +14,8 @@ use rtm_testkit::{App, MockSlack, ServerOptions, SocketModeConfig, Workspace};
 #[derive(Debug, Parser)]
 #[command(
     name = "mock-slack",
-    about = "A mock Slack RTM server for testing clients"
+    version,
+    about = "A mock Slack (RTM and Socket Mode) for testing clients"
 )]
 struct Args {
     /// Port on 127.0.0.1 (0 = any free port).

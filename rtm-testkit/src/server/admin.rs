@@ -6,7 +6,7 @@ use hyper::{Method, Request, Response, StatusCode};
 use serde::Deserialize;
 use serde_json::{Value, json};
 
-use super::http::{Body, Ctx, json, read_body, text};
+use super::http::{Body, Ctx, json, read_body_or_status, text};
 use crate::model::{
     BlockAction, Fault, ModelError, Script, ServerAction, SlackModel, SlashCommand,
     SocketModeConfig, Target, UserAction, WebFault, WireFrame,
@@ -131,8 +131,66 @@ fn ok(extra: Value) -> Response<Body> {
 async fn body_of<T: for<'de> Deserialize<'de>>(
     req: Request<Incoming>,
 ) -> Result<T, Response<Body>> {
-    let bytes = read_body(req).await.map_err(bad)?;
+    let bytes = read_body_or_status(req)
+        .await
+        .map_err(|(status, e)| json(status, &json!({"ok": false, "error": e})))?;
     serde_json::from_slice(&bytes).map_err(bad)
+}
+
+/// Every endpoint, by method: a known path asked with another method is a 405, not a 404.
+const ENDPOINTS: &[(&str, &str)] = &[
+    ("GET", "record"),
+    ("GET", "connections"),
+    ("GET", "history"),
+    ("GET", "socket_mode"),
+    ("GET", "apps"),
+    ("GET", "socket_mode/config"),
+    ("POST", "socket_mode/config"),
+    ("POST", "slash_command"),
+    ("POST", "block_action"),
+    ("POST", "envelope"),
+    ("GET", "cert.pem"),
+    ("POST", "fault"),
+    ("POST", "web_fault"),
+    ("POST", "push"),
+    ("POST", "act"),
+    ("POST", "script"),
+    ("POST", "flood"),
+    ("POST", "shutdown"),
+];
+
+/// A path that exists, asked with the wrong method, or one that does not exist.
+fn no_such_endpoint(method: &Method, path: &str) -> Response<Body> {
+    let allowed: Vec<&str> = ENDPOINTS
+        .iter()
+        .filter(|(_, p)| *p == path)
+        .map(|(m, _)| *m)
+        .collect();
+    if allowed.is_empty() {
+        return json(
+            StatusCode::NOT_FOUND,
+            &json!({"ok": false, "error": "unknown admin endpoint"}),
+        );
+    }
+    let mut r = json(
+        StatusCode::METHOD_NOT_ALLOWED,
+        &json!({"ok": false, "error": format!("{method} is not allowed here; use {}", allowed.join(", "))}),
+    );
+    if let Ok(v) = hyper::header::HeaderValue::from_str(&allowed.join(", ")) {
+        r.headers_mut().insert(hyper::header::ALLOW, v);
+    }
+    r
+}
+
+/// A fault, push or flood aimed at one connection needs that connection open.
+fn unknown_target(m: &SlackModel, target: &Target) -> Option<Response<Body>> {
+    match target {
+        Target::Conn(c) if !m.open_connections().contains(c) => Some(json(
+            StatusCode::NOT_FOUND,
+            &json!({"ok": false, "error": format!("no open connection {}", c.0)}),
+        )),
+        _ => None,
+    }
 }
 
 pub(crate) async fn handle(req: Request<Incoming>, path: &str, ctx: &Ctx) -> Response<Body> {
@@ -219,10 +277,10 @@ pub(crate) async fn handle(req: Request<Incoming>, path: &str, ctx: &Ctx) -> Res
             None => bad("TLS is off"),
         },
         (Method::POST, "fault") => match body_of::<FaultReq>(req).await {
-            Ok(f) => {
-                shared.with_model(|m, now| ((), m.inject(now, f.target, f.fault)));
-                ok(json!({}))
-            }
+            Ok(f) => shared.with_model(|m, now| match unknown_target(m, &f.target) {
+                Some(refused) => (refused, Vec::new()),
+                None => (ok(json!({})), m.inject(now, f.target, f.fault)),
+            }),
             Err(r) => r,
         },
         (Method::POST, "web_fault") => match body_of::<WebFaultReq>(req).await {
@@ -240,8 +298,10 @@ pub(crate) async fn handle(req: Request<Incoming>, path: &str, ctx: &Ctx) -> Res
                     (None, None, Some(b)) => WireFrame::Binary(b),
                     _ => return bad("give exactly one of text, event, binary"),
                 };
-                shared.with_model(|m, now| ((), m.push(now, p.target, frame)));
-                ok(json!({}))
+                shared.with_model(|m, now| match unknown_target(m, &p.target) {
+                    Some(refused) => (refused, Vec::new()),
+                    None => (ok(json!({})), m.push(now, p.target, frame)),
+                })
             }
             Err(r) => r,
         },
@@ -263,22 +323,19 @@ pub(crate) async fn handle(req: Request<Incoming>, path: &str, ctx: &Ctx) -> Res
             Err(r) => r,
         },
         (Method::POST, "flood") => match body_of::<FloodReq>(req).await {
-            Ok(f) => {
-                let n = shared.with_model(|m, now| {
+            Ok(f) => shared.with_model(|m, now| match unknown_target(m, &f.target) {
+                Some(refused) => (refused, Vec::new()),
+                None => {
                     let actions = m.inject(now, f.target, Fault::Flood { count: f.count });
-                    (actions.len(), actions)
-                });
-                ok(json!({"connections": n}))
-            }
+                    (ok(json!({"connections": actions.len()})), actions)
+                }
+            }),
             Err(r) => r,
         },
         (Method::POST, "shutdown") => {
             shared.shutdown_requested.notify_one();
             ok(json!({}))
         }
-        _ => json(
-            StatusCode::NOT_FOUND,
-            &json!({"ok": false, "error": "unknown admin endpoint"}),
-        ),
+        (method, path) => no_such_endpoint(&method, path),
     }
 }

@@ -87,11 +87,28 @@ pub(crate) fn json(status: StatusCode, body: &serde_json::Value) -> Response<Bod
 }
 
 pub(crate) async fn read_body(req: Request<Incoming>) -> Result<Bytes, String> {
+    read_body_or_status(req).await.map_err(|(_, e)| e)
+}
+
+/// The body, or the status that answers why not: 413 when it is over the limit, 400 else.
+pub(crate) async fn read_body_or_status(
+    req: Request<Incoming>,
+) -> Result<Bytes, (StatusCode, String)> {
     Limited::new(req.into_body(), MAX_BODY)
         .collect()
         .await
         .map(|c| c.to_bytes())
-        .map_err(|e| e.to_string())
+        .map_err(|e| {
+            let status = if e
+                .downcast_ref::<http_body_util::LengthLimitError>()
+                .is_some()
+            {
+                StatusCode::PAYLOAD_TOO_LARGE
+            } else {
+                StatusCode::BAD_REQUEST
+            };
+            (status, e.to_string())
+        })
 }
 
 async fn web_call(req: Request<Incoming>, api_method: String, ctx: &Ctx) -> Response<Body> {

@@ -125,6 +125,27 @@ pub async fn admin(admin_url: &str, method: &str, endpoint: &str, body: Option<V
     r.json()
 }
 
+/// Any admin call with a raw body, with its HTTP status.
+pub async fn admin_status(
+    admin_url: &str,
+    method: &str,
+    endpoint: &str,
+    body: &str,
+) -> (u16, Value) {
+    let (host, path) = host_and_path(admin_url);
+    let tcp = TcpStream::connect(&host).await.unwrap();
+    let r = raw_http(
+        tcp,
+        method,
+        &host,
+        &format!("{path}{endpoint}"),
+        &[("Content-Type", "application/json")],
+        body,
+    )
+    .await;
+    (r.status, r.json())
+}
+
 /// rtm.connect with the bearer token; returns the socket URL.
 pub async fn rtm_connect(api_url: &str) -> String {
     let r = post(
