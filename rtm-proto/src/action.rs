@@ -7,7 +7,7 @@ use crate::error::{RtmError, SendError};
 use crate::event::{ConnectInfo, Event};
 use crate::ids::{ConnId, SendHandle};
 use crate::reply::Sent;
-use crate::socket_mode::SocketModeEvent;
+use crate::socket_mode_wire::SocketModeEvent;
 use crate::state::State;
 
 /// The Web API methods that open a session.

@@ -69,6 +69,7 @@
 #![warn(missing_docs)]
 
 // Leaf first: each module uses only those above it.
+mod socket_mode_wire;
 mod action;
 mod backoff;
 mod client;

@@ -7,8 +7,8 @@ use std::time::{Duration, Instant};
 
 use serde_json::Value;
 
-use super::error::AckError;
-use super::frame::Envelope;
+use crate::socket_mode_wire::error::AckError;
+use crate::socket_mode_wire::frame::Envelope;
 use super::window::Window;
 use crate::ids::ConnId;
 use crate::time::{after, earliest};

@@ -2,7 +2,7 @@
 
 use serde::Deserialize;
 
-use super::error::SocketModeError;
+use crate::socket_mode_wire::error::SocketModeError;
 use crate::connect::retry_after;
 use crate::input::WebResponse;
 

@@ -5,8 +5,8 @@ use std::sync::Arc;
 use std::time::Instant;
 
 use super::acks::Receipt;
-use super::event::RefreshReason;
-use super::frame::{self, DisconnectReason, Envelope, Frame, Hello};
+use crate::socket_mode_wire::event::RefreshReason;
+use crate::socket_mode_wire::frame::{self, DisconnectReason, Envelope, Frame, Hello};
 use super::{Drain, Link, Role, SocketModeClient, SocketModeError, SocketModeEvent};
 use crate::action::Action;
 use crate::ids::ConnId;

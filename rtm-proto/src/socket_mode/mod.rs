@@ -5,9 +5,6 @@
 mod acks;
 mod config;
 mod connect;
-mod error;
-mod event;
-mod frame;
 mod links;
 mod window;
 
@@ -15,11 +12,13 @@ use std::sync::Arc;
 use std::time::Instant;
 
 pub use config::SocketModeConfig;
-pub use error::{AckError, SOCKET_MODE_FATAL_ERRORS, SocketModeError};
-pub use event::{RefreshReason, SocketModeEvent};
-pub use frame::{DisconnectReason, Envelope, EnvelopeType, EventsApiEvent, Hello};
+pub use crate::socket_mode_wire::{
+    AckError, DisconnectReason, Envelope, EnvelopeType, EventsApiEvent, Hello, RefreshReason,
+    SOCKET_MODE_FATAL_ERRORS, SocketModeError, SocketModeEvent,
+};
 
 use crate::action::{Action, WebMethod};
+use crate::socket_mode_wire::frame;
 use crate::config::{ConfigError, StartOptions};
 use crate::error::SendError;
 use crate::ids::ConnId;
