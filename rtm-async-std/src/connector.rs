@@ -139,15 +139,10 @@ impl Connector for AsyncStdConnector {
                 .await
                 .map_err(|e| surf_error(&e, &host))?;
             let status = u16::from(response.status());
-            if status == 407 {
-                return Err(TransportError::proxy_auth_required("on the web call"));
-            }
-            if response.status().is_redirection() {
-                let location = response
-                    .header("Location")
-                    .map(|v| v.last().as_str().to_owned());
-                return Err(TransportError::redirect(status, location.as_deref()));
-            }
+            // A redirect is reported, not followed; the core ends the attempt for good.
+            let location = response
+                .header("Location")
+                .map(|v| v.last().as_str().to_owned());
             let retry_after = response
                 .header("Retry-After")
                 .map(|v| v.last().as_str().to_owned());
@@ -158,6 +153,7 @@ impl Connector for AsyncStdConnector {
             Ok(WebResponse {
                 status,
                 retry_after,
+                location,
                 body,
             })
         };

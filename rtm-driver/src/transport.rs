@@ -45,10 +45,10 @@ pub trait Connector: Send + 'static {
     /// The WebSocket type.
     type Socket: WebSocket;
 
-    /// Makes the web call. The answer is reported whatever its HTTP status, except a
-    /// redirect (3xx), which is a fatal error ([`TransportError::redirect`]) and never
-    /// followed; `Err` is otherwise for failures below HTTP (DNS, TCP, TLS, ...). No timeout
-    /// is needed: the core has one.
+    /// Makes the web call, never following a redirect. The answer is reported whatever its
+    /// HTTP status, with its `Retry-After` and `Location` headers: the core decides (a 3xx
+    /// or a proxy's 407 ends the attempt for good). `Err` is for failures below HTTP (DNS,
+    /// TCP, TLS, ...). No timeout is needed: the core has one.
     fn web_call(&self, request: WebRequest) -> BoxFuture<Result<WebResponse, TransportError>>;
 
     /// Opens a WebSocket to `url` (`wss://` or, when the driver allows it, `ws://`), parsed
@@ -85,18 +85,7 @@ impl TransportError {
         }
     }
 
-    /// The web call was redirected (Slack's API never redirects): fatal, and the redirect is
-    /// not followed, so the token goes nowhere else.
-    pub fn redirect(status: u16, location: Option<&str>) -> Self {
-        let location =
-            location.map_or_else(|| "no Location".to_owned(), |l| format!("Location {l:?}"));
-        Self::fatal(format!(
-            "the Web API answered with redirect {status} ({location}); redirects are not \
-             followed, so the token is not sent elsewhere: check the API URL"
-        ))
-    }
-
-    /// The proxy refused the credentials (HTTP 407, on a tunnel or a forwarded web call):
+    /// The proxy refused the credentials (HTTP 407 to a `CONNECT` tunnel):
     /// fatal, retrying sends the same credentials.
     pub fn proxy_auth_required(detail: &str) -> Self {
         Self::fatal(format!(

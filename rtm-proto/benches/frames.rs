@@ -66,6 +66,7 @@ fn ready_client(now: Instant) -> (Client, ConnId) {
             result: Ok(WebResponse {
                 status: 200,
                 retry_after: None,
+                location: None,
                 body: r#"{"ok":true,"url":"wss://bench/","self":{"id":"U1","name":"b"},"team":{"id":"T1","name":"t","domain":"t"}}"#.into(),
             }),
         },

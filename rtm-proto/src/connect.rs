@@ -46,16 +46,42 @@ pub(crate) fn retry_after(value: Option<&str>) -> Option<Duration> {
     }
 }
 
+/// Why a Web API answer's HTTP status is not the 200 that carries a body, as every web call
+/// of both protocols reads it.
+pub(crate) enum HttpFailure {
+    /// 429: wait at least the `Retry-After`.
+    RateLimited(Option<Duration>),
+    /// 3xx: Slack's API never redirects; following one would send the token elsewhere.
+    Redirect {
+        status: u16,
+        location: Option<String>,
+    },
+    /// Any other status.
+    Status(u16),
+}
+
+/// `None` for a 200.
+pub(crate) fn http_failure(resp: &WebResponse) -> Option<HttpFailure> {
+    match resp.status {
+        200 => None,
+        429 => Some(HttpFailure::RateLimited(retry_after(
+            resp.retry_after.as_deref(),
+        ))),
+        status @ 300..=399 => Some(HttpFailure::Redirect {
+            status,
+            location: resp.location.clone(),
+        }),
+        status => Some(HttpFailure::Status(status)),
+    }
+}
+
 /// The session's identity, or why there is none.
 pub(crate) fn read(resp: WebResponse) -> Result<ConnectInfo, RtmError> {
-    if resp.status == 429 {
-        return Err(RtmError::RateLimited {
-            retry_after: retry_after(resp.retry_after.as_deref()),
-        });
-    }
-    if resp.status != 200 {
-        return Err(RtmError::Http {
-            status: resp.status,
+    if let Some(failure) = http_failure(&resp) {
+        return Err(match failure {
+            HttpFailure::RateLimited(retry_after) => RtmError::RateLimited { retry_after },
+            HttpFailure::Redirect { status, location } => RtmError::Redirect { status, location },
+            HttpFailure::Status(status) => RtmError::Http { status },
         });
     }
     let body: Body = serde_json::from_str(&resp.body).map_err(|e| RtmError::BadResponse {
@@ -98,6 +124,7 @@ mod tests {
         WebResponse {
             status,
             retry_after: None,
+            location: None,
             body: body.to_owned(),
         }
     }
@@ -127,6 +154,20 @@ mod tests {
             })
         );
         assert_eq!(read(resp(503, "")), Err(RtmError::Http { status: 503 }));
+        // A redirect is not followed and ends the attempt; so does a proxy's 407.
+        let mut r = resp(302, "");
+        r.location = Some("https://elsewhere.invalid/api/rtm.connect".into());
+        let e = read(r).unwrap_err();
+        assert_eq!(
+            e,
+            RtmError::Redirect {
+                status: 302,
+                location: Some("https://elsewhere.invalid/api/rtm.connect".into())
+            }
+        );
+        assert!(!e.is_recoverable());
+        assert!(!read(resp(407, "")).unwrap_err().is_recoverable());
+        assert!(read(resp(503, "")).unwrap_err().is_recoverable());
         assert!(matches!(
             read(resp(200, "<html>")),
             Err(RtmError::BadResponse { .. })

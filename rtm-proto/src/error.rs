@@ -33,6 +33,14 @@ pub enum RtmError {
         /// The status code.
         status: u16,
     },
+    /// A 3xx answer: Slack's API never redirects, and it is not followed (the token would go
+    /// elsewhere); the attempt ends for good.
+    Redirect {
+        /// The status.
+        status: u16,
+        /// The `Location` header, if any.
+        location: Option<String>,
+    },
     /// The web call failed below HTTP (DNS, TCP, TLS...).
     Request {
         /// The transport's description.
@@ -110,9 +118,11 @@ impl RtmError {
         match self {
             RtmError::Platform { error } => !FATAL_CONNECT_ERRORS.contains(&error.as_str()),
             // Only the platform errors above are known to be permanent; an HTTP status may
-            // come from a proxy or an outage, and the retry budget bounds the attempts.
-            RtmError::Http { .. } => true,
-            RtmError::RetriesExhausted { .. }
+            // come from a proxy or an outage, and the retry budget bounds the attempts. A
+            // proxy refusing the credentials (407) refuses them again.
+            RtmError::Http { status } => *status != 407,
+            RtmError::Redirect { .. }
+            | RtmError::RetriesExhausted { .. }
             | RtmError::Disconnected
             | RtmError::Refused { .. }
             | RtmError::Transport { .. } => false,
@@ -125,7 +135,7 @@ impl RtmError {
         match self {
             RtmError::Platform { .. } => "slack_webapi_platform_error",
             RtmError::RateLimited { .. } => "slack_webapi_rate_limited_error",
-            RtmError::Http { .. } => "slack_webapi_http_error",
+            RtmError::Http { .. } | RtmError::Redirect { .. } => "slack_webapi_http_error",
             RtmError::Request { .. } | RtmError::BadResponse { .. } | RtmError::WebCallTimeout => {
                 "slack_webapi_request_error"
             }
@@ -147,6 +157,27 @@ impl RtmError {
     }
 }
 
+/// A redirect, named with its status and target (shared with Socket Mode's error).
+pub(crate) fn redirect(
+    f: &mut fmt::Formatter<'_>,
+    status: u16,
+    location: Option<&str>,
+) -> fmt::Result {
+    match location {
+        Some(l) => write!(
+            f,
+            "the Web API answered with redirect {status} (Location {l:?})"
+        )?,
+        None => write!(
+            f,
+            "the Web API answered with redirect {status} (no Location)"
+        )?,
+    }
+    f.write_str(
+        "; redirects are not followed, so the token is not sent elsewhere: check the API URL",
+    )
+}
+
 impl fmt::Display for RtmError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
@@ -156,6 +187,7 @@ impl fmt::Display for RtmError {
             } => write!(f, "rate limited; retry after {} s", d.as_secs()),
             RtmError::RateLimited { retry_after: None } => f.write_str("rate limited"),
             RtmError::Http { status } => write!(f, "HTTP status {status} from the Web API"),
+            RtmError::Redirect { status, location } => redirect(f, *status, location.as_deref()),
             RtmError::Request { message } => write!(f, "Web API request failed: {message}"),
             RtmError::BadResponse { detail } => write!(f, "unexpected Web API answer: {detail}"),
             RtmError::WebCallTimeout => f.write_str("the Web API call timed out"),

@@ -11,6 +11,8 @@ pub struct WebResponse {
     pub status: u16,
     /// The `Retry-After` header, as sent.
     pub retry_after: Option<String>,
+    /// The `Location` header, as sent (a redirect's target; the core never follows one).
+    pub location: Option<String>,
     /// The body.
     pub body: String,
 }

@@ -69,7 +69,6 @@
 #![warn(missing_docs)]
 
 // Leaf first: each module uses only those above it.
-mod socket_mode_wire;
 mod action;
 mod backoff;
 mod client;
@@ -94,6 +93,7 @@ mod reply;
 mod retry;
 mod session;
 mod socket_mode;
+mod socket_mode_wire;
 mod state;
 mod time;
 pub mod typed;

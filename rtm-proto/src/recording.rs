@@ -236,6 +236,10 @@ pub fn input_to_json(input: &Input, secrets: &[String]) -> Value {
                         "retry_after".into(),
                         r.retry_after.as_deref().map_or(Value::Null, s),
                     );
+                    // Only when sent: recordings from before it read the same.
+                    if let Some(l) = &r.location {
+                        m.insert("location".into(), s(l));
+                    }
                     m.insert("body".into(), s(&r.body));
                 }
                 Err(e) => {
@@ -458,6 +462,7 @@ pub fn input_from_json(v: &Value) -> Result<Input, String> {
                 None => Ok(WebResponse {
                     status: u16::try_from(u64_of(v, "status")?).map_err(|_| "`status` > u16")?,
                     retry_after: opt_str(v, "retry_after")?,
+                    location: opt_str(v, "location")?,
                     body: string("body")?,
                 }),
             };

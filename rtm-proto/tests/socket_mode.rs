@@ -26,6 +26,7 @@ fn resp(status: u16, body: &str) -> Result<WebResponse, String> {
     Ok(WebResponse {
         status,
         retry_after: None,
+        location: None,
         body: body.to_owned(),
     })
 }
@@ -290,6 +291,7 @@ fn retryable_errors_back_off_and_retry_after_is_honoured() {
         Ok(WebResponse {
             status: 429,
             retry_after: Some("7".into()),
+            location: None,
             body: r#"{"ok":false,"error":"ratelimited"}"#.into(),
         }),
         resp(200, r#"{"ok":false,"error":"ratelimited"}"#),

@@ -188,16 +188,11 @@ impl Connector for TokioConnector {
                 .await
                 .map_err(|e| TransportError::from_error(&e, &host))?;
             let status = response.status().as_u16();
-            if status == 407 {
-                return Err(TransportError::proxy_auth_required("on the web call"));
-            }
-            if response.status().is_redirection() {
-                let location = response
-                    .headers()
-                    .get(reqwest::header::LOCATION)
-                    .map(|v| String::from_utf8_lossy(v.as_bytes()).into_owned());
-                return Err(TransportError::redirect(status, location.as_deref()));
-            }
+            // A redirect is reported, not followed; the core ends the attempt for good.
+            let location = response
+                .headers()
+                .get(reqwest::header::LOCATION)
+                .map(|v| String::from_utf8_lossy(v.as_bytes()).into_owned());
             let retry_after = response
                 .headers()
                 .get(reqwest::header::RETRY_AFTER)
@@ -210,6 +205,7 @@ impl Connector for TokioConnector {
             Ok(WebResponse {
                 status,
                 retry_after,
+                location,
                 body,
             })
         })

@@ -428,6 +428,7 @@ fn read_response(mut r: BufReader<TcpStream>) -> io::Result<WebResponse> {
     Ok(WebResponse {
         status,
         retry_after,
+        location: None,
         body,
     })
 }

@@ -86,6 +86,7 @@ pub fn frames(data: &[u8]) {
             result: Ok(WebResponse {
                 status: 200,
                 retry_after: None,
+                location: None,
                 body: ok_body(conn),
             }),
         },
@@ -159,6 +160,7 @@ pub fn frames(data: &[u8]) {
             result: Ok(WebResponse {
                 status: 200,
                 retry_after: Some(raw.clone()),
+                location: None,
                 body: raw,
             }),
         },
@@ -352,6 +354,7 @@ fn run_script(data: &[u8]) -> Vec<Action> {
                     result: Ok(WebResponse {
                         status: 200,
                         retry_after: None,
+                        location: None,
                         body: ok_body(conn),
                     }),
                 }
@@ -375,6 +378,7 @@ fn run_script(data: &[u8]) -> Vec<Action> {
                         Ok(WebResponse {
                             status,
                             retry_after: Some(retry_after.to_string()),
+                            location: None,
                             body,
                         })
                     },

@@ -98,6 +98,7 @@ pub fn socket_mode_inputs(data: &[u8]) -> Reached {
                 result: Ok(WebResponse {
                     status: if arg % 5 == 0 { 429 } else { 200 },
                     retry_after: (arg % 3 == 0).then(|| "2".to_owned()),
+                    location: None,
                     body: if arg % 4 == 0 {
                         r#"{"ok":false,"error":"internal_error"}"#.into()
                     } else {

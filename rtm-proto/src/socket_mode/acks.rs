@@ -7,10 +7,10 @@ use std::time::{Duration, Instant};
 
 use serde_json::Value;
 
-use crate::socket_mode_wire::error::AckError;
-use crate::socket_mode_wire::frame::Envelope;
 use super::window::Window;
 use crate::ids::ConnId;
+use crate::socket_mode_wire::error::AckError;
+use crate::socket_mode_wire::frame::Envelope;
 use crate::time::{after, earliest};
 
 /// An envelope delivered to the user and not acked yet.

@@ -2,9 +2,9 @@
 
 use serde::Deserialize;
 
-use crate::socket_mode_wire::error::SocketModeError;
-use crate::connect::retry_after;
+use crate::connect::{HttpFailure, http_failure};
 use crate::input::WebResponse;
+use crate::socket_mode_wire::error::SocketModeError;
 
 #[derive(Deserialize)]
 struct Body {
@@ -15,14 +15,13 @@ struct Body {
 
 /// The socket URL, with `&debug_reconnects=true` when asked; or why there is none.
 pub(crate) fn read(resp: WebResponse, debug_reconnects: bool) -> Result<String, SocketModeError> {
-    if resp.status == 429 {
-        return Err(SocketModeError::RateLimited {
-            retry_after: retry_after(resp.retry_after.as_deref()),
-        });
-    }
-    if resp.status != 200 {
-        return Err(SocketModeError::Http {
-            status: resp.status,
+    if let Some(failure) = http_failure(&resp) {
+        return Err(match failure {
+            HttpFailure::RateLimited(retry_after) => SocketModeError::RateLimited { retry_after },
+            HttpFailure::Redirect { status, location } => {
+                SocketModeError::Redirect { status, location }
+            }
+            HttpFailure::Status(status) => SocketModeError::Http { status },
         });
     }
     let body: Body =
@@ -48,4 +47,33 @@ pub(crate) fn read(resp: WebResponse, debug_reconnects: bool) -> Result<String, 
     }
     let sep = if url.contains('?') { '&' } else { '?' };
     Ok(format!("{url}{sep}debug_reconnects=true"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn resp(status: u16, location: Option<&str>) -> WebResponse {
+        WebResponse {
+            status,
+            retry_after: None,
+            location: location.map(str::to_owned),
+            body: String::new(),
+        }
+    }
+
+    #[test]
+    fn a_redirect_or_a_proxys_407_ends_the_attempt_and_a_5xx_is_retried() {
+        let e = read(resp(307, Some("https://elsewhere.invalid/")), false).unwrap_err();
+        assert_eq!(
+            e,
+            SocketModeError::Redirect {
+                status: 307,
+                location: Some("https://elsewhere.invalid/".into())
+            }
+        );
+        assert!(!e.is_recoverable());
+        assert!(!read(resp(407, None), false).unwrap_err().is_recoverable());
+        assert!(read(resp(503, None), false).unwrap_err().is_recoverable());
+    }
 }

@@ -5,14 +5,14 @@ use std::sync::Arc;
 use std::time::Instant;
 
 use super::acks::Receipt;
-use crate::socket_mode_wire::event::RefreshReason;
-use crate::socket_mode_wire::frame::{self, DisconnectReason, Envelope, Frame, Hello};
 use super::{Drain, Link, Role, SocketModeClient, SocketModeError, SocketModeEvent};
 use crate::action::Action;
 use crate::ids::ConnId;
 use crate::input::WebResponse;
 use crate::keepalive::Due;
 use crate::session::{Next, Phase, Timeout};
+use crate::socket_mode_wire::event::RefreshReason;
+use crate::socket_mode_wire::frame::{self, DisconnectReason, Envelope, Frame, Hello};
 use crate::time::after;
 
 impl SocketModeClient {

@@ -11,19 +11,19 @@ mod window;
 use std::sync::Arc;
 use std::time::Instant;
 
-pub use config::SocketModeConfig;
 pub use crate::socket_mode_wire::{
     AckError, DisconnectReason, Envelope, EnvelopeType, EventsApiEvent, Hello, RefreshReason,
     SOCKET_MODE_FATAL_ERRORS, SocketModeError, SocketModeEvent,
 };
+pub use config::SocketModeConfig;
 
 use crate::action::{Action, WebMethod};
-use crate::socket_mode_wire::frame;
 use crate::config::{ConfigError, StartOptions};
 use crate::error::SendError;
 use crate::ids::ConnId;
 use crate::input::Input;
 use crate::session::{Phase, Session, Start, Stop, Timings};
+use crate::socket_mode_wire::frame;
 use crate::state::{Connected, Connecting, State};
 use crate::time::{after, earliest};
 use acks::Acks;

@@ -33,6 +33,14 @@ pub enum SocketModeError {
         /// The status.
         status: u16,
     },
+    /// A 3xx answer: Slack's API never redirects, and it is not followed (the token would go
+    /// elsewhere); the attempt ends for good.
+    Redirect {
+        /// The status.
+        status: u16,
+        /// The `Location` header, if any.
+        location: Option<String>,
+    },
     /// The web call failed below HTTP (DNS, TCP, TLS).
     Request {
         /// The transport's description.
@@ -113,7 +121,10 @@ impl SocketModeError {
             SocketModeError::Platform { error } => {
                 !SOCKET_MODE_FATAL_ERRORS.contains(&error.as_str())
             }
+            // A proxy refusing the credentials (407) refuses them again.
+            SocketModeError::Http { status } => *status != 407,
             SocketModeError::LinkDisabled
+            | SocketModeError::Redirect { .. }
             | SocketModeError::RetriesExhausted { .. }
             | SocketModeError::Disconnected
             | SocketModeError::Refused { .. }
@@ -132,6 +143,9 @@ impl fmt::Display for SocketModeError {
                 write!(f, "rate limited (retry after {retry_after:?})")
             }
             E::Http { status } => write!(f, "HTTP status {status} from apps.connections.open"),
+            E::Redirect { status, location } => {
+                crate::error::redirect(f, *status, location.as_deref())
+            }
             E::Request { message } => write!(f, "apps.connections.open failed: {message}"),
             E::BadResponse { detail } => write!(f, "unexpected Web API answer: {detail}"),
             E::WebCallTimeout => f.write_str("apps.connections.open timed out"),

@@ -34,6 +34,7 @@ pub fn web_ok(conn: ConnId) -> Input {
         result: Ok(WebResponse {
             status: 200,
             retry_after: None,
+            location: None,
             body: ok_body(&format!("wss://fake.slack/{}", conn.0)),
         }),
     }
@@ -45,6 +46,7 @@ pub fn web_status(conn: ConnId, status: u16, retry_after: Option<&str>, body: &s
         result: Ok(WebResponse {
             status,
             retry_after: retry_after.map(str::to_owned),
+            location: None,
             body: body.to_owned(),
         }),
     }

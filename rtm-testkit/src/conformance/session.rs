@@ -334,7 +334,15 @@ pub async fn web_call_redirect_is_an_error_not_followed<H: Harness>(t: Ctx<H>) {
         let client = t.build(t.builder().retry(fast_retry(5)));
         let err = within("start()", WAIT, client.start()).await.unwrap_err();
         match &err {
-            Error::Rtm(RtmError::Transport { message }) => {
+            Error::Rtm(
+                e @ RtmError::Redirect {
+                    status: s,
+                    location: l,
+                },
+            ) => {
+                assert_eq!(*s, status);
+                assert_eq!(l.as_deref(), Some(location.as_str()));
+                let message = e.to_string();
                 assert!(message.contains(&status.to_string()), "{message}");
                 assert!(message.contains(&location), "{message}");
                 assert!(!message.contains(TOKEN), "{message}");

@@ -706,6 +706,7 @@ impl Sim {
                 let result = Ok(WebResponse {
                     status: answer.status,
                     retry_after: answer.header("retry-after").map(str::to_owned),
+                    location: None,
                     body: answer.body,
                 });
                 self.post(

@@ -395,6 +395,7 @@ impl SocketModeSim {
                 let result = Ok(WebResponse {
                     status: ans.status,
                     retry_after: ans.header("retry-after").map(str::to_owned),
+                    location: None,
                     body: ans.body.clone(),
                 });
                 self.post(
