@@ -33,23 +33,44 @@ pub use connector::{AsyncStdConnector, MaybeTlsStream};
 pub use rtm_driver::*;
 pub use runtime::AsyncStdRuntime;
 
-/// Building a client on async-std: `ClientBuilder::new(token).…​.build()`.
+/// Building a client on async-std: `ClientBuilder::new(token).…​.build()` (RTM) or
+/// `SocketModeBuilder::new(app_token).…​.build()` (Socket Mode).
 pub trait BuilderExt {
+    /// The client it builds.
+    type Client;
+
     /// Builds the client on async-std's executor, with its own HTTP client.
-    fn build(self) -> Result<RtmClient, Error>;
+    fn build(self) -> Result<Self::Client, Error>;
 
     /// Builds the client with a caller-supplied surf client for the web call (its backend,
     /// TLS and proxy settings then apply; the builder's extra roots apply to the WebSocket).
-    fn build_with_http_client(self, http: surf::Client) -> Result<RtmClient, Error>;
+    fn build_with_http_client(self, http: surf::Client) -> Result<Self::Client, Error>;
 }
 
 impl BuilderExt for ClientBuilder {
-    fn build(self) -> Result<RtmClient, Error> {
+    type Client = RtmClient;
+
+    fn build(self) -> Result<Self::Client, Error> {
         let connector = AsyncStdConnector::new(self.transport())?;
         self.build_with(AsyncStdRuntime::current()?, connector)
     }
 
-    fn build_with_http_client(self, http: surf::Client) -> Result<RtmClient, Error> {
+    fn build_with_http_client(self, http: surf::Client) -> Result<Self::Client, Error> {
+        // Not `new(..)?.with_http_client(..)`: that would start a curl agent thread for nothing.
+        let connector = AsyncStdConnector::with_surf_client(self.transport(), http)?;
+        self.build_with(AsyncStdRuntime::current()?, connector)
+    }
+}
+
+impl BuilderExt for SocketModeBuilder {
+    type Client = SocketModeClient;
+
+    fn build(self) -> Result<Self::Client, Error> {
+        let connector = AsyncStdConnector::new(self.transport())?;
+        self.build_with(AsyncStdRuntime::current()?, connector)
+    }
+
+    fn build_with_http_client(self, http: surf::Client) -> Result<Self::Client, Error> {
         // Not `new(..)?.with_http_client(..)`: that would start a curl agent thread for nothing.
         let connector = AsyncStdConnector::with_surf_client(self.transport(), http)?;
         self.build_with(AsyncStdRuntime::current()?, connector)

@@ -2,7 +2,9 @@
 
 use std::future::Future;
 
-use rtm_async_std::{BuilderExt, ClientBuilder, Error, RtmClient};
+use rtm_async_std::{
+    BuilderExt, ClientBuilder, Error, RtmClient, SocketModeBuilder, SocketModeClient,
+};
 use rtm_testkit::conformance::Harness;
 
 /// async-std's global executor; each scenario is run with `task::block_on`.
@@ -10,6 +12,10 @@ struct AsyncStd;
 
 impl Harness for AsyncStd {
     fn build(&self, builder: ClientBuilder) -> Result<RtmClient, Error> {
+        builder.build()
+    }
+
+    fn build_socket_mode(&self, builder: SocketModeBuilder) -> Result<SocketModeClient, Error> {
         builder.build()
     }
 

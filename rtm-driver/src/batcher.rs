@@ -4,9 +4,7 @@
 use std::collections::VecDeque;
 use std::sync::Arc;
 
-use rtm_proto::Event;
-
-use crate::events::{Batch, Publisher};
+use crate::events::{Batch, Publisher, Subscribable};
 
 /// Events per delivery: bounds a subscriber's memory (buffer × this) and the latency of the
 /// first event of a flood.
@@ -15,25 +13,25 @@ pub(crate) const MAX_BATCH: usize = 128;
 const RETIRED_MAX: usize = 64;
 
 #[derive(Debug)]
-pub(crate) struct Batcher {
-    publisher: Publisher,
+pub(crate) struct Batcher<E: Subscribable> {
+    publisher: Publisher<E>,
     /// The round's events so far (a reused buffer).
-    batch: Vec<Event>,
+    batch: Vec<E>,
     /// Published batches, oldest first, to be freed here once every subscriber is done.
-    retired: VecDeque<Arc<Batch>>,
+    retired: VecDeque<Arc<Batch<E>>>,
     /// A batch went out since the driver last looked for room.
     published: bool,
 }
 
-impl Drop for Batcher {
+impl<E: Subscribable> Drop for Batcher<E> {
     fn drop(&mut self) {
         // However the driver ends (shut down, or its runtime dropped it), streams end.
         self.publisher.close();
     }
 }
 
-impl Batcher {
-    pub(crate) fn new(publisher: Publisher) -> Self {
+impl<E: Subscribable> Batcher<E> {
+    pub(crate) fn new(publisher: Publisher<E>) -> Self {
         Batcher {
             publisher,
             batch: Vec::new(),
@@ -43,7 +41,7 @@ impl Batcher {
     }
 
     /// Adds one event; a full batch is published at once.
-    pub(crate) fn push(&mut self, event: Event) {
+    pub(crate) fn push(&mut self, event: E) {
         // Whether anyone listens is asked when the batch is published, not before: a
         // subscriber that joined while this round ran (e.g. just before causing the event)
         // must not miss it.

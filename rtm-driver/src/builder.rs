@@ -6,6 +6,7 @@ use std::time::Duration;
 use rtm_proto::{Config, Pacing, RetryPolicy, StartOptions, Token};
 
 use crate::client::RtmClient;
+use crate::driver::Endpoint;
 use crate::error::Error;
 use crate::proxy::{Proxies, ProxyUrl};
 use crate::record::RecordTo;
@@ -47,39 +48,158 @@ pub struct TransportOptions {
 #[derive(Debug, Clone)]
 pub struct ClientBuilder {
     start: StartOptions,
-    api_url: String,
     config: Config,
     seeded: bool,
-    transport: TransportOptions,
-    event_buffer: usize,
-    name: Option<String>,
+    common: Common,
     record: Option<RecordTo>,
 }
+
+/// The options every client has, whatever its protocol.
+#[derive(Debug, Clone)]
+pub(crate) struct Common {
+    pub(crate) api_url: String,
+    pub(crate) transport: TransportOptions,
+    pub(crate) event_buffer: usize,
+    pub(crate) name: Option<String>,
+}
+
+impl Default for Common {
+    fn default() -> Self {
+        Common {
+            api_url: DEFAULT_API_URL.to_owned(),
+            transport: TransportOptions::default(),
+            event_buffer: 32,
+            name: None,
+        }
+    }
+}
+
+impl Common {
+    /// The API URL parsed and checked by the URL policy: the value the web call dials.
+    pub(crate) fn checked_api_url(&self) -> Result<url::Url, Error> {
+        url_policy::check(&self.api_url, Kind::Api, self.transport.allow_insecure)
+    }
+
+    /// The URL policy and the proxy settings.
+    pub(crate) fn validate(&self) -> Result<(), Error> {
+        self.checked_api_url()?;
+        Proxies::from_options(&self.transport).map(drop)
+    }
+
+    /// The secrets of the transport settings, for a recording to leave out.
+    pub(crate) fn secrets(&self) -> Vec<String> {
+        Proxies::from_options(&self.transport)
+            .map(|p| p.secrets())
+            .unwrap_or_default()
+    }
+
+    pub(crate) fn endpoint(&self) -> Result<Endpoint, Error> {
+        Ok(Endpoint {
+            api_url: self.checked_api_url()?,
+            allow_insecure: self.transport.allow_insecure,
+        })
+    }
+}
+
+/// A random seed from `seed`: entropy, not policy (the std hasher's keys are random per
+/// process and instance), so that a fleet does not reconnect in lockstep.
+pub(crate) fn random_seed(seed: u64) -> u64 {
+    let mut h = std::collections::hash_map::RandomState::new().build_hasher();
+    h.write_u64(seed);
+    h.finish()
+}
+
+/// The builder methods of [`Common`], written once for every builder.
+macro_rules! common_options {
+    () => {
+        /// The Web API base URL (`slackApiUrl`), default `https://slack.com/api/`.
+        pub fn api_url(mut self, url: impl Into<String>) -> Self {
+            let mut url = url.into();
+            if !url.ends_with('/') {
+                url.push('/');
+            }
+            self.common.api_url = url;
+            self
+        }
+
+        /// Trusts this root certificate (DER) in addition to the default roots (the
+        /// system's store, or the webpki roots, per the adapter's features).
+        pub fn add_root_certificate(mut self, der: impl Into<Vec<u8>>) -> Self {
+            self.common.transport.extra_root_certs.push(der.into());
+            self
+        }
+
+        /// Sends the web calls and the WebSocket (HTTP `CONNECT` tunnel) through this HTTP
+        /// proxy, `http://[user:password@]host[:port]`, like Node's `agent` option; basic
+        /// credentials from the URL are sent to the proxy and never shown. Checked at build
+        /// time ([`Error::InvalidProxy`](crate::Error::InvalidProxy)). Overrides
+        /// `proxy_from_env`.
+        pub fn proxy(mut self, url: impl Into<String>) -> Self {
+            self.common.transport.proxy = Some(crate::proxy::ProxyUrl::new(url));
+            self
+        }
+
+        /// Reads the proxy from `HTTPS_PROXY` / `ALL_PROXY` (and `http_proxy` for plain
+        /// URLs), with `NO_PROXY` exceptions, the way curl does (default false: the
+        /// environment is ignored). Read when the client is built.
+        pub fn proxy_from_env(mut self, on: bool) -> Self {
+            self.common.transport.proxy_from_env = on;
+            self
+        }
+
+        /// Accept plain `http://`/`ws://` URLs to any host. Without it they are accepted
+        /// only for loopback hosts (127.0.0.0/8, ::1, localhost).
+        pub fn allow_insecure(mut self, on: bool) -> Self {
+            self.common.transport.allow_insecure = on;
+            self
+        }
+
+        /// The client's name in its logs: every line the client logs is inside a `rtm` span
+        /// with this `name` (default: `TEAM/USER` ids once authenticated for RTM, the app id
+        /// for Socket Mode), so that many clients in one process can be told apart.
+        pub fn name(mut self, name: impl Into<String>) -> Self {
+            self.common.name = Some(name.into());
+            self
+        }
+
+        /// Each subscriber's buffer, in deliveries: one delivery holds the events of one
+        /// wake-up of the driver (at most 128). Default 32. See [`Events`](crate::Events).
+        pub fn event_buffer(mut self, deliveries: usize) -> Self {
+            self.common.event_buffer = deliveries.max(1);
+            self
+        }
+
+        /// The settings a connector is built from.
+        pub fn transport(&self) -> &crate::TransportOptions {
+            &self.common.transport
+        }
+
+        /// The Web API base URL.
+        pub fn api_url_str(&self) -> &str {
+            &self.common.api_url
+        }
+
+        /// The API URL parsed and checked by the URL policy: the value the web call dials.
+        pub fn checked_api_url(&self) -> Result<crate::Url, crate::Error> {
+            self.common.checked_api_url()
+        }
+    };
+}
+pub(crate) use common_options;
 
 impl ClientBuilder {
     /// Options with the reference client's defaults and this token.
     pub fn new(token: impl Into<Token>) -> Self {
         ClientBuilder {
             start: StartOptions::new(token),
-            api_url: DEFAULT_API_URL.to_owned(),
             config: Config::default(),
             seeded: false,
-            transport: TransportOptions::default(),
-            event_buffer: 32,
-            name: None,
+            common: Common::default(),
             record: None,
         }
     }
 
-    /// The Web API base URL (`slackApiUrl`), default `https://slack.com/api/`.
-    pub fn api_url(mut self, url: impl Into<String>) -> Self {
-        let mut url = url.into();
-        if !url.ends_with('/') {
-            url.push('/');
-        }
-        self.api_url = url;
-        self
-    }
+    common_options!();
 
     /// Reconnect after the connection is lost (`autoReconnect`, default true).
     pub fn auto_reconnect(mut self, on: bool) -> Self {
@@ -189,56 +309,10 @@ impl ClientBuilder {
         self
     }
 
-    /// Trusts this root certificate (DER) in addition to the default roots (the system's
-    /// store, or the webpki roots, per the adapter's features).
-    pub fn add_root_certificate(mut self, der: impl Into<Vec<u8>>) -> Self {
-        self.transport.extra_root_certs.push(der.into());
-        self
-    }
-
-    /// Sends the web call and the WebSocket (HTTP `CONNECT` tunnel) through this HTTP proxy,
-    /// `http://[user:password@]host[:port]`, like Node's `agent` option; basic credentials
-    /// from the URL are sent to the proxy and never shown. Checked at build time
-    /// ([`Error::InvalidProxy`]). Overrides [`proxy_from_env`](Self::proxy_from_env).
-    pub fn proxy(mut self, url: impl Into<String>) -> Self {
-        self.transport.proxy = Some(ProxyUrl::new(url));
-        self
-    }
-
-    /// Reads the proxy from `HTTPS_PROXY` / `ALL_PROXY` (and `http_proxy` for plain URLs),
-    /// with `NO_PROXY` exceptions, the way curl does (default false: the environment is
-    /// ignored). Read when the client is built.
-    pub fn proxy_from_env(mut self, on: bool) -> Self {
-        self.transport.proxy_from_env = on;
-        self
-    }
-
-    /// Accept plain `http://`/`ws://` URLs to any host. Without it they are accepted only
-    /// for loopback hosts (127.0.0.0/8, ::1, localhost).
-    pub fn allow_insecure(mut self, on: bool) -> Self {
-        self.transport.allow_insecure = on;
-        self
-    }
-
     /// How long a queued send may wait for a ready session (through an outage) before it
     /// fails with `QueueTimeout`; `None` (the default) waits as long as the client retries.
     pub fn send_timeout(mut self, d: Option<Duration>) -> Self {
         self.config.send_timeout = d;
-        self
-    }
-
-    /// The client's name in its logs: every line the client logs is inside a `rtm` span with
-    /// this `name` (default: `TEAM/USER` ids once authenticated), so that many clients in
-    /// one process can be told apart.
-    pub fn name(mut self, name: impl Into<String>) -> Self {
-        self.name = Some(name.into());
-        self
-    }
-
-    /// Each subscriber's buffer, in deliveries: one delivery holds the events of one wake-up
-    /// of the driver (at most 128). Default 32. See [`Events`](crate::Events).
-    pub fn event_buffer(mut self, deliveries: usize) -> Self {
-        self.event_buffer = deliveries.max(1);
         self
     }
 
@@ -271,26 +345,10 @@ impl ClientBuilder {
         &self.config
     }
 
-    /// The settings a connector is built from.
-    pub fn transport(&self) -> &TransportOptions {
-        &self.transport
-    }
-
-    /// The Web API base URL.
-    pub fn api_url_str(&self) -> &str {
-        &self.api_url
-    }
-
     /// Checks the options: the core's rules, the URL policy and the proxy settings.
     pub fn validate(&self) -> Result<(), Error> {
         self.config.validate()?;
-        self.checked_api_url()?;
-        Proxies::from_options(&self.transport).map(drop)
-    }
-
-    /// The API URL parsed and checked by the URL policy: the value the web call dials.
-    pub fn checked_api_url(&self) -> Result<url::Url, Error> {
-        url_policy::check(&self.api_url, Kind::Api, self.transport.allow_insecure)
+        self.common.validate()
     }
 
     /// Builds the client and spawns its driver task on `runtime`. The connector does the I/O.
@@ -300,21 +358,16 @@ impl ClientBuilder {
         connector: C,
     ) -> Result<RtmClient, Error> {
         self.validate()?;
-        let api_url = self.checked_api_url()?;
+        let endpoint = self.common.endpoint()?;
         if !self.seeded {
-            // Entropy, not policy: the std hasher's keys are random per process and instance.
-            let mut h = std::collections::hash_map::RandomState::new().build_hasher();
-            h.write_u64(self.config.seed);
-            self.config.seed = h.finish();
+            self.config.seed = random_seed(self.config.seed);
         }
         let record = match &self.record {
             Some(to) => to
                 .open()
                 .map_err(|e| Error::Recording(e.to_string()))?
                 .map(|writer| {
-                    let mut secrets = Proxies::from_options(&self.transport)
-                        .map(|p| p.secrets())
-                        .unwrap_or_default();
+                    let mut secrets = self.common.secrets();
                     secrets.push(self.start.token.expose().to_owned());
                     (writer, secrets)
                 }),
@@ -326,11 +379,10 @@ impl ClientBuilder {
             crate::client::Settings {
                 record,
                 start: self.start,
-                api_url,
+                endpoint,
                 config: self.config,
-                allow_insecure: self.transport.allow_insecure,
-                event_buffer: self.event_buffer,
-                name: self.name,
+                event_buffer: self.common.event_buffer,
+                name: self.common.name,
             },
         )
     }

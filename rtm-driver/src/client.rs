@@ -7,13 +7,12 @@ use rtm_proto::{
     Config, ConnectInfo, Outgoing, Reply, SendError, SendMode, Sent, StartOptions, State,
 };
 use serde_json::Value;
-use tokio::sync::{mpsc, oneshot, watch};
-use tracing::Instrument;
 
 use crate::command::{Command, SendCommand};
-use crate::driver::{Driver, Endpoint, Ends};
+use crate::driver::Endpoint;
 use crate::error::Error;
-use crate::events::{Events, Publisher};
+use crate::events::Events;
+use crate::handle::{Handles, Launch};
 use crate::record::Recording;
 use crate::runtime::Runtime;
 use crate::status::Status;
@@ -22,28 +21,19 @@ use crate::transport::Connector;
 /// What the builder hands to the driver.
 pub(crate) struct Settings {
     pub(crate) start: StartOptions,
-    pub(crate) api_url: url::Url,
+    pub(crate) endpoint: Endpoint,
     pub(crate) config: Config,
-    pub(crate) allow_insecure: bool,
     pub(crate) event_buffer: usize,
     pub(crate) name: Option<String>,
     /// Where to record the session, and the secrets to keep out of it.
     pub(crate) record: Option<(Box<dyn std::io::Write + Send>, Vec<String>)>,
 }
 
-/// Commands waiting for the driver; sends beyond it wait for room (backpressure).
-const COMMAND_BUFFER: usize = 256;
-
 /// Shared by all clones of a handle; its drop is what shuts the driver down.
 #[derive(Debug)]
 struct Inner {
-    commands: mpsc::Sender<Command>,
-    status: watch::Receiver<Status>,
-    publisher: Publisher,
+    handles: Handles<rtm_proto::Client>,
     start: StartOptions,
-    /// Dropped with the last handle: the driver then feeds `Shutdown`. In-flight send
-    /// futures hold only `commands`, so they do not keep the client alive.
-    _alive: oneshot::Sender<()>,
 }
 
 /// A Slack RTM client: a cheap, cloneable handle to the driver task that runs the session.
@@ -62,41 +52,21 @@ impl RtmClient {
         settings: Settings,
     ) -> Result<RtmClient, Error> {
         let core = rtm_proto::Client::new(settings.config.clone())?;
-        let (commands, command_rx) = mpsc::channel(COMMAND_BUFFER);
-        let (status_tx, status) = watch::channel(Status::initial());
-        let (alive, alive_rx) = oneshot::channel();
-        let publisher = Publisher::new(settings.event_buffer);
-        let runtime: Arc<dyn Runtime> = Arc::new(runtime);
-        let endpoint = Endpoint {
-            api_url: settings.api_url,
-            allow_insecure: settings.allow_insecure,
+        let launch = Launch {
+            endpoint: settings.endpoint,
+            event_buffer: settings.event_buffer,
+            name: settings.name,
         };
-        let ends = Ends {
-            commands: command_rx,
-            alive: alive_rx,
-            status: status_tx,
-            publisher: publisher.clone(),
-        };
-        // Every line the driver logs carries the client's name (set now, or once authenticated).
-        let span = match &settings.name {
-            Some(name) => tracing::info_span!("rtm", name = %name),
-            None => tracing::info_span!("rtm", name = tracing::field::Empty),
-        };
-        let named = settings.name.is_some();
-        let recording = settings.record.and_then(|(writer, secrets)| {
-            Recording::start(writer, &settings.config, secrets, span.clone())
+        let (record, config) = (settings.record, settings.config);
+        let handles = Handles::spawn(core, runtime, connector, launch, |span| {
+            record.and_then(|(writer, secrets)| {
+                Recording::start(writer, &config, secrets, span.clone())
+            })
         });
-        let driver = Driver::new(core, connector, runtime.clone(), endpoint, ends)
-            .in_span(span.clone(), named)
-            .with_recording(recording);
-        runtime.spawn(Box::pin(driver.instrument(span)));
         Ok(RtmClient {
             inner: Arc::new(Inner {
-                commands,
-                status,
-                publisher,
+                handles,
                 start: settings.start,
-                _alive: alive,
             }),
         })
     }
@@ -112,43 +82,25 @@ impl RtmClient {
         &self,
         options: StartOptions,
     ) -> impl Future<Output = Result<Arc<ConnectInfo>, Error>> + Send + 'static {
-        let commands = self.inner.commands.clone();
-        async move {
-            let (tx, rx) = oneshot::channel();
-            commands
-                .send(Command::Start(options, tx))
-                .await
-                .map_err(|_| Error::ClientClosed)?;
-            Ok(rx.await.map_err(|_| Error::ClientClosed)??)
-        }
+        let started = self.inner.handles.start(options);
+        async move { Ok(started.await??) }
     }
 
     /// Ends the session; completes when it is disconnected. Queued sends stay queued for
     /// the next `start()`.
     pub fn disconnect(&self) -> impl Future<Output = Result<(), Error>> + Send + 'static {
-        let commands = self.inner.commands.clone();
-        async move {
-            let (tx, rx) = oneshot::channel();
-            commands
-                .send(Command::Disconnect(tx))
-                .await
-                .map_err(|_| Error::ClientClosed)?;
-            rx.await.map_err(|_| Error::ClientClosed)
-        }
+        self.inner.handles.disconnect()
     }
 
     fn submit(
         &self,
         outgoing: Outgoing,
     ) -> impl Future<Output = Result<Sent, Error>> + Send + 'static {
-        let commands = self.inner.commands.clone();
-        async move {
-            let (done, rx) = oneshot::channel();
-            let command = Command::Send(Box::new(SendCommand { outgoing, done }));
-            let closed = || Error::Send(SendError::ClientClosed);
-            commands.send(command).await.map_err(|_| closed())?;
-            Ok(rx.await.map_err(|_| closed())??)
-        }
+        let sent = self.inner.handles.ask(
+            |done| Command::Send(Box::new(SendCommand { outgoing, done })),
+            || Error::Send(SendError::ClientClosed),
+        );
+        async move { Ok(sent.await??) }
     }
 
     /// Writes a frame now, unqueued (`send`): only while the session is ready. Completes
@@ -224,7 +176,7 @@ impl RtmClient {
 
     /// A new subscription to all events, from now on.
     pub fn events(&self) -> Events {
-        self.inner.publisher.subscribe()
+        self.inner.handles.events()
     }
 
     /// A new subscription to the events matching `patterns` (see [`Events::only`]).
@@ -241,48 +193,41 @@ impl RtmClient {
     /// drops it. A recording (`record_to`) is complete by then:
     /// `let closed = client.closed(); drop(client); closed.await;`.
     pub fn closed(&self) -> impl Future<Output = ()> + Send + 'static {
-        let mut status = self.inner.status.clone();
-        async move { while status.changed().await.is_ok() {} }
+        self.inner.handles.closed()
     }
 
     /// A snapshot of the client's properties.
     pub fn status(&self) -> Status {
-        self.inner.status.borrow().clone()
+        self.inner.handles.status.borrow().clone()
     }
 
     /// Waits until the status satisfies `predicate` (checked at once, then on each change).
     pub fn wait_for(
         &self,
-        mut predicate: impl FnMut(&Status) -> bool + Send + 'static,
+        predicate: impl FnMut(&Status) -> bool + Send + 'static,
     ) -> impl Future<Output = Result<Status, Error>> + Send + 'static {
-        let mut status = self.inner.status.clone();
-        async move {
-            let s = status
-                .wait_for(|s| predicate(s))
-                .await
-                .map_err(|_| Error::ClientClosed)?;
-            Ok(s.clone())
-        }
+        self.inner.handles.wait_for(predicate)
     }
 
     /// The state.
     pub fn state(&self) -> State {
-        self.inner.status.borrow().state
+        self.inner.handles.status.borrow().state
     }
 
     /// Whether a session is live (`connected`).
     pub fn connected(&self) -> bool {
-        self.inner.status.borrow().connected()
+        self.inner.handles.status.borrow().connected()
     }
 
     /// Whether the current attempt has authenticated (`authenticated`).
     pub fn authenticated(&self) -> bool {
-        self.inner.status.borrow().authenticated
+        self.inner.handles.status.borrow().authenticated
     }
 
     /// The connected user (`activeUserId`).
     pub fn active_user_id(&self) -> Option<String> {
         self.inner
+            .handles
             .status
             .borrow()
             .active_user_id()
@@ -292,6 +237,7 @@ impl RtmClient {
     /// The connected team (`activeTeamId`).
     pub fn active_team_id(&self) -> Option<String> {
         self.inner
+            .handles
             .status
             .borrow()
             .active_team_id()

@@ -1,23 +1,37 @@
-//! The calls awaiting the core's answer: sends by handle, starts and disconnects. Each is
-//! completed by the action that settles it, exactly once.
+//! The calls awaiting the core's answer: sends by handle, acks by envelope, starts and
+//! disconnects. Each is completed by the action that settles it, exactly once.
 
-use std::collections::HashMap;
-use std::sync::Arc;
+use std::collections::{HashMap, VecDeque};
 
-use rtm_proto::{ConnectInfo, RtmError, SendError, SendHandle, Sent};
+use rtm_proto::{AckError, SendError, SendHandle, Sent};
 use tokio::sync::oneshot;
 
 type Reply<T> = oneshot::Sender<T>;
 
-#[derive(Debug, Default)]
-pub(crate) struct Completions {
+/// `T` is what `start()` completes with.
+#[derive(Debug)]
+pub(crate) struct Completions<T> {
     next_handle: u64,
     sends: HashMap<SendHandle, Reply<Result<Sent, SendError>>>,
-    starts: Vec<Reply<Result<Arc<ConnectInfo>, RtmError>>>,
+    /// Per envelope, in the order the acks were fed (the core answers each in order).
+    acks: HashMap<String, VecDeque<Reply<Result<(), AckError>>>>,
+    starts: Vec<Reply<T>>,
     disconnects: Vec<Reply<()>>,
 }
 
-impl Completions {
+impl<T> Default for Completions<T> {
+    fn default() -> Self {
+        Completions {
+            next_handle: 0,
+            sends: HashMap::new(),
+            acks: HashMap::new(),
+            starts: Vec::new(),
+            disconnects: Vec::new(),
+        }
+    }
+}
+
+impl<T: Clone> Completions<T> {
     /// Registers a send; returns its handle for the core.
     pub(crate) fn send(&mut self, done: Reply<Result<Sent, SendError>>) -> SendHandle {
         self.next_handle += 1;
@@ -26,7 +40,11 @@ impl Completions {
         handle
     }
 
-    pub(crate) fn start(&mut self, done: Reply<Result<Arc<ConnectInfo>, RtmError>>) {
+    pub(crate) fn ack(&mut self, envelope_id: String, done: Reply<Result<(), AckError>>) {
+        self.acks.entry(envelope_id).or_default().push_back(done);
+    }
+
+    pub(crate) fn start(&mut self, done: Reply<T>) {
         self.starts.push(done);
     }
 
@@ -42,7 +60,19 @@ impl Completions {
         }
     }
 
-    pub(crate) fn start_settled(&mut self, result: &Result<Arc<ConnectInfo>, RtmError>) {
+    pub(crate) fn ack_settled(&mut self, envelope_id: &str, result: Result<(), AckError>) {
+        let Some(waiting) = self.acks.get_mut(envelope_id) else {
+            return;
+        };
+        if let Some(tx) = waiting.pop_front() {
+            let _ = tx.send(result);
+        }
+        if waiting.is_empty() {
+            self.acks.remove(envelope_id);
+        }
+    }
+
+    pub(crate) fn start_settled(&mut self, result: &T) {
         for tx in self.starts.drain(..) {
             let _ = tx.send(result.clone());
         }
@@ -57,6 +87,7 @@ impl Completions {
     /// Anything still unsettled (nothing, by the core's contract) learns it by the drop.
     pub(crate) fn clear(&mut self) {
         self.sends.clear();
+        self.acks.clear();
         self.starts.clear();
         self.disconnects.clear();
     }

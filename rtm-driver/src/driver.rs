@@ -9,16 +9,16 @@ use std::task::{Context, Poll};
 use std::time::Instant;
 
 use futures::{Sink, Stream};
-use rtm_proto::{Action, ConnId, Event, Input};
+use rtm_proto::{Action, ConnId, Input};
 use tokio::sync::{mpsc, oneshot, watch};
 use tungstenite::Message;
 use tungstenite::protocol::CloseFrame;
 use tungstenite::protocol::frame::coding::CloseCode;
 
 use crate::batcher::Batcher;
-use crate::command::Command;
+use crate::command::{AckCommand, Command};
 use crate::completions::Completions;
-use crate::core_trait::Core;
+use crate::core_trait::{Core, Report};
 use crate::events::Publisher;
 use crate::record::Recording;
 use crate::runtime::{AsyncTimer, BoxFuture, Runtime};
@@ -36,8 +36,10 @@ const WRITE_HIGH_WATER: usize = 512;
 
 type WebCall = BoxFuture<Result<rtm_proto::WebResponse, TransportError>>;
 type Opening<S> = BoxFuture<Result<S, TransportError>>;
+/// What `start()` completes with, for core `K`.
+pub(crate) type StartResult<K> = Result<<K as Core>::Started, <K as Core>::StartError>;
 
-/// The socket in use.
+/// A socket the core holds (RTM: one; Socket Mode: up to three during a refresh).
 struct Socket<S> {
     conn: ConnId,
     io: S,
@@ -46,6 +48,21 @@ struct Socket<S> {
     needs_flush: bool,
     /// Its end was reported to the core; it is only drained (to send the close reply).
     ended: bool,
+    /// Not read for a lossless subscriber that is behind (the core was told).
+    paused: bool,
+}
+
+impl<S> Socket<S> {
+    fn new(conn: ConnId, io: S) -> Self {
+        Socket {
+            conn,
+            io,
+            out: VecDeque::new(),
+            needs_flush: false,
+            ended: false,
+            paused: false,
+        }
+    }
 }
 
 /// Where the driver reaches the network.
@@ -57,11 +74,11 @@ pub(crate) struct Endpoint {
 }
 
 /// The driver's ends of the channels to the handles.
-pub(crate) struct Ends<S> {
-    pub(crate) commands: mpsc::Receiver<Command>,
+pub(crate) struct Ends<K: Core> {
+    pub(crate) commands: mpsc::Receiver<Command<StartResult<K>>>,
     pub(crate) alive: oneshot::Receiver<()>,
-    pub(crate) status: watch::Sender<S>,
-    pub(crate) publisher: Publisher,
+    pub(crate) status: watch::Sender<K::Status>,
+    pub(crate) publisher: Publisher<K::Event>,
 }
 
 pub(crate) struct Driver<K: Core, C: Connector> {
@@ -74,24 +91,24 @@ pub(crate) struct Driver<K: Core, C: Connector> {
     runtime: Arc<dyn Runtime>,
     endpoint: Endpoint,
 
-    commands: mpsc::Receiver<Command>,
+    commands: mpsc::Receiver<Command<StartResult<K>>>,
     alive: Option<oneshot::Receiver<()>>,
     status: watch::Sender<K::Status>,
     last_status: K::Status,
-    events: Batcher,
-    completions: Completions,
+    events: Batcher<K::Event>,
+    completions: Completions<StartResult<K>>,
 
     /// Reused buffers: the core's actions, and inputs born of performing them.
     actions: Vec<Action>,
     inputs: VecDeque<Input>,
 
-    web: Option<(ConnId, WebCall)>,
-    opening: Option<(ConnId, Opening<C::Socket>)>,
-    socket: Option<Socket<C::Socket>>,
+    /// The session-opening web calls under way, by attempt.
+    web: Vec<(ConnId, WebCall)>,
+    opening: Vec<(ConnId, Opening<C::Socket>)>,
+    /// At most `K::MAX_SOCKETS`, oldest first.
+    sockets: Vec<Socket<C::Socket>>,
     timer: Pin<Box<dyn AsyncTimer>>,
     timer_at: Option<Instant>,
-    /// The socket not read for a lossless subscriber that is behind.
-    paused: Option<ConnId>,
     /// The span every line is logged in, and whether the user named it.
     span: tracing::Span,
     named: bool,
@@ -103,7 +120,7 @@ impl<K: Core, C: Connector> Driver<K, C> {
         connector: C,
         runtime: Arc<dyn Runtime>,
         endpoint: Endpoint,
-        ends: Ends<K::Status>,
+        ends: Ends<K>,
     ) -> Self {
         let timer = runtime.new_timer(runtime.now());
         Driver {
@@ -119,12 +136,11 @@ impl<K: Core, C: Connector> Driver<K, C> {
             completions: Completions::default(),
             actions: Vec::new(),
             inputs: VecDeque::new(),
-            web: None,
-            opening: None,
-            socket: None,
+            web: Vec::new(),
+            opening: Vec::new(),
+            sockets: Vec::new(),
             timer,
             timer_at: None,
-            paused: None,
             span: tracing::Span::none(),
             named: false,
             recording: None,
@@ -145,34 +161,13 @@ impl<K: Core, C: Connector> Driver<K, C> {
         self
     }
 
-    /// Logs what an operator needs to follow a session.
-    fn log(&mut self, event: &Event) {
-        match event {
-            Event::Authenticated(info) => {
-                if !self.named {
-                    self.named = true;
-                    let name = format!("{}/{}", info.team_id, info.self_id);
-                    self.span.record("name", tracing::field::display(&name));
-                }
-                tracing::debug!(team = %info.team_id, user = %info.self_id, "authenticated");
-            }
-            Event::Ready => tracing::info!("ready"),
-            Event::Reconnecting {
-                attempt,
-                delay,
-                reason,
-            } => tracing::warn!(
-                attempt,
-                delay_ms = delay.as_millis() as u64,
-                code = reason.code(),
-                "reconnecting: {reason}"
-            ),
-            Event::Disconnected { error: Some(e) } => {
-                tracing::error!(code = e.code(), "session ended: {e}")
-            }
-            Event::Disconnected { error: None } => tracing::info!("disconnected"),
-            Event::Error(e) => tracing::debug!(code = e.code(), "{e}"),
-            _ => {}
+    /// Logs the event, and names the span when it tells the client's name.
+    fn log(&mut self, event: &K::Event) {
+        if let Some(name) = K::log(event)
+            && !self.named
+        {
+            self.named = true;
+            self.span.record("name", tracing::field::display(&name));
         }
     }
 
@@ -208,6 +203,15 @@ impl<K: Core, C: Connector> Driver<K, C> {
         }
     }
 
+    fn socket_mut(&mut self, conn: ConnId) -> Option<&mut Socket<C::Socket>> {
+        self.sockets.iter_mut().find(|s| s.conn == conn)
+    }
+
+    fn remove_socket(&mut self, conn: ConnId) -> Option<Socket<C::Socket>> {
+        let i = self.sockets.iter().position(|s| s.conn == conn)?;
+        Some(self.sockets.remove(i))
+    }
+
     fn perform(&mut self, action: Action) {
         match action {
             Action::CallWebApi {
@@ -222,22 +226,32 @@ impl<K: Core, C: Connector> Driver<K, C> {
                     self.inputs.push_back(Input::WebApiResult { conn, result });
                     return;
                 };
+                let form = form.into_iter().map(|(k, v)| (k.to_owned(), v)).collect();
                 let request = WebRequest { url, token, form };
                 tracing::debug!(%conn, url = %request.url, "web call");
-                // A newer attempt replaces an older call (the core ignores its answer anyway).
-                self.web = Some((conn, self.connector.web_call(request)));
+                // A newer attempt of a one-socket core replaces an older call (whose answer
+                // the core would ignore anyway); a call for the same attempt replaces its own.
+                if K::MAX_SOCKETS == 1 {
+                    self.web.clear();
+                }
+                self.web.retain(|(c, _)| *c != conn);
+                self.web.push((conn, self.connector.web_call(request)));
             }
             Action::OpenWebSocket { conn, url } => {
-                // One socket at a time: the new one replaces the old.
-                self.socket = None;
+                if K::MAX_SOCKETS == 1 {
+                    // One socket at a time: the new one replaces the old.
+                    self.sockets.clear();
+                    self.opening.clear();
+                }
                 match url_policy::check(&url, Kind::Socket, self.endpoint.allow_insecure) {
                     Ok(url) => {
                         tracing::debug!(%conn, "opening WebSocket");
-                        self.opening = Some((conn, self.connector.open_websocket(url)));
+                        self.opening.retain(|(c, _)| *c != conn);
+                        self.opening
+                            .push((conn, self.connector.open_websocket(url)));
                     }
                     Err(e) => {
                         tracing::warn!(%conn, error = %e, "refusing WebSocket URL");
-                        self.opening = None;
                         // For good: retrying cannot change the policy.
                         self.inputs.push_back(Input::WsRefused {
                             conn,
@@ -246,19 +260,19 @@ impl<K: Core, C: Connector> Driver<K, C> {
                     }
                 }
             }
-            Action::SendText { conn, text } => match &mut self.socket {
-                Some(s) if s.conn == conn && !s.ended => s.out.push_back(Message::text(text)),
+            Action::SendText { conn, text } => match self.socket_mut(conn) {
+                Some(s) if !s.ended => s.out.push_back(Message::text(text)),
                 _ => tracing::debug!(%conn, "frame for a socket that is gone; dropped"),
             },
             Action::CloseWebSocket { conn, code } => {
-                if let Some(s) = self.socket.as_mut().filter(|s| s.conn == conn && !s.ended) {
+                if let Some(s) = self.socket_mut(conn).filter(|s| !s.ended) {
                     s.out.push_back(Message::Close(Some(CloseFrame {
                         code: CloseCode::from(code),
                         reason: "".into(),
                     })));
-                } else if self.opening.as_ref().is_some_and(|(c, _)| *c == conn) {
+                } else if let Some(i) = self.opening.iter().position(|(c, _)| *c == conn) {
                     // Not open yet: abandoning the handshake is the whole close.
-                    self.opening = None;
+                    drop(self.opening.remove(i));
                     self.inputs.push_back(Input::WsClosed {
                         conn,
                         code: 1006,
@@ -266,38 +280,36 @@ impl<K: Core, C: Connector> Driver<K, C> {
                     });
                 }
             }
-            Action::SendPing { conn } => match &mut self.socket {
-                Some(s) if s.conn == conn && !s.ended => {
-                    s.out.push_back(Message::Ping(Default::default()))
-                }
+            Action::SendPing { conn } => match self.socket_mut(conn) {
+                Some(s) if !s.ended => s.out.push_back(Message::Ping(Default::default())),
                 _ => tracing::debug!(%conn, "ping for a socket that is gone; dropped"),
             },
-            // The driver runs the RTM core only, for now: Socket Mode events are logged.
-            Action::SocketMode(event) => tracing::debug!(?event, "socket mode event"),
             Action::DropWebSocket { conn } => {
-                if self.socket.as_ref().is_some_and(|s| s.conn == conn) {
-                    self.socket = None;
-                }
-                if self.opening.as_ref().is_some_and(|(c, _)| *c == conn) {
-                    self.opening = None;
-                }
-            }
-            Action::Emit(event) => {
-                if !matches!(event, Event::Slack(_)) {
-                    self.log(&event);
-                }
-                self.events.push(event);
+                self.remove_socket(conn);
+                self.opening.retain(|(c, _)| *c != conn);
             }
             Action::Settle { handle, result } => self.completions.settle(handle, result),
-            Action::StartSettled(result) => self.completions.start_settled(&result),
             Action::DisconnectSettled => self.completions.disconnect_settled(),
             Action::Ignored { input, state } => {
                 tracing::debug!(input, ?state, "input ignored in this state");
             }
+            // The protocol's own reports: events, the end of `start()`, acks.
+            other => match K::report(other) {
+                Some(Report::Event(event)) => {
+                    self.log(&event);
+                    self.events.push(event);
+                }
+                Some(Report::StartSettled(result)) => self.completions.start_settled(&result),
+                Some(Report::AckSettled {
+                    envelope_id,
+                    result,
+                }) => self.completions.ack_settled(&envelope_id, result),
+                None => tracing::debug!("an action of another protocol; ignored"),
+            },
         }
     }
 
-    fn command(&mut self, command: Command) {
+    fn command(&mut self, command: Command<StartResult<K>>) {
         match command {
             Command::Start(options, done) => {
                 self.completions.start(done);
@@ -314,6 +326,18 @@ impl<K: Core, C: Connector> Driver<K, C> {
                     outgoing: send.outgoing,
                 });
             }
+            Command::Ack(ack) => {
+                let AckCommand {
+                    envelope_id,
+                    payload,
+                    done,
+                } = *ack;
+                self.completions.ack(envelope_id.clone(), done);
+                self.feed(Input::Ack {
+                    envelope_id,
+                    payload,
+                });
+            }
         }
     }
 
@@ -321,8 +345,8 @@ impl<K: Core, C: Connector> Driver<K, C> {
     fn round(&mut self, cx: &mut Context<'_>) -> bool {
         let mut progress = false;
 
-        // User commands, unless the socket is backed up.
-        let backlog = self.socket.as_ref().map_or(0, |s| s.out.len());
+        // User commands, unless a socket is backed up.
+        let backlog = self.sockets.iter().map(|s| s.out.len()).max().unwrap_or(0);
         if backlog < WRITE_HIGH_WATER {
             for _ in 0..COMMAND_BUDGET {
                 match self.commands.poll_recv(cx) {
@@ -344,11 +368,15 @@ impl<K: Core, C: Connector> Driver<K, C> {
             }
         }
 
-        if let Some((conn, call)) = &mut self.web
-            && let Poll::Ready(result) = call.as_mut().poll(cx)
-        {
+        let mut i = 0;
+        while i < self.web.len() {
+            let (conn, call) = &mut self.web[i];
+            let Poll::Ready(result) = call.as_mut().poll(cx) else {
+                i += 1;
+                continue;
+            };
             let conn = *conn;
-            self.web = None;
+            drop(self.web.remove(i));
             progress = true;
             match result {
                 Err(e) if e.fatal => {
@@ -368,22 +396,25 @@ impl<K: Core, C: Connector> Driver<K, C> {
             }
         }
 
-        if let Some((conn, open)) = &mut self.opening
-            && let Poll::Ready(result) = open.as_mut().poll(cx)
-        {
+        let mut i = 0;
+        while i < self.opening.len() {
+            let (conn, open) = &mut self.opening[i];
+            let Poll::Ready(result) = open.as_mut().poll(cx) else {
+                i += 1;
+                continue;
+            };
             let conn = *conn;
-            self.opening = None;
+            drop(self.opening.remove(i));
             progress = true;
             match result {
                 Ok(io) => {
                     tracing::debug!(%conn, "WebSocket open");
-                    self.socket = Some(Socket {
-                        conn,
-                        io,
-                        out: VecDeque::new(),
-                        needs_flush: false,
-                        ended: false,
-                    });
+                    if self.sockets.len() >= K::MAX_SOCKETS {
+                        // The core holds no more than this; the oldest is the one let go.
+                        let old = self.sockets.remove(0);
+                        tracing::warn!(conn = %old.conn, "too many sockets; the oldest dropped");
+                    }
+                    self.sockets.push(Socket::new(conn, io));
                     self.feed(Input::WsOpened { conn });
                 }
                 Err(e) if e.fatal => {
@@ -425,37 +456,60 @@ impl<K: Core, C: Connector> Driver<K, C> {
         progress
     }
 
-    /// Drains the frames that are ready (up to a budget).
+    /// Whether every lossless subscriber has room for what the next frames cause. When one
+    /// has not, every socket is paused (and the core told, so that the wait does not count
+    /// against its deadlines); when room returns, they resume.
+    fn may_read(&mut self, cx: &mut Context<'_>, progress: &mut bool) -> bool {
+        let room = self.events.has_room(cx);
+        let mut changed = Vec::new();
+        for s in &mut self.sockets {
+            if s.paused == room && !s.ended {
+                s.paused = !room;
+                changed.push(s.conn);
+            }
+        }
+        for conn in changed {
+            *progress = true;
+            if room {
+                tracing::debug!(%conn, "reading resumed");
+                self.feed(Input::ReadResumed { conn });
+            } else {
+                // A lossless subscriber is full: TCP pushes back on the server.
+                tracing::debug!(%conn, "a subscriber is behind; reading paused");
+                self.feed(Input::ReadPaused { conn });
+            }
+        }
+        room
+    }
+
+    /// Drains the frames that are ready on every socket (up to a budget each).
     fn read(&mut self, cx: &mut Context<'_>) -> bool {
         let mut progress = false;
-        let mut look = true;
-        for _ in 0..READ_BUDGET {
-            let Some(conn) = self.socket.as_ref().map(|s| s.conn) else {
+        // Room is asked at first, then after each published batch.
+        if self.sockets.is_empty() || !self.may_read(cx, &mut progress) {
+            return progress;
+        }
+        let conns: Vec<ConnId> = self.sockets.iter().map(|s| s.conn).collect();
+        for conn in conns {
+            if !self.read_socket(conn, cx, &mut progress) {
                 break;
-            };
-            // Room for what the next frames cause: asked at first, then after each batch.
-            if look || self.events.take_published() {
-                look = false;
-                if !self.events.has_room(cx) {
-                    if self.paused != Some(conn) {
-                        // A lossless subscriber is full: TCP pushes back on the server.
-                        tracing::debug!(%conn, "a subscriber is behind; reading paused");
-                        self.paused = Some(conn);
-                        self.feed(Input::ReadPaused { conn });
-                        progress = true;
-                    }
-                    break;
-                }
-                if self.paused.take() == Some(conn) {
-                    tracing::debug!(%conn, "reading resumed");
-                    self.feed(Input::ReadResumed { conn });
-                    progress = true;
-                }
             }
-            let Some(s) = &mut self.socket else { break };
+        }
+        progress
+    }
+
+    /// Reads `conn` up to the budget; false when reading must stop (no room).
+    fn read_socket(&mut self, conn: ConnId, cx: &mut Context<'_>, progress: &mut bool) -> bool {
+        for _ in 0..READ_BUDGET {
+            if self.events.take_published() && !self.may_read(cx, progress) {
+                return false;
+            }
+            let Some(s) = self.socket_mut(conn) else {
+                return true;
+            };
             let ended = s.ended;
             let input = match Pin::new(&mut s.io).poll_next(cx) {
-                Poll::Pending => break,
+                Poll::Pending => return true,
                 Poll::Ready(Some(Ok(message))) => match message {
                     Message::Text(text) => Input::WsText {
                         conn,
@@ -473,21 +527,23 @@ impl<K: Core, C: Connector> Driver<K, C> {
                         });
                         Input::WsClosed { conn, code, reason }
                     }
-                    // tungstenite answers pings itself.
+                    // tungstenite answers pings itself; Socket Mode's idle deadline counts them.
+                    Message::Ping(_) if K::FEEDS_WS_CONTROL => Input::WsPing { conn },
+                    Message::Pong(_) if K::FEEDS_WS_CONTROL => Input::WsPong { conn },
                     Message::Ping(_) | Message::Pong(_) | Message::Frame(_) => {
-                        progress = true;
+                        *progress = true;
                         continue;
                     }
                 },
                 Poll::Ready(Some(Err(e))) => {
-                    self.socket = None;
+                    self.remove_socket(conn);
                     Input::WsError {
                         conn,
                         message: e.to_string(),
                     }
                 }
                 Poll::Ready(None) => {
-                    self.socket = None;
+                    self.remove_socket(conn);
                     Input::WsClosed {
                         conn,
                         code: 1006,
@@ -495,49 +551,51 @@ impl<K: Core, C: Connector> Driver<K, C> {
                     }
                 }
             };
-            progress = true;
+            *progress = true;
             if !ended {
                 self.feed(input);
             }
         }
-        progress
+        true
     }
 
-    /// Hands queued frames to the sink and flushes them.
+    /// Hands queued frames to each socket's sink and flushes them.
     fn write(&mut self, cx: &mut Context<'_>) -> bool {
-        let Some(s) = &mut self.socket else {
-            return false;
-        };
         let mut progress = false;
-        let mut failure = None;
-        while !s.out.is_empty() {
-            match Pin::new(&mut s.io).poll_ready(cx) {
-                Poll::Ready(Ok(())) => {
-                    let frame = s.out.pop_front().expect("not empty");
-                    progress = true;
-                    s.needs_flush = true;
-                    if let Err(e) = Pin::new(&mut s.io).start_send(frame) {
+        let mut failed = Vec::new();
+        for s in &mut self.sockets {
+            let mut failure = None;
+            while !s.out.is_empty() {
+                match Pin::new(&mut s.io).poll_ready(cx) {
+                    Poll::Ready(Ok(())) => {
+                        let frame = s.out.pop_front().expect("not empty");
+                        progress = true;
+                        s.needs_flush = true;
+                        if let Err(e) = Pin::new(&mut s.io).start_send(frame) {
+                            failure = Some(e);
+                            break;
+                        }
+                    }
+                    Poll::Ready(Err(e)) => {
                         failure = Some(e);
                         break;
                     }
+                    Poll::Pending => break,
                 }
-                Poll::Ready(Err(e)) => {
-                    failure = Some(e);
-                    break;
+            }
+            if failure.is_none() && s.needs_flush {
+                match Pin::new(&mut s.io).poll_flush(cx) {
+                    Poll::Ready(Ok(())) => s.needs_flush = false,
+                    Poll::Ready(Err(e)) => failure = Some(e),
+                    Poll::Pending => {}
                 }
-                Poll::Pending => break,
+            }
+            if let Some(e) = failure {
+                failed.push((s.conn, s.ended, e));
             }
         }
-        if failure.is_none() && s.needs_flush {
-            match Pin::new(&mut s.io).poll_flush(cx) {
-                Poll::Ready(Ok(())) => s.needs_flush = false,
-                Poll::Ready(Err(e)) => failure = Some(e),
-                Poll::Pending => {}
-            }
-        }
-        if let Some(e) = failure {
-            let (conn, ended) = (s.conn, s.ended);
-            self.socket = None;
+        for (conn, ended, e) in failed {
+            self.remove_socket(conn);
             progress = true;
             if !ended {
                 self.feed(Input::WsError {

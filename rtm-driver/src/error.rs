@@ -1,6 +1,6 @@
 //! The one error type of the client.
 
-use rtm_proto::{ConfigError, RtmError, SendError};
+use rtm_proto::{AckError, ConfigError, RtmError, SendError, SocketModeError};
 
 /// Everything that can go wrong, with the reference client's error codes ([`Error::code`]).
 /// No variant ever holds the token.
@@ -10,6 +10,16 @@ pub enum Error {
     /// The session could not be opened, or it ended (`start()`).
     #[error(transparent)]
     Rtm(#[from] RtmError),
+    /// The Socket Mode session could not be opened, or it ended (`start()`).
+    #[error(transparent)]
+    SocketMode(#[from] SocketModeError),
+    /// An ack was refused (already acked, unknown envelope, connection gone).
+    #[error("ack refused: {0}")]
+    Ack(#[from] AckError),
+    /// A token of the wrong kind for its use (e.g. a bot token given as the app-level token
+    /// of Socket Mode), found at build time.
+    #[error("wrong kind of token: {0}")]
+    TokenKind(&'static str),
     /// A send failed; every send settles exactly once, with a result or this.
     #[error(transparent)]
     Send(#[from] SendError),
@@ -65,6 +75,9 @@ impl Error {
         match self {
             Error::Rtm(e) => e.code(),
             Error::Send(e) => e.code(),
+            Error::SocketMode(e) => e.code(),
+            Error::Ack(_) => "slack_socket_mode_ack_error",
+            Error::TokenKind(_) => "slack_rtmapi_token_kind_error",
             Error::Config(e) => e.code(),
             Error::ClientClosed => "slack_rtmapi_client_closed_error",
             Error::InsecureUrl { .. } => "slack_rtmapi_insecure_url_error",

@@ -24,17 +24,60 @@ use std::task::{Context, Poll, Waker};
 
 use futures::Stream;
 use futures::task::AtomicWaker;
-use rtm_proto::Event;
+use rtm_proto::{Event, SocketModeEvent};
+
+/// What a client publishes to its subscribers: RTM's [`Event`]s, or Socket Mode's
+/// [`SocketModeEvent`]s. The one thing the hub asks of them is whether a subscriber's
+/// pattern matches.
+pub trait Subscribable: fmt::Debug + Send + Sync + 'static {
+    /// Whether the event matches `pattern` (see [`Events::only`]).
+    fn matches(&self, pattern: &str) -> bool;
+}
+
+impl Subscribable for Event {
+    /// Lifecycle event names (`ready`, `disconnected`, ...), Slack types (`message`) or
+    /// `type::subtype` (`message::bot_message`); `*` matches everything.
+    fn matches(&self, pattern: &str) -> bool {
+        match self {
+            Event::Slack(e) => e.matches(pattern),
+            other => pattern == "*" || other.name() == pattern,
+        }
+    }
+}
+
+impl Subscribable for SocketModeEvent {
+    /// Lifecycle event names (`connected`, `refreshing`, `reconnecting`, `disconnected`,
+    /// ...), `envelope` for every envelope, envelope types (`events_api`, `slash_commands`, `interactive`), the inner event
+    /// of an events API envelope (`app_mention`, `message`, `message::bot_message`); `*`
+    /// matches everything.
+    fn matches(&self, pattern: &str) -> bool {
+        if pattern == "*" {
+            return true;
+        }
+        match self {
+            SocketModeEvent::Envelope(e) => {
+                pattern == "envelope"
+                    || e.envelope_type.as_str() == pattern
+                    || e.inner_event_type()
+                        .is_some_and(|t| match pattern.split_once("::") {
+                            None => t == pattern,
+                            Some((kind, sub)) => t == kind && e.inner_event_subtype() == Some(sub),
+                        })
+            }
+            other => other.name() == pattern,
+        }
+    }
+}
 
 /// The events of one wake-up of the driver, shared by all subscribers.
 #[derive(Debug)]
-pub(crate) struct Batch {
+pub(crate) struct Batch<E> {
     /// The sequence number of the first event: events emitted before it.
     pub(crate) first_seq: u64,
-    pub(crate) events: Vec<Event>,
+    pub(crate) events: Vec<E>,
 }
 
-impl Batch {
+impl<E> Batch<E> {
     fn end_seq(&self) -> u64 {
         self.first_seq + self.events.len() as u64
     }
@@ -48,31 +91,34 @@ fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
 
 /// One subscriber's buffer.
 #[derive(Debug)]
-struct Slot {
+struct Slot<E> {
     lossy: AtomicBool,
-    state: Mutex<SlotState>,
+    state: Mutex<SlotState<E>>,
 }
 
 #[derive(Debug)]
-struct SlotState {
-    queue: VecDeque<Arc<Batch>>,
+struct SlotState<E> {
+    queue: VecDeque<Arc<Batch<E>>>,
     /// The first event not yet delivered or dropped: a subscriber starts with the events
     /// emitted after it subscribed.
     next_seq: u64,
     /// Events dropped (lossy) and not reported yet.
     missed: u64,
     waker: Option<Waker>,
+    /// What the subscriber wants: a batch with none of it is not queued, so that a filtered
+    /// subscription waiting for rare events does not fill up with others.
+    filter: Filter,
 }
 
 /// What the driver and the handles share.
 #[derive(Debug)]
-struct Hub {
+struct Hub<E> {
     /// Batches a subscriber's buffer holds before it holds the session back (lossless) or
     /// loses the oldest (lossy).
     capacity: usize,
     /// Events emitted so far, counted as they happen (before their batch is published).
     emitted: AtomicU64,
-    subscribers: Mutex<Vec<Arc<Slot>>>,
+    subscribers: Mutex<Vec<Arc<Slot<E>>>>,
     /// The driver, while it waits for room in a lossless buffer.
     driver: AtomicWaker,
     /// The driver is gone: streams end once their buffers are empty.
@@ -80,12 +126,20 @@ struct Hub {
 }
 
 /// The publishing side, shared by the driver and the client handles (which subscribe).
-#[derive(Debug, Clone)]
-pub(crate) struct Publisher {
-    hub: Arc<Hub>,
+#[derive(Debug)]
+pub(crate) struct Publisher<E> {
+    hub: Arc<Hub<E>>,
 }
 
-impl Publisher {
+impl<E> Clone for Publisher<E> {
+    fn clone(&self) -> Self {
+        Publisher {
+            hub: self.hub.clone(),
+        }
+    }
+}
+
+impl<E: Subscribable> Publisher<E> {
     pub(crate) fn new(capacity: usize) -> Self {
         Publisher {
             hub: Arc::new(Hub {
@@ -108,7 +162,7 @@ impl Publisher {
     /// Publishes `events` (emptied; the last ones counted), unless nobody listens, and
     /// returns the batch sent. Asked here, once per batch, after the events happened: a
     /// subscriber that joined meanwhile gets the batch and skips what preceded it.
-    pub(crate) fn publish(&self, events: &mut Vec<Event>) -> Option<Arc<Batch>> {
+    pub(crate) fn publish(&self, events: &mut Vec<E>) -> Option<Arc<Batch<E>>> {
         if events.is_empty() {
             return None;
         }
@@ -128,6 +182,10 @@ impl Publisher {
                 let mut s = lock(&slot.state);
                 if batch.end_seq() <= s.next_seq {
                     // Wholly from before this subscription.
+                    continue;
+                }
+                if !s.filter.accepts_any(&batch.events) {
+                    // Nothing for it (its events before next_seq aside, which it skips anyway).
                     continue;
                 }
                 if slot.lossy.load(Ordering::Relaxed) && s.queue.len() >= self.hub.capacity {
@@ -165,7 +223,7 @@ impl Publisher {
         }
     }
 
-    pub(crate) fn subscribe(&self) -> Events {
+    pub(crate) fn subscribe(&self) -> Events<E> {
         let mut subscribers = lock(&self.hub.subscribers);
         // Read under the lock `publish` takes: every event counted after this load is in a
         // batch published after this subscription is listed, so it is received.
@@ -177,6 +235,7 @@ impl Publisher {
                 next_seq,
                 missed: 0,
                 waker: None,
+                filter: Filter::default(),
             }),
         });
         subscribers.push(slot.clone());
@@ -189,7 +248,7 @@ impl Publisher {
     }
 }
 
-impl SlotState {
+impl<E> SlotState<E> {
     /// Lossy: drops the oldest batch, counting the events of it this subscriber would have had.
     fn drop_oldest(&mut self) {
         if let Some(oldest) = self.queue.pop_front() {
@@ -202,21 +261,31 @@ impl SlotState {
 
 /// One event of a batch: dereferences to the [`Event`]. Cloning it is cheap (no copy of the
 /// frame); [`SharedEvent::to_event`] makes an owned copy.
-#[derive(Clone)]
-pub struct SharedEvent {
-    batch: Arc<Batch>,
+pub struct SharedEvent<E = Event> {
+    batch: Arc<Batch<E>>,
     index: usize,
 }
 
-impl SharedEvent {
-    /// The event.
-    pub fn event(&self) -> &Event {
-        &self.batch.events[self.index]
+impl<E> Clone for SharedEvent<E> {
+    fn clone(&self) -> Self {
+        SharedEvent {
+            batch: self.batch.clone(),
+            index: self.index,
+        }
     }
+}
 
+impl<E: Clone> SharedEvent<E> {
     /// An owned copy of the event.
-    pub fn to_event(&self) -> Event {
+    pub fn to_event(&self) -> E {
         self.event().clone()
+    }
+}
+
+impl<E> SharedEvent<E> {
+    /// The event.
+    pub fn event(&self) -> &E {
+        &self.batch.events[self.index]
     }
 
     /// Its position in the client's event sequence (0 for the first event ever published).
@@ -225,15 +294,15 @@ impl SharedEvent {
     }
 }
 
-impl Deref for SharedEvent {
-    type Target = Event;
+impl<E> Deref for SharedEvent<E> {
+    type Target = E;
 
-    fn deref(&self) -> &Event {
+    fn deref(&self) -> &E {
         self.event()
     }
 }
 
-impl fmt::Debug for SharedEvent {
+impl<E: fmt::Debug> fmt::Debug for SharedEvent<E> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         self.event().fmt(f)
     }
@@ -251,12 +320,12 @@ struct Filter {
 }
 
 impl Filter {
-    fn accepts(&self, event: &Event) -> bool {
-        self.patterns.is_empty()
-            || self.patterns.iter().any(|p| match event {
-                Event::Slack(e) => e.matches(p),
-                other => p == "*" || other.name() == p,
-            })
+    fn accepts<E: Subscribable>(&self, event: &E) -> bool {
+        self.patterns.is_empty() || self.patterns.iter().any(|p| event.matches(p))
+    }
+
+    fn accepts_any<E: Subscribable>(&self, events: &[E]) -> bool {
+        self.patterns.is_empty() || events.iter().any(|e| self.accepts(e))
     }
 }
 
@@ -267,15 +336,15 @@ impl Filter {
 /// default: the stream never drops an event (a full buffer pauses reading the socket, so
 /// keep polling it), and never yields `Err`; [`lossy`](Self::lossy) makes it drop instead.
 /// The stream ends when the client is shut down (every handle dropped).
-pub struct Events {
-    hub: Arc<Hub>,
-    slot: Arc<Slot>,
+pub struct Events<E = Event> {
+    hub: Arc<Hub<E>>,
+    slot: Arc<Slot<E>>,
     /// The batch being delivered, and the index of its next event.
-    current: Option<(Arc<Batch>, usize)>,
+    current: Option<(Arc<Batch<E>>, usize)>,
     filter: Filter,
 }
 
-impl fmt::Debug for Events {
+impl<E> fmt::Debug for Events<E> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Events")
             .field("filter", &self.filter.patterns)
@@ -284,17 +353,19 @@ impl fmt::Debug for Events {
     }
 }
 
-impl Events {
-    /// Only the events matching one of the patterns from now on: lifecycle event names
+impl<E> Events<E> {
+    /// Only the events matching one of the patterns from now on. RTM: lifecycle event names
     /// (`ready`, `disconnected`, ...), Slack types (`message`) or `type::subtype`
-    /// (`message::bot_message`); `*` matches everything. `Lagged` counts all missed events,
-    /// matching or not.
+    /// (`message::bot_message`). Socket Mode: lifecycle names, envelope types
+    /// (`slash_commands`) and inner event types (`app_mention`, `message::bot_message`).
+    /// `*` matches everything. `Lagged` counts all missed events, matching or not.
     pub fn only<I, S>(mut self, patterns: I) -> Self
     where
         I: IntoIterator<Item = S>,
         S: Into<String>,
     {
         self.filter.patterns = patterns.into_iter().map(Into::into).collect();
+        lock(&self.slot.state).filter = self.filter.clone();
         self
     }
 
@@ -320,7 +391,7 @@ impl Events {
     }
 }
 
-impl Drop for Events {
+impl<E> Drop for Events<E> {
     fn drop(&mut self) {
         lock(&self.hub.subscribers).retain(|s| !Arc::ptr_eq(s, &self.slot));
         // Its hold on the session is released at once.
@@ -328,8 +399,8 @@ impl Drop for Events {
     }
 }
 
-impl Stream for Events {
-    type Item = Result<SharedEvent, Lagged>;
+impl<E: Subscribable> Stream for Events<E> {
+    type Item = Result<SharedEvent<E>, Lagged>;
 
     fn poll_next(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
         let this = self.get_mut();
@@ -383,7 +454,7 @@ mod tests {
     use super::*;
 
     /// As the driver does: each event counted as it happens, then the batch published.
-    fn emit(publisher: &Publisher, mut events: Vec<Event>) {
+    fn emit(publisher: &Publisher<Event>, mut events: Vec<Event>) {
         for _ in &events {
             publisher.count_emitted();
         }
@@ -427,6 +498,32 @@ mod tests {
         publisher.close();
         let rest: Vec<_> = block_on(events.map(|e| e.unwrap().seq()).collect());
         assert_eq!(rest, (25..30).collect::<Vec<_>>());
+    }
+
+    #[test]
+    fn a_filtered_subscriber_holds_nothing_back_for_events_it_does_not_want() {
+        let publisher = Publisher::new(1);
+        let mut rare = publisher.subscribe().only(["disconnected"]);
+        let waker = futures::task::noop_waker();
+        let mut cx = Context::from_waker(&waker);
+        for _ in 0..5 {
+            emit(&publisher, batch(3));
+        }
+        assert!(publisher.has_room(&mut cx), "no batch it wants is queued");
+        emit(
+            &publisher,
+            vec![Event::Ready, Event::Disconnected { error: None }],
+        );
+        assert!(
+            !publisher.has_room(&mut cx),
+            "a batch it wants fills its buffer"
+        );
+        publisher.close();
+        block_on(async {
+            let e = rare.next().await.unwrap().unwrap();
+            assert_eq!((e.name(), e.seq()), ("disconnected", 16));
+            assert!(rare.next().await.is_none());
+        });
     }
 
     #[test]

@@ -32,9 +32,12 @@ mod core_trait;
 mod driver;
 mod error;
 mod events;
+mod handle;
 pub mod proxy;
 mod record;
 mod runtime;
+mod socket_mode;
+mod socket_mode_builder;
 mod status;
 #[cfg(feature = "rustls")]
 pub mod tls;
@@ -43,12 +46,14 @@ mod url_policy;
 
 pub use builder::{ClientBuilder, DEFAULT_API_URL, TransportOptions};
 pub use client::RtmClient;
-pub use core_trait::Core;
+pub use core_trait::{Core, Report};
 pub use error::Error;
-pub use events::{Events, Lagged, SharedEvent};
+pub use events::{Events, Lagged, SharedEvent, Subscribable};
 pub use proxy::{Proxies, Proxy, ProxyUrl, Tunnel};
 pub use runtime::{AsyncTimer, BoxFuture, Runtime};
-pub use status::Status;
+pub use socket_mode::{Envelopes, SharedEnvelope, SocketModeClient};
+pub use socket_mode_builder::SocketModeBuilder;
+pub use status::{SocketModeStatus, Status};
 pub use transport::{
     Connector, TransportError, WebRequest, WebSocket, certificate_failure, describe_error,
     websocket_config,
@@ -58,6 +63,11 @@ pub use url::Url;
 
 /// Recordings of a session ([`ClientBuilder::record_to`]) and their replay.
 pub use rtm_proto::recording;
+/// The Socket Mode core's types that appear in this API.
+pub use rtm_proto::{
+    AckError, DisconnectReason, Envelope, EnvelopeType, EventsApiEvent, Hello, Interactive,
+    RefreshReason, SlashCommand, SocketModeConfig, SocketModeError, SocketModeEvent,
+};
 /// The protocol core's types that appear in this API.
 pub use rtm_proto::{
     Config, ConfigError, ConnectInfo, Connected, Connecting, Event, NoReplyReason, Pacing, Reply,

@@ -17,14 +17,6 @@ pub struct Status {
 }
 
 impl Status {
-    pub(crate) fn initial() -> Self {
-        Status {
-            state: State::Disconnected,
-            authenticated: false,
-            info: None,
-        }
-    }
-
     pub(crate) fn of(core: &rtm_proto::Client) -> Self {
         Status {
             state: core.state(),
@@ -51,5 +43,45 @@ impl Status {
     /// `team.id` of the last successful web call (`active_team_id`).
     pub fn active_team_id(&self) -> Option<&str> {
         self.info.as_deref().map(|i| i.team_id.as_str())
+    }
+}
+
+/// The properties of a Socket Mode client at one moment.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SocketModeStatus {
+    /// The state of the connection in use (`Connected(Ready)` while one said `hello`,
+    /// refreshing or not).
+    pub state: State,
+    /// The last `hello` of a connection in use (`num_connections`, `app_id`, ...).
+    pub hello: Option<Arc<rtm_proto::Hello>>,
+    /// Whether a replacement connection is being opened beside the one in use.
+    pub refreshing: bool,
+    /// Envelopes delivered and not acked yet.
+    pub pending_acks: usize,
+}
+
+impl SocketModeStatus {
+    pub(crate) fn of(core: &rtm_proto::SocketModeClient) -> Self {
+        SocketModeStatus {
+            state: core.state(),
+            hello: core.hello().cloned(),
+            refreshing: core.is_refreshing(),
+            pending_acks: core.pending_acks(),
+        }
+    }
+
+    /// Whether a connection that said `hello` is in use.
+    pub fn connected(&self) -> bool {
+        self.state.is_connected()
+    }
+
+    /// `connection_info.app_id` of the last `hello`.
+    pub fn app_id(&self) -> Option<&str> {
+        self.hello.as_deref().and_then(|h| h.app_id.as_deref())
+    }
+
+    /// `num_connections` of the last `hello`.
+    pub fn num_connections(&self) -> Option<u64> {
+        self.hello.as_deref().and_then(|h| h.num_connections)
     }
 }

@@ -18,7 +18,7 @@ pub struct WebRequest {
     /// The bearer token (its `Debug` is redacted).
     pub token: Token,
     /// The form parameters.
-    pub form: Vec<(&'static str, String)>,
+    pub form: Vec<(String, String)>,
 }
 
 /// A WebSocket as the driver uses it: a stream of tungstenite messages and a sink for them.

@@ -108,8 +108,9 @@ pub use input::{Input, WebResponse};
 pub use outgoing::{Outgoing, SendMode};
 pub use reply::{Reply, Sent};
 pub use socket_mode::{
-    AckError, DisconnectReason, Envelope, EnvelopeType, EventsApiEvent, Hello, RefreshReason,
-    SOCKET_MODE_FATAL_ERRORS, SocketModeClient, SocketModeConfig, SocketModeError, SocketModeEvent,
+    AckError, DisconnectReason, Envelope, EnvelopeType, EventsApiEvent, Hello, Interactive,
+    RefreshReason, SOCKET_MODE_FATAL_ERRORS, SlashCommand, SocketModeClient, SocketModeConfig,
+    SocketModeError, SocketModeEvent,
 };
 pub use state::{Connected, Connecting, State};
 pub use typed::TypedEvent;

@@ -29,23 +29,43 @@ pub use connector::TokioConnector;
 pub use rtm_driver::*;
 pub use runtime::TokioRuntime;
 
-/// Building a client on tokio: `ClientBuilder::new(token).…​.build()`.
+/// Building a client on tokio: `ClientBuilder::new(token).…​.build()` (RTM) or
+/// `SocketModeBuilder::new(app_token).…​.build()` (Socket Mode).
 pub trait BuilderExt {
+    /// The client it builds.
+    type Client;
+
     /// Builds the client on the current tokio runtime, with its own HTTP client.
-    fn build(self) -> Result<RtmClient, Error>;
+    fn build(self) -> Result<Self::Client, Error>;
 
     /// Builds the client with a caller-supplied reqwest client for the web call (its TLS,
     /// proxy and pool settings then apply; the builder's extra roots apply to the WebSocket).
-    fn build_with_http_client(self, http: reqwest::Client) -> Result<RtmClient, Error>;
+    fn build_with_http_client(self, http: reqwest::Client) -> Result<Self::Client, Error>;
 }
 
 impl BuilderExt for ClientBuilder {
-    fn build(self) -> Result<RtmClient, Error> {
+    type Client = RtmClient;
+
+    fn build(self) -> Result<Self::Client, Error> {
         let connector = TokioConnector::new(self.transport())?;
         self.build_with(TokioRuntime::current()?, connector)
     }
 
-    fn build_with_http_client(self, http: reqwest::Client) -> Result<RtmClient, Error> {
+    fn build_with_http_client(self, http: reqwest::Client) -> Result<Self::Client, Error> {
+        let connector = TokioConnector::new(self.transport())?.with_http_client(http);
+        self.build_with(TokioRuntime::current()?, connector)
+    }
+}
+
+impl BuilderExt for SocketModeBuilder {
+    type Client = SocketModeClient;
+
+    fn build(self) -> Result<Self::Client, Error> {
+        let connector = TokioConnector::new(self.transport())?;
+        self.build_with(TokioRuntime::current()?, connector)
+    }
+
+    fn build_with_http_client(self, http: reqwest::Client) -> Result<Self::Client, Error> {
         let connector = TokioConnector::new(self.transport())?.with_http_client(http);
         self.build_with(TokioRuntime::current()?, connector)
     }

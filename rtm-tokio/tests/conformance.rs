@@ -3,7 +3,7 @@
 use std::future::Future;
 
 use rtm_testkit::conformance::Harness;
-use rtm_tokio::{BuilderExt, ClientBuilder, Error, RtmClient};
+use rtm_tokio::{BuilderExt, ClientBuilder, Error, RtmClient, SocketModeBuilder, SocketModeClient};
 
 /// A fresh multi-thread runtime per scenario (as `#[tokio::test(flavor = "multi_thread")]`).
 struct Tokio(tokio::runtime::Runtime);
@@ -22,6 +22,10 @@ impl Tokio {
 impl Harness for Tokio {
     fn build(&self, builder: ClientBuilder) -> Result<RtmClient, Error> {
         // Called from inside block_on, so `build()` finds the current runtime.
+        builder.build()
+    }
+
+    fn build_socket_mode(&self, builder: SocketModeBuilder) -> Result<SocketModeClient, Error> {
         builder.build()
     }
 

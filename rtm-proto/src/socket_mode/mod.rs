@@ -12,8 +12,8 @@ use std::sync::Arc;
 use std::time::Instant;
 
 pub use crate::socket_mode_wire::{
-    AckError, DisconnectReason, Envelope, EnvelopeType, EventsApiEvent, Hello, RefreshReason,
-    SOCKET_MODE_FATAL_ERRORS, SocketModeError, SocketModeEvent,
+    AckError, DisconnectReason, Envelope, EnvelopeType, EventsApiEvent, Hello, Interactive,
+    RefreshReason, SOCKET_MODE_FATAL_ERRORS, SlashCommand, SocketModeError, SocketModeEvent,
 };
 pub use config::SocketModeConfig;
 

@@ -115,6 +115,34 @@ pub enum SocketModeError {
 }
 
 impl SocketModeError {
+    /// An error code in the style of Slack's SDKs (`slack_socket_mode_…`, or the Web API's
+    /// for a failed `apps.connections.open`), for logs and metrics.
+    pub fn code(&self) -> &'static str {
+        use SocketModeError as E;
+        match self {
+            E::Platform { .. } => "slack_webapi_platform_error",
+            E::RateLimited { .. } => "slack_webapi_rate_limited_error",
+            E::Http { .. } | E::Redirect { .. } => "slack_webapi_http_error",
+            E::Request { .. } | E::BadResponse { .. } | E::WebCallTimeout => {
+                "slack_webapi_request_error"
+            }
+            E::RetriesExhausted { last, .. } => last.code(),
+            E::Disconnected => "slack_socket_mode_disconnected_error",
+            E::LinkDisabled => "slack_socket_mode_link_disabled_error",
+            E::Transport { .. } => "slack_socket_mode_transport_error",
+            E::MalformedFrame { .. }
+            | E::MissingEnvelopeId { .. }
+            | E::UnknownDisconnectReason { .. }
+            | E::UnexpectedBinary { .. } => "slack_socket_mode_malformed_frame_error",
+            E::HelloTimeout
+            | E::Closed { .. }
+            | E::Websocket { .. }
+            | E::Refused { .. }
+            | E::PongTimeout
+            | E::IdleTimeout => "slack_socket_mode_websocket_error",
+        }
+    }
+
     /// Whether retrying could help.
     pub fn is_recoverable(&self) -> bool {
         match self {

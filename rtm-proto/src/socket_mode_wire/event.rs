@@ -90,3 +90,26 @@ pub enum SocketModeEvent {
     /// A bad frame or a transport error; the session goes on unless another event says so.
     Error(SocketModeError),
 }
+
+impl SocketModeEvent {
+    /// A short name, for logs and subscription filters: `connecting`, `connected`,
+    /// `refreshing`, `refreshed`, `disconnect`, `reconnecting`, `disconnected`,
+    /// `start_settled`, `envelope`, `redelivered`, `ack_settled`, `ack_late`, `error`.
+    pub fn name(&self) -> &'static str {
+        match self {
+            SocketModeEvent::Connecting { .. } => "connecting",
+            SocketModeEvent::Connected(_) => "connected",
+            SocketModeEvent::Refreshing { .. } => "refreshing",
+            SocketModeEvent::Refreshed { .. } => "refreshed",
+            SocketModeEvent::Disconnect { .. } => "disconnect",
+            SocketModeEvent::Reconnecting { .. } => "reconnecting",
+            SocketModeEvent::Disconnected { .. } => "disconnected",
+            SocketModeEvent::StartSettled(_) => "start_settled",
+            SocketModeEvent::Envelope(_) => "envelope",
+            SocketModeEvent::Redelivered { .. } => "redelivered",
+            SocketModeEvent::AckSettled { .. } => "ack_settled",
+            SocketModeEvent::AckLate { .. } => "ack_late",
+            SocketModeEvent::Error(_) => "error",
+        }
+    }
+}

@@ -83,6 +83,73 @@ pub struct EventsApiEvent {
     pub event: String,
 }
 
+/// The payload of a `slash_commands` envelope: what the user typed after the command.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[non_exhaustive]
+pub struct SlashCommand {
+    /// The command, with its slash (`/deploy`).
+    pub command: String,
+    /// The text after the command.
+    #[serde(default)]
+    pub text: String,
+    /// Who typed it.
+    pub user_id: Option<String>,
+    /// Where.
+    pub channel_id: Option<String>,
+    /// The workspace.
+    pub team_id: Option<String>,
+    /// Where to post delayed answers (up to 30 minutes).
+    pub response_url: Option<String>,
+    /// For opening a modal within 3 s.
+    pub trigger_id: Option<String>,
+}
+
+/// The payload of an `interactive` envelope (a button press, a modal submission, a
+/// shortcut); the rest of it is in [`Envelope::payload_json`].
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[non_exhaustive]
+pub struct Interactive {
+    /// `block_actions`, `view_submission`, `shortcut`, `message_action`, ...
+    #[serde(rename = "type")]
+    pub kind: String,
+    /// The user who interacted (`user.id`).
+    #[serde(default, deserialize_with = "user_id", rename = "user")]
+    pub user_id: Option<String>,
+    /// `callback_id` (shortcuts, message actions).
+    pub callback_id: Option<String>,
+    /// `trigger_id`.
+    pub trigger_id: Option<String>,
+    /// `response_url`.
+    pub response_url: Option<String>,
+    /// `actions[].action_id` of a `block_actions` payload, in order.
+    #[serde(default, deserialize_with = "action_ids", rename = "actions")]
+    pub action_ids: Vec<String>,
+}
+
+fn user_id<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<String>, D::Error> {
+    let v = Option::<Value>::deserialize(d)?;
+    Ok(v.and_then(|u| u.get("id").and_then(Value::as_str).map(str::to_owned)))
+}
+
+fn action_ids<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Vec<String>, D::Error> {
+    let v = Option::<Vec<Value>>::deserialize(d)?.unwrap_or_default();
+    Ok(v.iter()
+        .filter_map(|a| {
+            a.get("action_id")
+                .and_then(Value::as_str)
+                .map(str::to_owned)
+        })
+        .collect())
+}
+
+impl EventsApiEvent {
+    /// The inner event as one of the common Slack events (the Events API and RTM share
+    /// their shapes), or [`TypedEvent::Other`](crate::TypedEvent::Other).
+    pub fn typed(&self) -> Result<crate::TypedEvent, serde_json::Error> {
+        crate::TypedEvent::read(self.event_type.as_deref(), &self.event)
+    }
+}
+
 /// One envelope. The payload is kept as text; [`Envelope::events_api`] reads the inner
 /// event of an `events_api` envelope.
 #[derive(Clone, PartialEq, Eq)]
@@ -103,9 +170,34 @@ pub struct Envelope {
     pub payload: String,
     /// `payload.event_id` (events_api), read for the redelivery filter.
     pub event_id: Option<String>,
+    /// `payload.event.type` and `payload.event.subtype` (events_api), read with the frame
+    /// so that subscribers filter without parsing the payload again.
+    pub(crate) inner: Option<(String, Option<String>)>,
 }
 
 impl Envelope {
+    /// The inner event's `type` of an `events_api` envelope (`app_mention`, `message`, ...).
+    pub fn inner_event_type(&self) -> Option<&str> {
+        self.inner.as_ref().map(|(t, _)| t.as_str())
+    }
+
+    /// The inner event's `subtype` (`bot_message`, `message_changed`, ...).
+    pub fn inner_event_subtype(&self) -> Option<&str> {
+        self.inner.as_ref().and_then(|(_, s)| s.as_deref())
+    }
+
+    /// The payload of a `slash_commands` envelope; `None` for the other types.
+    pub fn slash_command(&self) -> Option<Result<SlashCommand, serde_json::Error>> {
+        (self.envelope_type == EnvelopeType::SlashCommands)
+            .then(|| serde_json::from_str(&self.payload))
+    }
+
+    /// The payload of an `interactive` envelope; `None` for the other types.
+    pub fn interactive(&self) -> Option<Result<Interactive, serde_json::Error>> {
+        (self.envelope_type == EnvelopeType::Interactive)
+            .then(|| serde_json::from_str(&self.payload))
+    }
+
     /// The payload as JSON.
     pub fn payload_json(&self) -> Result<Value, serde_json::Error> {
         serde_json::from_str(&self.payload)
@@ -208,6 +300,10 @@ pub(crate) fn read(conn: ConnId, text: &str) -> Result<Frame, SocketModeError> {
             };
             let payload = obj.get("payload").cloned().unwrap_or(Value::Null);
             let event_id = str_of(payload.get("event_id"));
+            let inner = payload.get("event").and_then(|e| {
+                let t = str_of(e.get("type"))?;
+                Some((t, str_of(e.get("subtype"))))
+            });
             Ok(Frame::Envelope(Envelope {
                 conn,
                 envelope_id,
@@ -220,6 +316,7 @@ pub(crate) fn read(conn: ConnId, text: &str) -> Result<Frame, SocketModeError> {
                     .unwrap_or(false),
                 payload: payload.to_string(),
                 event_id,
+                inner,
             }))
         }
     }

@@ -7,4 +7,6 @@ pub(crate) mod frame;
 
 pub use error::{AckError, SOCKET_MODE_FATAL_ERRORS, SocketModeError};
 pub use event::{RefreshReason, SocketModeEvent};
-pub use frame::{DisconnectReason, Envelope, EnvelopeType, EventsApiEvent, Hello};
+pub use frame::{
+    DisconnectReason, Envelope, EnvelopeType, EventsApiEvent, Hello, Interactive, SlashCommand,
+};

@@ -25,6 +25,7 @@ mod reconnect;
 mod resume;
 mod sending;
 mod session;
+mod socket_mode;
 mod timer;
 
 use std::future::Future;
@@ -32,7 +33,10 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use futures::StreamExt;
-use rtm_driver::{ClientBuilder, Events, RetryLimit, RetryPolicy, RtmClient, SharedEvent, Status};
+use rtm_driver::{
+    ClientBuilder, Events, RetryLimit, RetryPolicy, RtmClient, SharedEvent, SocketModeBuilder,
+    SocketModeClient, Status,
+};
 use serde_json::Value;
 
 pub use timer::{finishes_within, sleep, within};
@@ -46,6 +50,12 @@ pub trait Harness: Send + Sync + 'static {
     /// token, short timeouts, the mock's root certificate for TLS). Called from inside
     /// [`Harness::block_on`].
     fn build(&self, builder: ClientBuilder) -> Result<RtmClient, rtm_driver::Error>;
+
+    /// Builds a Socket Mode client on this adapter, likewise.
+    fn build_socket_mode(
+        &self,
+        builder: SocketModeBuilder,
+    ) -> Result<SocketModeClient, rtm_driver::Error>;
 
     /// Runs a future to completion on this adapter's runtime.
     fn block_on<F: Future<Output = ()> + Send + 'static>(&self, f: F);
@@ -325,6 +335,19 @@ macro_rules! __conformance_scenarios {
             malformed_and_binary_frames_survive,
             // delivery
             a_slow_lossless_subscriber_gets_every_event,
+            // Socket Mode
+            socket_mode_connects,
+            socket_mode_envelopes_of_each_type_and_acks,
+            socket_mode_filters_envelopes,
+            socket_mode_auto_ack,
+            socket_mode_redelivery_is_filtered,
+            socket_mode_refresh_on_warning_loses_nothing,
+            socket_mode_refresh_requested_loses_nothing,
+            socket_mode_link_disabled_ends_the_session,
+            socket_mode_reconnects_after_close,
+            socket_mode_reconnects_after_tcp_drop,
+            socket_mode_reconnects_after_half_open,
+            socket_mode_disconnect_in_every_state,
         }
     };
 }
@@ -383,4 +406,5 @@ pub mod scenarios {
     pub use super::resume::*;
     pub use super::sending::*;
     pub use super::session::*;
+    pub use super::socket_mode::*;
 }
