@@ -33,10 +33,8 @@ impl ApiCallInvariants {
     pub fn check(&mut self, actions: &[Action]) -> Result<(), String> {
         for action in actions {
             match action {
-                Action::CallApi { call, .. } => {
-                    if !self.open.contains_key(&call.0) {
-                        return Err(format!("CallApi for {call}, settled or never made"));
-                    }
+                Action::CallApi { call, .. } if !self.open.contains_key(&call.0) => {
+                    return Err(format!("CallApi for {call}, settled or never made"));
                 }
                 Action::ApiSettled { call, .. } => match self.open.get_mut(&call.0) {
                     Some(n) => {
