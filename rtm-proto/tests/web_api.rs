@@ -22,6 +22,7 @@ const BOT: &str = "xoxb-42-BOT-SECRET";
 trait Core {
     fn feed(&mut self, now: Instant, input: Input) -> Vec<Action>;
     fn deadline(&self) -> Option<Instant>;
+    fn in_flight(&self) -> usize;
 }
 
 struct Rtm(Client, Invariants);
@@ -34,6 +35,9 @@ impl Core for Rtm {
     fn deadline(&self) -> Option<Instant> {
         self.0.next_deadline()
     }
+    fn in_flight(&self) -> usize {
+        self.0.api_calls_in_flight()
+    }
 }
 
 impl Core for Sm {
@@ -42,6 +46,9 @@ impl Core for Sm {
     }
     fn deadline(&self) -> Option<Instant> {
         self.0.next_deadline()
+    }
+    fn in_flight(&self) -> usize {
+        self.0.api_calls_in_flight()
     }
 }
 
@@ -845,21 +852,63 @@ fn random_answer(kind: u8) -> Result<WebResponse, TransportFailure> {
 }
 
 /// Feeds `ops`, then time until nothing is pending, then `Shutdown`; checks on its own
-/// (beside the invariant checker) that every `ApiCall` gets one `ApiSettled` and that no
-/// `CallApi` names a call with nothing open. Returns (calls made, settles seen).
-fn run_ops<C: Core>(w: &mut W<C>, ops: &[Op]) -> (u64, u64) {
+/// (beside the invariant checker) that every `ApiCall` gets one `ApiSettled`, that no
+/// `CallApi` names a call with nothing open, that no method is called before its 429's
+/// `Retry-After` passed, and that at most `max_in_flight` calls are out. Returns (calls
+/// made, settles seen).
+fn run_ops<C: Core>(w: &mut W<C>, ops: &[Op], max_in_flight: usize) -> (u64, u64) {
     use std::collections::BTreeMap;
     let mut next = 0u64;
     let mut out: Vec<CallId> = Vec::new();
     // Per id: ApiCall inputs not yet settled.
     let mut open: BTreeMap<u64, u32> = BTreeMap::new();
+    // The method of each call sent, and per method the end of its 429 hold.
+    let mut methods: BTreeMap<u64, String> = BTreeMap::new();
+    let mut held: BTreeMap<String, Instant> = BTreeMap::new();
     let (mut made, mut done) = (0u64, 0u64);
     let mut feed = |w: &mut W<C>, input: Input, out: &mut Vec<CallId>| {
         if let Input::ApiCall { call, .. } = &input {
             *open.entry(call.0).or_default() += 1;
             made += 1;
         }
+        // A 429 (or `ratelimited`) answering an attempt under way holds its method.
+        let hold = match &input {
+            Input::ApiResult {
+                call,
+                result: Ok(r),
+            } => {
+                let wait = match (r.status, r.body.contains("ratelimited")) {
+                    (429, _) => r
+                        .retry_after
+                        .as_deref()
+                        .and_then(|s| s.parse::<u64>().ok())
+                        .unwrap_or(1)
+                        .clamp(1, 3600),
+                    (200, true) => 1,
+                    _ => 0,
+                };
+                (wait > 0).then(|| (*call, w.now + secs(wait)))
+            }
+            _ => None,
+        };
         let a = w.feed(input);
+        if let Some((call, until)) = hold
+            && !a.iter().any(|x| matches!(x, Action::Ignored { .. }))
+            && let Some(m) = methods.get(&call.0)
+        {
+            // The answer was taken (the call was in flight): its method is held.
+            let h = held.entry(m.clone()).or_insert(until);
+            *h = (*h).max(until);
+        }
+        for action in &a {
+            if let Action::CallApi { call, method, .. } = action {
+                if let Some(until) = held.get(method) {
+                    assert!(w.now >= *until, "{method} called before its Retry-After");
+                }
+                methods.insert(call.0, method.clone());
+            }
+        }
+        assert!(w.core.in_flight() <= max_in_flight, "over max_in_flight");
         for (c, _) in settled(&a) {
             let n = open.get_mut(&c.0).expect("settled a call never made");
             assert!(*n > 0, "{c} settled twice");
@@ -940,7 +989,7 @@ proptest! {
     ) {
         let config = WebApiConfig { max_in_flight, timeout: secs(5), ..WebApiConfig::default() };
         let mut w = rtm(config.clone());
-        let (made, done) = run_ops(&mut w, &ops);
+        let (made, done) = run_ops(&mut w, &ops, max_in_flight);
         prop_assert_eq!(made, done);
         // The shared invariant checker saw the same.
         w.core.1.assert_all_settled();
@@ -948,7 +997,7 @@ proptest! {
         prop_assert_eq!(w.core.0.pending_api_calls(), 0);
 
         let mut s = socket_mode(config);
-        let (made, done) = run_ops(&mut s, &ops);
+        let (made, done) = run_ops(&mut s, &ops, max_in_flight);
         prop_assert_eq!(made, done);
         prop_assert_eq!(s.core.1.api().open(), 0);
         prop_assert_eq!(s.core.1.api().counts(), (made, done));
