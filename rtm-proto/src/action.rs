@@ -38,7 +38,7 @@ impl WebMethod {
 #[derive(Debug, Clone, PartialEq)]
 pub enum Action {
     /// `POST {api_url}{method}` with `Authorization: Bearer {token}` and `form` as
-    /// `application/x-www-form-urlencoded`; report with [`Input::WebApiResult`].
+    /// `application/x-www-form-urlencoded`; report with [`Input::WebApiResult`](crate::Input::WebApiResult).
     CallWebApi {
         /// The attempt.
         conn: ConnId,
@@ -49,7 +49,7 @@ pub enum Action {
         /// Form parameters.
         form: Vec<(&'static str, String)>,
     },
-    /// Open a WebSocket to `url`; report [`Input::WsOpened`], frames, and its end. RTM holds
+    /// Open a WebSocket to `url`; report [`Input::WsOpened`](crate::Input::WsOpened), frames, and its end. RTM holds
     /// one socket at a time (opening a new one drops any other); Socket Mode holds up to two
     /// during a refresh, and drops the old one itself.
     OpenWebSocket {
@@ -70,7 +70,7 @@ pub enum Action {
         /// The attempt.
         conn: ConnId,
     },
-    /// Start the close handshake; report [`Input::WsClosed`] when it is done.
+    /// Start the close handshake; report [`Input::WsClosed`](crate::Input::WsClosed) when it is done.
     CloseWebSocket {
         /// The attempt.
         conn: ConnId,

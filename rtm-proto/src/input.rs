@@ -35,14 +35,14 @@ pub enum Input {
         /// What to send.
         outgoing: Outgoing,
     },
-    /// The web call of [`Action::CallWebApi`] finished: a response, or a transport error.
+    /// The web call of [`Action::CallWebApi`](crate::Action::CallWebApi) finished: a response, or a transport error.
     WebApiResult {
         /// The attempt.
         conn: ConnId,
         /// The response, or why there is none.
         result: Result<WebResponse, String>,
     },
-    /// The WebSocket of [`Action::OpenWebSocket`] is open.
+    /// The WebSocket of [`Action::OpenWebSocket`](crate::Action::OpenWebSocket) is open.
     WsOpened {
         /// The attempt.
         conn: ConnId,

@@ -41,14 +41,17 @@ pub struct WebApiConfig {
     /// together per call.
     pub max_retries: u32,
     /// Retries after an HTTP 429 (or `ok:false` with `ratelimited`), each after the
-    /// `Retry-After` (default 10).
+    /// `Retry-After` (default 10). The wait is the header's seconds clamped to [1 s, 1 h]
+    /// (missing or unreadable: 1 s), and every call of the same method waits with it, since
+    /// Slack limits per method.
     pub rate_limit_retries: u32,
     /// The backoff of the retries after a 5xx or a transport failure.
     pub retry: Backoff,
     /// Per-channel pacing of `chat.postMessage` (and of every call with a pacing key);
     /// `None` switches it off. Default: 1 per second sustained, bursts of 3.
     pub pacing: Option<Pacing>,
-    /// At most this many calls are in flight at once (default 16); more wait, in order.
+    /// At most this many calls are in flight at once, paced or not (default 16); more
+    /// wait, in order. A call waiting for its retry holds no place.
     pub max_in_flight: usize,
 }
 

@@ -3,6 +3,26 @@
 //! 5xx and transport failures with seeded backoff, timeouts. Both cores own one [`WebApi`]
 //! and hand it [`Input::ApiCall`](crate::Input::ApiCall) and
 //! [`Input::ApiResult`](crate::Input::ApiResult) in every state: the Web API needs no socket.
+//!
+//! The decisions, per answer of an attempt:
+//! - 2xx with `ok:true`: settled with the [`ApiAnswer`]; `ok:false`: [`ApiError::Slack`], not
+//!   retried (but `ratelimited` counts as a 429 of 1 s); not JSON or no `ok`:
+//!   [`ApiError::InvalidResponse`];
+//! - 429: the call and every call of its method wait the `Retry-After`, up to
+//!   `rate_limit_retries` times, then [`ApiError::RateLimited`];
+//! - 5xx, or a transport failure that is not fatal: retried after a seeded backoff, up to
+//!   `max_retries` times, then [`ApiError::Http`] / [`ApiError::Transport`] with the last
+//!   cause; a fatal transport failure, a 3xx (never followed) or another 4xx: at once;
+//! - no answer within `timeout`: [`ApiError::Timeout`], **not retried**, since the request
+//!   may have been performed (a `chat.postMessage` that reached Slack and whose answer was
+//!   lost would be posted twice); the caller, who knows whether the call is idempotent,
+//!   decides.
+//!
+//! Calls with a pacing key (a post's channel) go one at a time per key, in the order they
+//! were made, through the per-key pacer ([`WebApiConfig::pacing`]): a 429 or a backoff of
+//! one holds those behind it. `Disconnect` cancels nothing; `Shutdown` settles every pending
+//! call with [`ApiError::ClientClosed`], and so are later calls. An answer for a call that
+//! is settled, unknown, or waiting for its retry is ignored.
 
 mod answer;
 mod config;
