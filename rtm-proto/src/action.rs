@@ -5,10 +5,11 @@ use std::sync::Arc;
 use crate::config::Token;
 use crate::error::{RtmError, SendError};
 use crate::event::{ConnectInfo, Event};
-use crate::ids::{ConnId, SendHandle};
+use crate::ids::{CallId, ConnId, SendHandle};
 use crate::reply::Sent;
 use crate::socket_mode_wire::SocketModeEvent;
 use crate::state::State;
+use crate::web_api::{ApiAnswer, ApiError};
 
 /// The Web API methods that open a session.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -37,7 +38,7 @@ impl WebMethod {
 #[derive(Debug, Clone, PartialEq)]
 pub enum Action {
     /// `POST {api_url}{method}` with `Authorization: Bearer {token}` and `form` as
-    /// `application/x-www-form-urlencoded`; report with [`Input::WebApiResult`].
+    /// `application/x-www-form-urlencoded`; report with [`Input::WebApiResult`](crate::Input::WebApiResult).
     CallWebApi {
         /// The attempt.
         conn: ConnId,
@@ -48,7 +49,7 @@ pub enum Action {
         /// Form parameters.
         form: Vec<(&'static str, String)>,
     },
-    /// Open a WebSocket to `url`; report [`Input::WsOpened`], frames, and its end. RTM holds
+    /// Open a WebSocket to `url`; report [`Input::WsOpened`](crate::Input::WsOpened), frames, and its end. RTM holds
     /// one socket at a time (opening a new one drops any other); Socket Mode holds up to two
     /// during a refresh, and drops the old one itself.
     OpenWebSocket {
@@ -69,7 +70,7 @@ pub enum Action {
         /// The attempt.
         conn: ConnId,
     },
-    /// Start the close handshake; report [`Input::WsClosed`] when it is done.
+    /// Start the close handshake; report [`Input::WsClosed`](crate::Input::WsClosed) when it is done.
     CloseWebSocket {
         /// The attempt.
         conn: ConnId,
@@ -99,6 +100,28 @@ pub enum Action {
     /// Complete every pending `disconnect()`: the session is disconnected (at once when it
     /// already was). Each [`Input::Disconnect`](crate::Input::Disconnect) is answered by one.
     DisconnectSettled,
+    /// `POST {api_url}{method}` with `Authorization: Bearer {token}` and `form` as
+    /// `application/x-www-form-urlencoded`, for the user's call `call`; never follow a
+    /// redirect; report with [`Input::ApiResult`](crate::Input::ApiResult). Several may be
+    /// out at once.
+    CallApi {
+        /// The call.
+        call: CallId,
+        /// The method, such as `chat.postMessage`.
+        method: String,
+        /// The token.
+        token: Token,
+        /// Form parameters, in order.
+        form: Vec<(String, String)>,
+    },
+    /// Complete one user call: Slack's `ok:true` answer, or why there is none. Each
+    /// [`Input::ApiCall`](crate::Input::ApiCall) is answered by exactly one.
+    ApiSettled {
+        /// The call.
+        call: CallId,
+        /// Its outcome.
+        result: Result<ApiAnswer, ApiError>,
+    },
     /// The input made no sense in this state and changed nothing (for the adapter's log).
     Ignored {
         /// The input's name.

@@ -32,11 +32,28 @@ impl Jitter {
     /// The wait before retry number `failures` (1 for the first retry): the capped exponential
     /// delay `d`, drawn from [d/2, d] so that many clients do not retry in step.
     pub(crate) fn delay(&mut self, policy: &RetryPolicy, failures: u32) -> Duration {
+        self.backoff(
+            policy.initial_delay,
+            policy.factor,
+            policy.max_delay,
+            failures,
+        )
+    }
+
+    /// [`delay`](Self::delay) with the three numbers of a policy given one by one (the Web
+    /// API's retries have their own).
+    pub(crate) fn backoff(
+        &mut self,
+        initial: Duration,
+        factor: f64,
+        max: Duration,
+        failures: u32,
+    ) -> Duration {
         let exp = failures.saturating_sub(1).min(64) as i32;
-        let base = policy.initial_delay.as_secs_f64() * policy.factor.powi(exp);
-        let capped = base.min(policy.max_delay.as_secs_f64());
+        let base = initial.as_secs_f64() * factor.powi(exp);
+        let capped = base.min(max.as_secs_f64());
         let d = capped * (0.5 + 0.5 * self.unit());
-        Duration::try_from_secs_f64(d).unwrap_or(policy.max_delay)
+        Duration::try_from_secs_f64(d).unwrap_or(max)
     }
 }
 

@@ -3,6 +3,8 @@
 use std::fmt;
 use std::time::Duration;
 
+use crate::web_api::WebApiConfig;
+
 /// A Slack token. Its `Debug` and `Display` never show the secret.
 #[derive(Clone, PartialEq, Eq)]
 pub struct Token(String);
@@ -190,6 +192,8 @@ pub struct Config {
     pub emit_outgoing: bool,
     /// Seed of the backoff jitter: the same seed and inputs give the same actions.
     pub seed: u64,
+    /// The Web API calls made for the user ([`Input::ApiCall`](crate::Input::ApiCall)).
+    pub web_api: WebApiConfig,
 }
 
 impl Default for Config {
@@ -212,6 +216,7 @@ impl Default for Config {
             max_message_chars: Some(4000),
             emit_outgoing: true,
             seed: 0x5eed_u64,
+            web_api: WebApiConfig::default(),
         }
     }
 }
@@ -295,6 +300,6 @@ impl Config {
         if self.max_frame_bytes < 64 {
             return Err(ConfigError::Invalid("max_frame_bytes must be at least 64"));
         }
-        Ok(())
+        self.web_api.validate()
     }
 }

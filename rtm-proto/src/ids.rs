@@ -17,3 +17,15 @@ impl fmt::Display for ConnId {
 /// back exactly once.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct SendHandle(pub u64);
+
+/// The caller's name for one Web API call ([`Input::ApiCall`](crate::Input::ApiCall)); its
+/// [`Action::ApiSettled`](crate::Action::ApiSettled) carries it back exactly once. Unique for
+/// the client's lifetime, like a [`SendHandle`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct CallId(pub u64);
+
+impl fmt::Display for CallId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "call#{}", self.0)
+    }
+}

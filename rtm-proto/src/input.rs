@@ -1,8 +1,9 @@
 //! What can happen to the client: the user's commands, the transport's results, time.
 
 use crate::config::StartOptions;
-use crate::ids::{ConnId, SendHandle};
+use crate::ids::{CallId, ConnId, SendHandle};
 use crate::outgoing::Outgoing;
+use crate::web_api::{ApiRequest, TransportFailure};
 
 /// What the transport got back from the web call.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -34,14 +35,14 @@ pub enum Input {
         /// What to send.
         outgoing: Outgoing,
     },
-    /// The web call of [`Action::CallWebApi`] finished: a response, or a transport error.
+    /// The web call of [`Action::CallWebApi`](crate::Action::CallWebApi) finished: a response, or a transport error.
     WebApiResult {
         /// The attempt.
         conn: ConnId,
         /// The response, or why there is none.
         result: Result<WebResponse, String>,
     },
-    /// The WebSocket of [`Action::OpenWebSocket`] is open.
+    /// The WebSocket of [`Action::OpenWebSocket`](crate::Action::OpenWebSocket) is open.
     WsOpened {
         /// The attempt.
         conn: ConnId,
@@ -122,6 +123,23 @@ pub enum Input {
         /// The attempt.
         conn: ConnId,
     },
+    /// The user calls the Web API (`chat.postMessage`, or any method); its
+    /// [`Action::ApiSettled`](crate::Action::ApiSettled) carries `call` back exactly once.
+    /// Works in every state: the Web API needs no socket.
+    ApiCall {
+        /// The caller's name for this call (unique for the client's lifetime).
+        call: CallId,
+        /// What to call.
+        request: ApiRequest,
+    },
+    /// The HTTP request of [`Action::CallApi`](crate::Action::CallApi) finished: a
+    /// response (any status; redirects are not followed), or why there is none.
+    ApiResult {
+        /// The call.
+        call: CallId,
+        /// The response, or the transport's failure.
+        result: Result<WebResponse, TransportFailure>,
+    },
     /// A deadline from [`Client::next_deadline`](crate::Client::next_deadline) passed.
     /// Early or repeated ticks are harmless.
     Tick,
@@ -148,6 +166,8 @@ impl Input {
             Input::Ack { .. } => "ack",
             Input::ReadPaused { .. } => "read_paused",
             Input::ReadResumed { .. } => "read_resumed",
+            Input::ApiCall { .. } => "api_call",
+            Input::ApiResult { .. } => "api_result",
             Input::Tick => "tick",
         }
     }

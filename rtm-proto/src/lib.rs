@@ -37,6 +37,8 @@
 //!                 Action::Emit(event) => println!("{}", event.name()),
 //!                 Action::SocketMode(_) => { /* only a Socket Mode client emits these */ }
 //!                 Action::Settle { .. } => { /* complete one send */ }
+//!                 Action::CallApi { .. } => { /* POST it; later feed Input::ApiResult */ }
+//!                 Action::ApiSettled { .. } => { /* complete one Web API call */ }
 //!                 Action::StartSettled(_) | Action::DisconnectSettled => { /* complete calls */ }
 //!                 Action::Ignored { .. } => { /* log it */ }
 //!             }
@@ -63,8 +65,27 @@
 //! session engine, and speak the same [`Input`] / [`Action`] vocabulary (Socket Mode's
 //! events come as [`Action::SocketMode`]).
 //!
-//! Not done here: HTTP, WebSocket framing, TLS, timers, and the Web API beyond
-//! `rtm.connect`/`rtm.start`/`apps.connections.open`.
+//! Both cores also make the user's Web API calls ([`Input::ApiCall`] with an [`ApiRequest`],
+//! such as [`ApiRequest::chat_post_message`]; answered by one [`Action::ApiSettled`]), in
+//! every state, since they need no socket. The core decides everything about them on the
+//! same virtual time: validation, per-channel order and pacing of posts, the `Retry-After`
+//! of a 429 (holding every call of that method), retries of 5xx and transport failures with
+//! seeded backoff, timeouts ([`WebApiConfig`]). The caller only performs [`Action::CallApi`]
+//! (`POST {api_url}{method}`, never following redirects) and reports [`Input::ApiResult`].
+//!
+//! ```
+//! use std::time::Instant;
+//! use rtm_proto::{Action, ApiRequest, CallId, ChatPostMessage, Client, Config, Input};
+//!
+//! let mut client = Client::new(Config::default())?;
+//! let post = ApiRequest::chat_post_message("xoxb-…", &ChatPostMessage::new("C1", "hello"));
+//! // Disconnected, yet the post goes out at once.
+//! let actions = client.handle_input(Instant::now(), Input::ApiCall { call: CallId(1), request: post });
+//! assert!(matches!(&actions[..], [Action::CallApi { call: CallId(1), method, .. }] if method == "chat.postMessage"));
+//! # Ok::<(), rtm_proto::ConfigError>(())
+//! ```
+//!
+//! Not done here: HTTP, WebSocket framing, TLS, timers.
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
@@ -97,13 +118,14 @@ mod socket_mode_wire;
 mod state;
 mod time;
 pub mod typed;
+mod web_api;
 
 pub use action::{Action, WebMethod};
 pub use client::Client;
 pub use config::{Config, ConfigError, Pacing, RetryLimit, RetryPolicy, StartOptions, Token};
 pub use error::{FATAL_CONNECT_ERRORS, NoReplyReason, RtmError, SendError};
 pub use event::{ConnectInfo, Event, SlackEvent};
-pub use ids::{ConnId, SendHandle};
+pub use ids::{CallId, ConnId, SendHandle};
 pub use input::{Input, WebResponse};
 pub use outgoing::{Outgoing, SendMode};
 pub use reply::{Reply, Sent};
@@ -114,3 +136,7 @@ pub use socket_mode::{
 };
 pub use state::{Connected, Connecting, State};
 pub use typed::TypedEvent;
+pub use web_api::{
+    ApiAnswer, ApiError, ApiRequest, Backoff, ChatPostMessage, PostedMessage, TransportFailure,
+    WebApiConfig,
+};

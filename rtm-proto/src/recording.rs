@@ -29,9 +29,10 @@ use crate::action::Action;
 use crate::client::Client;
 use crate::config::{Config, ConfigError, Pacing, RetryLimit, RetryPolicy, StartOptions, Token};
 use crate::event::Event;
-use crate::ids::{ConnId, SendHandle};
+use crate::ids::{CallId, ConnId, SendHandle};
 use crate::input::{Input, WebResponse};
 use crate::outgoing::{Outgoing, SendMode};
+use crate::web_api::{ApiRequest, Backoff, TransportFailure, WebApiConfig};
 
 /// The version of the recording format this library writes and reads.
 pub const FORMAT_VERSION: u64 = 1;
@@ -132,6 +133,14 @@ pub fn action_name(action: &Action) -> String {
         }
         Action::DisconnectSettled => "disconnect_settled".into(),
         Action::Ignored { input, .. } => format!("ignored:{input}"),
+        Action::CallApi { method, .. } => format!("call_api:{method}"),
+        Action::ApiSettled { result, .. } => format!(
+            "api_settled:{}",
+            match result {
+                Ok(_) => "ok",
+                Err(e) => e.code(),
+            }
+        ),
     }
 }
 
@@ -189,6 +198,32 @@ pub fn config_to_json(c: &Config) -> Value {
         "max_message_chars": c.max_message_chars,
         "emit_outgoing": c.emit_outgoing,
         "seed": c.seed,
+        "web_api": web_api_to_json(&c.web_api),
+    })
+}
+
+fn pacing_to_json(p: Option<Pacing>) -> Value {
+    p.map_or(Value::Null, |p| {
+        json!({
+            "per_second": float(p.per_second),
+            "burst": p.burst,
+        })
+    })
+}
+
+/// The Web API's configuration as JSON (shared by both cores' headers).
+pub fn web_api_to_json(w: &WebApiConfig) -> Value {
+    json!({
+        "timeout": dur(w.timeout),
+        "max_retries": w.max_retries,
+        "rate_limit_retries": w.rate_limit_retries,
+        "retry": {
+            "initial_delay": dur(w.retry.initial_delay),
+            "factor": float(w.retry.factor),
+            "max_delay": dur(w.retry.max_delay),
+        },
+        "pacing": pacing_to_json(w.pacing),
+        "max_in_flight": w.max_in_flight,
     })
 }
 
@@ -281,6 +316,38 @@ pub fn input_to_json(input: &Input, secrets: &[String]) -> Value {
         Input::WsError { conn, message } => {
             m.insert("conn".into(), json!(conn.0));
             m.insert("message".into(), s(message));
+        }
+        Input::ApiCall { call, request } => {
+            m.insert("call".into(), json!(call.0));
+            m.insert("method".into(), s(request.method()));
+            m.insert("token".into(), json!(TOKEN_MARKER));
+            let form: Vec<Value> = request
+                .form()
+                .iter()
+                .map(|(k, v)| Value::Array(vec![s(k), s(v)]))
+                .collect();
+            m.insert("form".into(), Value::Array(form));
+            m.insert("key".into(), request.pacing_key().map_or(Value::Null, s));
+        }
+        Input::ApiResult { call, result } => {
+            m.insert("call".into(), json!(call.0));
+            match result {
+                Ok(r) => {
+                    m.insert("status".into(), json!(r.status));
+                    m.insert(
+                        "retry_after".into(),
+                        r.retry_after.as_deref().map_or(Value::Null, s),
+                    );
+                    if let Some(l) = &r.location {
+                        m.insert("location".into(), s(l));
+                    }
+                    m.insert("body".into(), s(&r.body));
+                }
+                Err(f) => {
+                    m.insert("error".into(), s(&f.message));
+                    m.insert("fatal".into(), json!(f.fatal));
+                }
+            }
         }
     }
     Value::Object(m)
@@ -381,16 +448,45 @@ fn usize_of(v: &Value, key: &str) -> Field<usize> {
     usize::try_from(u64_of(v, key)?).map_err(|_| format!("`{key}` is too large"))
 }
 
-/// The configuration a header holds.
-pub fn config_from_json(v: &Value) -> Result<Config, String> {
-    let retry = get(v, "retry")?;
-    let pacing = match get(v, "pacing")? {
+fn pacing_of(v: &Value, key: &str) -> Field<Option<Pacing>> {
+    Ok(match get(v, key)? {
         Value::Null => None,
         p => Some(Pacing {
             per_second: float_of(p, "per_second")?,
             burst: u32::try_from(u64_of(p, "burst")?).map_err(|_| "`burst` is too large")?,
         }),
+    })
+}
+
+fn u32_of(v: &Value, key: &str) -> Field<u32> {
+    u32::try_from(u64_of(v, key)?).map_err(|_| format!("`{key}` is too large"))
+}
+
+/// The Web API's configuration in a header; a header without one (written before the Web
+/// API was in the core) has the default.
+pub fn web_api_from_json(v: Option<&Value>) -> Result<WebApiConfig, String> {
+    let Some(w) = v else {
+        return Ok(WebApiConfig::default());
     };
+    let retry = get(w, "retry")?;
+    Ok(WebApiConfig {
+        timeout: dur_of(w, "timeout")?,
+        max_retries: u32_of(w, "max_retries")?,
+        rate_limit_retries: u32_of(w, "rate_limit_retries")?,
+        retry: Backoff {
+            initial_delay: dur_of(retry, "initial_delay")?,
+            factor: float_of(retry, "factor")?,
+            max_delay: dur_of(retry, "max_delay")?,
+        },
+        pacing: pacing_of(w, "pacing")?,
+        max_in_flight: usize_of(w, "max_in_flight")?,
+    })
+}
+
+/// The configuration a header holds.
+pub fn config_from_json(v: &Value) -> Result<Config, String> {
+    let retry = get(v, "retry")?;
+    let pacing = pacing_of(v, "pacing")?;
     let max_message_chars = match get(v, "max_message_chars")? {
         Value::Null => None,
         _ => Some(usize_of(v, "max_message_chars")?),
@@ -419,6 +515,7 @@ pub fn config_from_json(v: &Value) -> Result<Config, String> {
         max_message_chars,
         emit_outgoing: bool_of(v, "emit_outgoing")?,
         seed: u64_of(v, "seed")?,
+        web_api: web_api_from_json(v.get("web_api")).map_err(|e| format!("web_api: {e}"))?,
     })
 }
 
@@ -505,6 +602,44 @@ pub fn input_from_json(v: &Value) -> Result<Input, String> {
             conn: conn()?,
             message: string("message")?,
         },
+        "api_call" => {
+            let form = get(v, "form")?
+                .as_array()
+                .ok_or("`form` is not an array")?
+                .iter()
+                .map(|pair| match pair.as_array().map(Vec::as_slice) {
+                    Some([Value::String(k), Value::String(v)]) => Ok((k.clone(), v.clone())),
+                    _ => Err("`form` holds a pair that is not two strings".to_owned()),
+                })
+                .collect::<Result<Vec<_>, _>>()?;
+            let mut request =
+                ApiRequest::new(string("method")?, Token::new(str_of(v, "token")?)).params(form);
+            if let Some(key) = opt_str(v, "key")? {
+                request = request.paced_by(key);
+            }
+            Input::ApiCall {
+                call: CallId(u64_of(v, "call")?),
+                request,
+            }
+        }
+        "api_result" => {
+            let result = match v.get("error") {
+                Some(_) => Err(TransportFailure {
+                    message: string("error")?,
+                    fatal: bool_of(v, "fatal")?,
+                }),
+                None => Ok(WebResponse {
+                    status: u16::try_from(u64_of(v, "status")?).map_err(|_| "`status` > u16")?,
+                    retry_after: opt_str(v, "retry_after")?,
+                    location: opt_str(v, "location")?,
+                    body: string("body")?,
+                }),
+            };
+            Input::ApiResult {
+                call: CallId(u64_of(v, "call")?),
+                result,
+            }
+        }
         other => return Err(format!("unknown input type `{other}`")),
     })
 }
@@ -564,8 +699,10 @@ impl Recorder {
     /// Appends the start of the line of `input`, fed at `now`. The token of `Start`
     /// becomes a secret from now on.
     pub fn begin(&mut self, now: Instant, input: &Input, out: &mut Vec<u8>) {
-        if let Input::Start(o) = input {
-            self.add_secret(o.token.expose());
+        match input {
+            Input::Start(o) => self.add_secret(o.token.expose()),
+            Input::ApiCall { request, .. } => self.add_secret(request.token().expose()),
+            _ => {}
         }
         let origin = *self.origin.get_or_insert(now);
         let t = u64::try_from(now.saturating_duration_since(origin).as_nanos()).unwrap_or(u64::MAX);
@@ -1024,6 +1161,15 @@ impl Timeline {
             Input::TransportFatal { reason, .. } => format!("fatal transport error: {reason}"),
             Input::ReadPaused { .. } => "reading paused (a subscriber is behind)".to_owned(),
             Input::ReadResumed { .. } => "reading resumed".to_owned(),
+            Input::ApiCall { call, request } => format!("{call}: {}", request.method()),
+            Input::ApiResult {
+                call,
+                result: Ok(r),
+            } => format!("{call} answered: HTTP {}", r.status),
+            Input::ApiResult {
+                call,
+                result: Err(f),
+            } => format!("{call} failed: {}", f.message),
             // Frames, ticks and opens show through what they cause.
             Input::Ack { envelope_id, .. } => format!("ack of envelope {envelope_id}"),
             Input::WsText { .. }
@@ -1099,6 +1245,15 @@ impl Timeline {
                 }
                 Action::DropWebSocket { conn } => push(format!("drop socket {conn}")),
                 Action::SocketMode(e) => push(format!("socket mode event {e:?}")),
+                Action::CallApi { call, method, .. } => push(format!("{call}: POST {method}")),
+                Action::ApiSettled {
+                    call,
+                    result: Ok(_),
+                } => push(format!("{call} settled: ok")),
+                Action::ApiSettled {
+                    call,
+                    result: Err(e),
+                } => push(format!("{call} failed: {e}")),
                 Action::SendText { .. } | Action::SendPing { .. } | Action::Ignored { .. } => {}
             }
         }

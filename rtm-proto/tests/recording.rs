@@ -299,9 +299,25 @@ fn the_configuration_round_trips() {
         }),
         max_message_chars: None,
         seed: u64::MAX,
+        web_api: rtm_proto::WebApiConfig {
+            timeout: ms(2500),
+            max_retries: 0,
+            rate_limit_retries: 99,
+            retry: rtm_proto::Backoff {
+                initial_delay: ms(10),
+                factor: 1.3,
+                max_delay: secs(7),
+            },
+            pacing: None,
+            max_in_flight: 1,
+        },
         ..Config::default()
     };
     assert_eq!(config_from_json(&config_to_json(&config)).unwrap(), config);
+    // A header from before the Web API reads as its default.
+    let mut old = config_to_json(&Config::default());
+    old.as_object_mut().unwrap().remove("web_api");
+    assert_eq!(config_from_json(&old).unwrap(), Config::default());
     assert_eq!(
         config_from_json(&config_to_json(&Config::default())).unwrap(),
         Config::default()
@@ -362,6 +378,36 @@ fn every_input_round_trips_through_its_json() {
         },
         Input::ReadPaused { conn: c },
         Input::ReadResumed { conn: c },
+        Input::ApiCall {
+            call: rtm_proto::CallId(7),
+            request: rtm_proto::ApiRequest::chat_post_message(
+                TOKEN_MARKER,
+                &rtm_proto::ChatPostMessage::new("C1", "hi \"there\"")
+                    .thread_ts("1.2")
+                    .blocks(serde_json::json!([{"type": "divider"}])),
+            ),
+        },
+        Input::ApiCall {
+            call: rtm_proto::CallId(8),
+            request: rtm_proto::ApiRequest::new("users.info", TOKEN_MARKER).param("user", "U1"),
+        },
+        Input::ApiResult {
+            call: rtm_proto::CallId(7),
+            result: Ok(rtm_proto::WebResponse {
+                status: 429,
+                retry_after: Some("3".into()),
+                location: None,
+                body: String::new(),
+            }),
+        },
+        Input::ApiResult {
+            call: rtm_proto::CallId(8),
+            result: Err(rtm_proto::TransportFailure::fatal("cert")),
+        },
+        Input::ApiResult {
+            call: rtm_proto::CallId(8),
+            result: Err(rtm_proto::TransportFailure::transient("reset")),
+        },
     ];
     for input in inputs {
         let json = input_to_json(&input, &[]);
@@ -370,4 +416,89 @@ fn every_input_round_trips_through_its_json() {
     // A real token becomes the marker.
     let json = input_to_json(&Input::Start(StartOptions::new(TOKEN)), &[]);
     assert_eq!(json["token"], TOKEN_MARKER);
+    let json = input_to_json(
+        &Input::ApiCall {
+            call: rtm_proto::CallId(1),
+            request: rtm_proto::ApiRequest::new("auth.test", TOKEN),
+        },
+        &[],
+    );
+    assert_eq!(json["token"], TOKEN_MARKER);
+}
+
+#[test]
+fn a_session_with_web_api_calls_replays_and_keeps_the_bot_token_out() {
+    use rtm_proto::{ApiRequest, CallId, ChatPostMessage, TransportFailure, WebApiConfig};
+    const BOT: &str = "xoxb-99-BOT-SECRET-TOKEN";
+    let config = Config {
+        web_api: WebApiConfig {
+            max_in_flight: 2,
+            ..WebApiConfig::default()
+        },
+        ..Config::default()
+    };
+    let mut r = Rec::new(config, &[]);
+    let post = |text: &str| ApiRequest::chat_post_message(BOT, &ChatPostMessage::new("C1", text));
+    for id in 1..=4 {
+        r.feed(
+            ms(0),
+            Input::ApiCall {
+                call: CallId(id),
+                request: post("hi"),
+            },
+        );
+    }
+    r.feed(
+        ms(1),
+        Input::ApiCall {
+            call: CallId(5),
+            request: ApiRequest::new("users.info", BOT).param("user", "U1"),
+        },
+    );
+    r.feed(ms(2), web_api_result(1, 429, Some("2"), ""));
+    r.feed(
+        ms(1),
+        Input::ApiResult {
+            call: CallId(5),
+            result: Err(TransportFailure::transient("reset")),
+        },
+    );
+    for _ in 0..4 {
+        let d = r
+            .client
+            .next_deadline()
+            .unwrap()
+            .saturating_duration_since(r.now);
+        r.feed(d, Input::Tick);
+        r.feed(
+            ms(1),
+            web_api_result(1, 200, None, r#"{"ok":true,"channel":"C1","ts":"1.1"}"#),
+        );
+        r.feed(ms(1), web_api_result(5, 503, None, ""));
+    }
+    r.feed(ms(1), Input::Shutdown);
+    let file = r.text();
+    assert!(
+        !file.contains("BOT-SECRET"),
+        "the bot token reached the file"
+    );
+    assert!(
+        file.contains("\"web_api\""),
+        "the header holds the Web API's configuration"
+    );
+    let report = replay(file.as_bytes()).unwrap();
+    assert!(report.matches(), "{:?}", report.divergence);
+    assert_eq!(report.config.web_api.max_in_flight, 2);
+}
+
+fn web_api_result(call: u64, status: u16, retry_after: Option<&str>, body: &str) -> Input {
+    Input::ApiResult {
+        call: rtm_proto::CallId(call),
+        result: Ok(rtm_proto::WebResponse {
+            status,
+            retry_after: retry_after.map(str::to_owned),
+            location: None,
+            body: body.to_owned(),
+        }),
+    }
 }

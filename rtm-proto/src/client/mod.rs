@@ -18,6 +18,7 @@ use crate::outgoing::Outgoing;
 use crate::session::{Phase, Session, Start, Stop, Timings};
 use crate::state::{Connected, Connecting, State};
 use crate::time::earliest;
+use crate::web_api::WebApi;
 
 /// What RTM keeps about a live socket.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -86,6 +87,8 @@ pub struct Client {
     disconnect_pending: bool,
     /// The time origin of ping `time` fields.
     origin: Option<Instant>,
+    /// The user's Web API calls (independent of the socket).
+    web_api: WebApi,
 }
 
 impl Client {
@@ -103,6 +106,7 @@ impl Client {
         };
         Ok(Client {
             session: Session::new(timings, config.seed),
+            web_api: WebApi::new(config.web_api.clone(), config.seed),
             outbox: Outbox::new(&config),
             config,
             options: None,
@@ -209,7 +213,18 @@ impl Client {
             },
             _ => None,
         };
-        earliest(self.session.deadline_or(link), self.outbox.deadline())
+        let d = earliest(self.session.deadline_or(link), self.outbox.deadline());
+        earliest(d, self.web_api.deadline())
+    }
+
+    /// Web API calls ([`Input::ApiCall`]) not yet settled.
+    pub fn pending_api_calls(&self) -> usize {
+        self.web_api.pending()
+    }
+
+    /// Web API calls whose [`Action::CallApi`] awaits its [`Input::ApiResult`].
+    pub fn api_calls_in_flight(&self) -> usize {
+        self.web_api.in_flight()
     }
 
     /// Handles one input and returns what to do, in order.
@@ -292,8 +307,14 @@ impl Client {
             Input::WsPing { .. } | Input::WsPong { .. } | Input::Ack { .. } => false,
             Input::ReadPaused { conn } => self.session.reading(now, conn, true),
             Input::ReadResumed { conn } => self.session.reading(now, conn, false),
+            Input::ApiCall { call, request } => {
+                self.web_api.call(now, call, request, out);
+                true
+            }
+            Input::ApiResult { call, result } => self.web_api.result(now, call, result, out),
             Input::Tick => {
                 self.tick(now, out);
+                self.web_api.tick(now, out);
                 true
             }
         };
@@ -368,6 +389,7 @@ impl Client {
         }
         let was_live = !matches!(self.session.phase(), Phase::Idle | Phase::Closed);
         self.outbox.close(out);
+        self.web_api.shutdown(out);
         self.settle_start(Err(RtmError::Disconnected), out);
         if was_live {
             out.push(Action::Emit(Event::Disconnected { error: None }));

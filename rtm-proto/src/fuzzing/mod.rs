@@ -12,8 +12,9 @@ use serde_json::{Value, json};
 
 use crate::invariants::Invariants;
 use crate::{
-    Action, Client, Config, ConnId, Connected, Event, Input, Outgoing, Pacing, RetryLimit,
-    RetryPolicy, RtmError, SendHandle, SendMode, SlackEvent, StartOptions, State, WebResponse,
+    Action, ApiRequest, CallId, ChatPostMessage, Client, Config, ConnId, Connected, Event, Input,
+    Outgoing, Pacing, RetryLimit, RetryPolicy, RtmError, SendHandle, SendMode, SlackEvent,
+    StartOptions, State, TransportFailure, WebResponse,
 };
 
 pub use socket_mode::{Reached, socket_mode_inputs};
@@ -215,6 +216,9 @@ struct Checked {
     now: Instant,
     conn: ConnId,
     next_handle: u64,
+    /// The last Web API call made, and the calls sent (most recent last).
+    next_call: u64,
+    calls_out: Vec<CallId>,
     check: Invariants,
     log: Vec<Action>,
 }
@@ -223,8 +227,15 @@ impl Checked {
     fn feed(&mut self, input: Input) {
         let actions = self.check.feed(&mut self.client, self.now, input);
         for a in &actions {
-            if let Action::CallWebApi { conn, .. } = a {
-                self.conn = *conn;
+            match a {
+                Action::CallWebApi { conn, .. } => self.conn = *conn,
+                Action::CallApi { call, .. } => {
+                    self.calls_out.push(*call);
+                    if self.calls_out.len() > 8 {
+                        self.calls_out.remove(0);
+                    }
+                }
+                _ => {}
             }
         }
         self.log.extend(actions);
@@ -237,6 +248,57 @@ impl Checked {
     fn handle(&mut self) -> SendHandle {
         self.next_handle += 1;
         SendHandle(self.next_handle)
+    }
+
+    /// A Web API call: a post (paced per channel), a generic call, an invalid one, or a
+    /// duplicate id.
+    fn api_call(&mut self, b: u8) -> Input {
+        let request = match b % 5 {
+            0 | 1 => ApiRequest::chat_post_message(
+                TOKEN,
+                &ChatPostMessage::new(format!("C{}", b % 3), "hi"),
+            ),
+            2 => ApiRequest::new("conversations.info", TOKEN).param("channel", "C1"),
+            3 => ApiRequest::new(if b & 0x80 == 0 { "bad method" } else { "" }, TOKEN),
+            _ => ApiRequest::chat_post_message(TOKEN, &ChatPostMessage::new("C1", "")),
+        };
+        if b & 0x40 == 0 || self.next_call == 0 {
+            self.next_call += 1;
+        }
+        Input::ApiCall {
+            call: CallId(self.next_call),
+            request,
+        }
+    }
+
+    /// An answer to a recent `CallApi` (or to a call never sent).
+    fn api_result(&mut self, pick: u8, kind: u8, retry_after: u8) -> Input {
+        let call = self
+            .calls_out
+            .iter()
+            .rev()
+            .nth(usize::from(pick & 7))
+            .copied()
+            .unwrap_or(CallId(u64::from(pick)));
+        let answer = |status: u16, body: &str| {
+            Ok(WebResponse {
+                status,
+                retry_after: Some(retry_after.to_string()),
+                location: None,
+                body: body.to_owned(),
+            })
+        };
+        let result = match kind % 9 {
+            0 | 1 => answer(200, r#"{"ok":true,"channel":"C1","ts":"1.1"}"#),
+            2 => answer(200, r#"{"ok":false,"error":"channel_not_found"}"#),
+            3 => answer(200, r#"{"ok":false,"error":"ratelimited"}"#),
+            4 => answer(429, ""),
+            5 => answer(if kind & 0x80 == 0 { 503 } else { 302 }, ""),
+            6 => Err(TransportFailure::transient("reset")),
+            7 => Err(TransportFailure::fatal("certificate")),
+            _ => answer(200, "<html>"),
+        };
+        Input::ApiResult { call, result }
     }
 
     fn conn(&self, b: u8) -> ConnId {
@@ -275,6 +337,8 @@ fn run_script(data: &[u8]) -> Vec<Action> {
         now: Instant::now(),
         conn: ConnId(0),
         next_handle: 0,
+        next_call: 0,
+        calls_out: Vec::new(),
         check: Invariants::new(),
         log: Vec::new(),
     };
@@ -284,7 +348,7 @@ fn run_script(data: &[u8]) -> Vec<Action> {
         if steps > 2000 {
             break;
         }
-        let input = match op % 23 {
+        let input = match op % 25 {
             0 => Input::Start(StartOptions::new(TOKEN)),
             1 => Input::Disconnect,
             2 => {
@@ -457,6 +521,14 @@ fn run_script(data: &[u8]) -> Vec<Action> {
             21 => Input::ReadResumed {
                 conn: c.conn(s.arg()),
             },
+            22 => {
+                let b = s.arg();
+                c.api_call(b)
+            }
+            23 => {
+                let (pick, kind, retry_after) = (s.arg(), s.arg(), s.arg());
+                c.api_result(pick, kind, retry_after)
+            }
             _ => {
                 c.now += Duration::from_millis(u64::from(s.arg()) * 10);
                 continue;
@@ -470,8 +542,9 @@ fn run_script(data: &[u8]) -> Vec<Action> {
 }
 
 /// The fuzzer's bytes as a configuration and a sequence of inputs (user commands, transport
-/// results, frames, time). Checks: no panic, every send settles exactly once, ids on the
-/// wire grow, no transient state without a deadline, and the same bytes give the same actions.
+/// results, frames, Web API calls and their answers, time). Checks: no panic, every send and
+/// every Web API call settles exactly once, no `CallApi` for a settled call, ids on the wire
+/// grow, no transient state without a deadline, and the same bytes give the same actions.
 pub fn inputs(data: &[u8]) {
     let first = run_script(data);
     let second = run_script(data);

@@ -13,6 +13,7 @@
 //! ```
 
 mod socket_mode;
+mod web_api;
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::time::{Duration, Instant};
@@ -20,6 +21,7 @@ use std::time::{Duration, Instant};
 use crate::{Action, Client, Event, Input, RtmError};
 
 pub use socket_mode::SocketModeInvariants;
+pub use web_api::ApiCallInvariants;
 
 /// The checker: feed it every step, and it panics with the invariant a step broke.
 ///
@@ -28,7 +30,9 @@ pub use socket_mode::SocketModeInvariants;
 /// limit; a state that owes a deadline has one; a reconnect delay is never below a 429's
 /// `Retry-After` nor above `max(retry.max_delay, Retry-After)`, and the next web call never
 /// comes before it. At the end ([`assert_all_settled`](Self::assert_all_settled), after
-/// `Shutdown`): every send was answered exactly once.
+/// `Shutdown`): every send was answered exactly once. Web API calls: every
+/// [`Input::ApiCall`] is answered by exactly one `ApiSettled`, and no `CallApi` names a
+/// settled or unknown call ([`ApiCallInvariants`]).
 #[derive(Debug, Default)]
 pub struct Invariants {
     last_id: u64,
@@ -36,6 +40,7 @@ pub struct Invariants {
     submitted: BTreeSet<u64>,
     settled: BTreeMap<u64, u32>,
     not_before: Option<Instant>,
+    api: ApiCallInvariants,
 }
 
 impl Invariants {
@@ -57,6 +62,7 @@ impl Invariants {
         if let Input::Send { handle, .. } = input {
             self.submitted.insert(handle.0);
         }
+        self.api.observe(input);
     }
 
     /// Checks the actions of one step, with the client as it is after it.
@@ -102,6 +108,9 @@ impl Invariants {
             }
         }
         assert!(starts <= 1, "start settled {starts} times in one step");
+        if let Err(e) = self.api.check(actions) {
+            panic!("{e}");
+        }
         let state = client.state();
         assert!(
             !state.owes_deadline() || client.next_deadline().is_some(),
@@ -124,8 +133,15 @@ impl Invariants {
         self.not_before
     }
 
-    /// After `Shutdown`: every send the client was given settled exactly once.
+    /// The Web API calls' checker.
+    pub fn api(&self) -> &ApiCallInvariants {
+        &self.api
+    }
+
+    /// After `Shutdown`: every send the client was given settled exactly once, and every
+    /// Web API call.
     pub fn assert_all_settled(&self) {
+        self.api.assert_all_settled();
         for handle in &self.submitted {
             assert_eq!(
                 self.settled(*handle),

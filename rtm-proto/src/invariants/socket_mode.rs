@@ -4,15 +4,19 @@
 use std::collections::BTreeSet;
 use std::time::Instant;
 
+use super::ApiCallInvariants;
 use crate::{Action, Input, SocketModeClient, SocketModeEvent, State};
 
 /// Per step: at most two sockets; a state that owes a deadline has one; an
 /// [`Input::Ack`] is answered by exactly one `AckSettled` and nothing else settles one; no
 /// envelope id reaches the user twice (ids are unique in the callers' runs, so this is the
-/// redelivery filter at work).
+/// redelivery filter at work); every [`Input::ApiCall`] (seen by [`feed`](Self::feed) or
+/// [`observe`](Self::observe)) is answered by exactly one `ApiSettled`, and no `CallApi`
+/// names a settled or unknown call.
 #[derive(Debug, Default)]
 pub struct SocketModeInvariants {
     delivered: BTreeSet<String>,
+    api: ApiCallInvariants,
 }
 
 impl SocketModeInvariants {
@@ -30,11 +34,23 @@ impl SocketModeInvariants {
         input: Input,
     ) -> Vec<Action> {
         let acking = matches!(input, Input::Ack { .. });
+        self.observe(&input);
         let actions = client.handle_input(now, input);
         if let Err(e) = self.check(client, acking, &actions) {
             panic!("{e}");
         }
         actions
+    }
+
+    /// Notes an input before it is fed (for callers that feed the client themselves and
+    /// make Web API calls).
+    pub fn observe(&mut self, input: &Input) {
+        self.api.observe(input);
+    }
+
+    /// The Web API calls' checker.
+    pub fn api(&self) -> &ApiCallInvariants {
+        &self.api
     }
 
     /// Checks the actions of one step (`acking`: the input was an [`Input::Ack`]), with the
@@ -62,6 +78,7 @@ impl SocketModeInvariants {
         if settles != usize::from(acking) {
             return Err(format!("{settles} ack settles for one input: {actions:?}"));
         }
+        self.api.check(actions)?;
         for a in actions {
             if let Action::SocketMode(SocketModeEvent::Envelope(env)) = a
                 && !self.delivered.insert(env.envelope_id.clone())

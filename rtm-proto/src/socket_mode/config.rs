@@ -4,6 +4,7 @@
 use std::time::Duration;
 
 use crate::config::{ConfigError, RetryPolicy};
+use crate::web_api::WebApiConfig;
 
 /// The Socket Mode client's options; every deadline is configurable (tests shorten them).
 #[derive(Debug, Clone, PartialEq)]
@@ -45,6 +46,9 @@ pub struct SocketModeConfig {
     pub retry: RetryPolicy,
     /// The seed of the backoff jitter.
     pub seed: u64,
+    /// The Web API calls made for the user ([`Input::ApiCall`](crate::Input::ApiCall)):
+    /// replies go through `chat.postMessage` with a bot token (`xoxb-…`).
+    pub web_api: WebApiConfig,
 }
 
 impl Default for SocketModeConfig {
@@ -66,6 +70,7 @@ impl Default for SocketModeConfig {
             refresh_lead: Duration::from_secs(15),
             retry: RetryPolicy::default(),
             seed: 0x50c3_e7de,
+            web_api: WebApiConfig::default(),
         }
     }
 }
@@ -95,6 +100,6 @@ impl SocketModeConfig {
         if self.retry.factor.is_nan() || self.retry.factor < 1.0 {
             return Err(ConfigError::Invalid("retry.factor"));
         }
-        Ok(())
+        self.web_api.validate()
     }
 }

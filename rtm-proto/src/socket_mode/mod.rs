@@ -26,6 +26,7 @@ use crate::session::{Phase, Session, Start, Stop, Timings};
 use crate::socket_mode_wire::frame;
 use crate::state::{Connected, Connecting, State};
 use crate::time::{after, earliest};
+use crate::web_api::WebApi;
 use acks::Acks;
 
 /// What Socket Mode keeps about a live socket.
@@ -93,6 +94,8 @@ pub struct SocketModeClient {
     /// A refresh asked for while the previous one still drains (so never three sockets).
     refresh_wanted: Option<RefreshReason>,
     ping_seq: u64,
+    /// The user's Web API calls (independent of the sockets).
+    web_api: WebApi,
 }
 
 impl SocketModeClient {
@@ -114,6 +117,7 @@ impl SocketModeClient {
             Session::new(timings, config.seed.wrapping_add(0x9e37_79b9)).with_conn_ids(2, 2);
         Ok(SocketModeClient {
             acks: Acks::new(config.ack_deadline, config.dedup_window),
+            web_api: WebApi::new(config.web_api.clone(), config.seed),
             config,
             primary,
             replacement,
@@ -218,7 +222,18 @@ impl SocketModeClient {
         let mut d = self.primary.deadline_or(link);
         d = earliest(d, self.replacement.deadline());
         d = earliest(d, self.drain.map(|x| x.deadline));
+        d = earliest(d, self.web_api.deadline());
         earliest(d, self.acks.deadline())
+    }
+
+    /// Web API calls ([`Input::ApiCall`]) not yet settled.
+    pub fn pending_api_calls(&self) -> usize {
+        self.web_api.pending()
+    }
+
+    /// Web API calls whose [`Action::CallApi`] awaits its [`Input::ApiResult`].
+    pub fn api_calls_in_flight(&self) -> usize {
+        self.web_api.in_flight()
     }
 
     /// Handles one input and returns what to do, in order.
@@ -291,8 +306,14 @@ impl SocketModeClient {
             ),
             Input::ReadPaused { conn } => self.primary.reading(now, conn, true),
             Input::ReadResumed { conn } => self.primary.reading(now, conn, false),
+            Input::ApiCall { call, request } => {
+                self.web_api.call(now, call, request, out);
+                true
+            }
+            Input::ApiResult { call, result } => self.web_api.result(now, call, result, out),
             Input::Tick => {
                 self.tick(now, out);
+                self.web_api.tick(now, out);
                 true
             }
         };
@@ -388,6 +409,7 @@ impl SocketModeClient {
         if let Some(conn) = self.primary.socket() {
             out.push(Action::DropWebSocket { conn });
         }
+        self.web_api.shutdown(out);
         self.settle_start(Err(SocketModeError::Disconnected), out);
         if was_live {
             Self::emit(out, SocketModeEvent::Disconnected { error: None });

@@ -354,7 +354,25 @@ impl FakeSlack {
                     code: *code,
                     reason: String::new(),
                 }),
+                Action::CallApi { call, form, .. } => {
+                    let channel = form
+                        .iter()
+                        .find(|(k, _)| k == "channel")
+                        .map_or("C0", |(_, v)| v.as_str());
+                    let body =
+                        format!(r#"{{"ok":true,"channel":"{channel}","ts":"1.{}"}}"#, call.0);
+                    self.inbox.push_back(Input::ApiResult {
+                        call: *call,
+                        result: Ok(WebResponse {
+                            status: 200,
+                            retry_after: None,
+                            location: None,
+                            body,
+                        }),
+                    });
+                }
                 Action::DropWebSocket { .. }
+                | Action::ApiSettled { .. }
                 | Action::SendPing { .. }
                 | Action::SocketMode(_)
                 | Action::Emit(_)

@@ -664,6 +664,8 @@ impl Sim {
             Action::DropWebSocket { conn } => self.let_go(*conn),
             // Socket Mode's actions: the RTM client never asks for them.
             Action::SendPing { .. } | Action::SocketMode(_) => {}
+            // The simulation makes no Web API calls of the user's.
+            Action::CallApi { .. } | Action::ApiSettled { .. } => {}
             Action::Emit(_)
             | Action::Settle { .. }
             | Action::StartSettled(_)
