@@ -15,6 +15,8 @@ mod wire;
 mod workspace;
 
 #[cfg(test)]
+mod chat_tests;
+#[cfg(test)]
 mod tests;
 
 use std::collections::{BTreeMap, HashMap, VecDeque};
