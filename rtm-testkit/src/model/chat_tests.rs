@@ -91,7 +91,10 @@ fn form(params: &[(&str, &str)]) -> HttpRequest {
 #[test]
 fn posts_as_the_bot_and_answers_like_slack() {
     let mut s = Sim::new();
-    let (a, _) = s.post(&[("channel", "C0GENERAL"), ("text", "Deploy done <ok> & fine")]);
+    let (a, _) = s.post(&[
+        ("channel", "C0GENERAL"),
+        ("text", "Deploy done <ok> & fine"),
+    ]);
     assert_eq!(a.status, 200);
     let v = a.body_json().unwrap();
     assert_eq!(v["ok"], true, "{v}");
@@ -105,7 +108,10 @@ fn posts_as_the_bot_and_answers_like_slack() {
     assert_eq!(m["bot_id"], "B0BOT");
     assert_eq!(m["ts"], ts);
     assert!(m.get("thread_ts").is_none() && m.get("blocks").is_none());
-    assert!(a.body.starts_with(r#"{"ok":true,"channel":"C0GENERAL","ts":"#));
+    assert!(
+        a.body
+            .starts_with(r#"{"ok":true,"channel":"C0GENERAL","ts":"#)
+    );
 
     let h = s.model.history("C0GENERAL");
     assert_eq!(h.len(), 1);
@@ -147,7 +153,10 @@ fn json_body_with_blocks_and_thread() {
     assert_eq!(v["message"]["blocks"], blocks);
     let h = s.model.history("C0GENERAL");
     assert_eq!(h[1].thread_ts.as_deref(), Some(parent.as_str()));
-    assert_eq!(s.model.posts()[1].thread_ts.as_deref(), Some(parent.as_str()));
+    assert_eq!(
+        s.model.posts()[1].thread_ts.as_deref(),
+        Some(parent.as_str())
+    );
 
     // Blocks alone are enough; in a form they are JSON text.
     let (a, _) = s.post(&[("channel", "C0RANDOM"), ("blocks", &blocks.to_string())]);
@@ -178,7 +187,12 @@ fn token_from_form_param_or_bearer_and_app_bot_token() {
     assert_eq!(a.body_json().unwrap()["error"], "invalid_auth");
     assert_eq!(s.model.bot_token().as_deref(), Some(DEFAULT_TOKEN));
     // The token never shows in the record's params.
-    assert!(s.model.record().web_calls[0].params.iter().all(|(k, _)| k != "token"));
+    assert!(
+        s.model.record().web_calls[0]
+            .params
+            .iter()
+            .all(|(k, _)| k != "token")
+    );
 }
 
 #[test]
@@ -218,7 +232,11 @@ fn every_error_as_slack_words_it() {
     );
     for blocks in ["not json", r#"{"type":"section"}"#] {
         assert_eq!(
-            s.error(bot(&[("channel", "C0GENERAL"), ("text", "hi"), ("blocks", blocks)])),
+            s.error(bot(&[
+                ("channel", "C0GENERAL"),
+                ("text", "hi"),
+                ("blocks", blocks)
+            ])),
             "invalid_blocks"
         );
     }
@@ -230,14 +248,21 @@ fn every_error_as_slack_words_it() {
         "invalid_blocks"
     );
     assert_eq!(
-        s.error(bot(&[("channel", "C0GENERAL"), ("text", "hi"), ("thread_ts", "yesterday")])),
+        s.error(bot(&[
+            ("channel", "C0GENERAL"),
+            ("text", "hi"),
+            ("thread_ts", "yesterday")
+        ])),
         "invalid_thread_ts"
     );
     let mut bad_json = json_post(Some(DEFAULT_TOKEN), &json!(null));
     bad_json.body = b"{not json".to_vec();
     assert_eq!(s.error(bad_json), "invalid_json");
     assert_eq!(
-        s.error(json_post(None, &json!({"channel": "C0GENERAL", "text": "hi"}))),
+        s.error(json_post(
+            None,
+            &json!({"channel": "C0GENERAL", "text": "hi"})
+        )),
         "not_authed"
     );
     // Nothing was posted, every attempt is on record with its error.
@@ -250,7 +275,10 @@ fn every_error_as_slack_words_it() {
     assert_eq!(posts[5].error.as_deref(), Some("not_in_channel"));
     // Exactly the limit is fine.
     let max = "y".repeat(MAX_POST_TEXT_CHARS);
-    assert_eq!(s.post_text("C0GENERAL", &max).body_json().unwrap()["ok"], true);
+    assert_eq!(
+        s.post_text("C0GENERAL", &max).body_json().unwrap()["ok"],
+        true
+    );
 }
 
 fn status_and_retry(a: &HttpAnswer) -> (u16, Option<&str>) {
@@ -261,7 +289,10 @@ fn status_and_retry(a: &HttpAnswer) -> (u16, Option<&str>) {
 fn rate_limit_bursts_then_one_per_second_on_model_time() {
     let mut s = Sim::new();
     for _ in 0..3 {
-        assert_eq!(status_and_retry(&s.post_text("C0GENERAL", "x")), (200, None));
+        assert_eq!(
+            status_and_retry(&s.post_text("C0GENERAL", "x")),
+            (200, None)
+        );
     }
     let a = s.post_text("C0GENERAL", "x");
     assert_eq!(status_and_retry(&a), (429, Some("1")));
@@ -270,7 +301,10 @@ fn rate_limit_bursts_then_one_per_second_on_model_time() {
     assert_eq!(s.post_text("C0RANDOM", "x").status, 200);
     // Still too early 400 ms later: Retry-After rounds the 600 ms up.
     s.now += Duration::from_millis(400);
-    assert_eq!(status_and_retry(&s.post_text("C0GENERAL", "x")), (429, Some("1")));
+    assert_eq!(
+        status_and_retry(&s.post_text("C0GENERAL", "x")),
+        (429, Some("1"))
+    );
     s.now += Duration::from_millis(600);
     assert_eq!(s.post_text("C0GENERAL", "x").status, 200);
     assert_eq!(s.post_text("C0GENERAL", "x").status, 429);
@@ -281,7 +315,9 @@ fn rate_limit_bursts_then_one_per_second_on_model_time() {
     }
     // A quiet spell refills the burst, no more.
     s.now += 10 * S;
-    let statuses: Vec<u16> = (0..4).map(|_| s.post_text("C0GENERAL", "x").status).collect();
+    let statuses: Vec<u16> = (0..4)
+        .map(|_| s.post_text("C0GENERAL", "x").status)
+        .collect();
     assert_eq!(statuses, [200, 200, 200, 429]);
     let rec: Vec<_> = s.model.posts().iter().filter(|p| p.status == 429).collect();
     assert_eq!(rec.len(), 4);
@@ -302,9 +338,15 @@ fn rate_limit_is_configurable_and_can_be_switched_off() {
         }),
     });
     assert_eq!(s.post_text("C0GENERAL", "x").status, 200);
-    assert_eq!(status_and_retry(&s.post_text("C0GENERAL", "x")), (429, Some("5")));
+    assert_eq!(
+        status_and_retry(&s.post_text("C0GENERAL", "x")),
+        (429, Some("5"))
+    );
     s.now += 2 * S;
-    assert_eq!(status_and_retry(&s.post_text("C0GENERAL", "x")), (429, Some("3")));
+    assert_eq!(
+        status_and_retry(&s.post_text("C0GENERAL", "x")),
+        (429, Some("3"))
+    );
     s.model.set_chat_config(ChatConfig::unthrottled());
     let ts: Vec<String> = (0..200)
         .map(|i| {
@@ -317,8 +359,16 @@ fn rate_limit_is_configurable_and_can_be_switched_off() {
     for w in ts.windows(2) {
         assert!(w[0] < w[1], "{} !< {}", w[0], w[1]);
     }
-    let history: Vec<&str> = s.model.history("C0GENERAL").iter().map(|h| h.ts.as_str()).collect();
-    assert_eq!(history[1..], ts.iter().map(String::as_str).collect::<Vec<_>>()[..]);
+    let history: Vec<&str> = s
+        .model
+        .history("C0GENERAL")
+        .iter()
+        .map(|h| h.ts.as_str())
+        .collect();
+    assert_eq!(
+        history[1..],
+        ts.iter().map(String::as_str).collect::<Vec<_>>()[..]
+    );
 }
 
 #[test]
@@ -338,7 +388,12 @@ fn ts_follow_model_time_and_interleave_with_rtm() {
     let ts3 = a.body_json().unwrap()["ts"].as_str().unwrap().to_string();
     assert_eq!(ack["ts"], "1700000001.500000");
     assert_eq!(ts3, "1700000001.500001");
-    let texts: Vec<&str> = s.model.history("C0GENERAL").iter().map(|h| h.text.as_str()).collect();
+    let texts: Vec<&str> = s
+        .model
+        .history("C0GENERAL")
+        .iter()
+        .map(|h| h.text.as_str())
+        .collect();
     assert_eq!(texts, ["one", "two", "three"]);
 }
 
@@ -356,7 +411,11 @@ fn rtm_sockets_hear_the_post_socket_mode_does_not() {
     ]);
     let ts = ans.body_json().unwrap()["ts"].as_str().unwrap().to_string();
     let conns: Vec<SocketId> = actions.iter().map(ServerAction::conn).collect();
-    assert_eq!(conns, [a, b], "the poster's own RTM sessions too, not {link}");
+    assert_eq!(
+        conns,
+        [a, b],
+        "the poster's own RTM sessions too, not {link}"
+    );
     let ev = actions[0].json().unwrap();
     assert_eq!(ev["type"], "message");
     assert_eq!(ev["user"], "U0BOT");
@@ -365,10 +424,18 @@ fn rtm_sockets_hear_the_post_socket_mode_does_not() {
     assert_eq!(ev["text"], "hello");
     assert_eq!(ev["ts"], ts.as_str());
     assert_eq!(ev["thread_ts"], "1700000000.000100");
-    assert!(ev.get("subtype").is_none(), "a bot user's post has no subtype");
+    assert!(
+        ev.get("subtype").is_none(),
+        "a bot user's post has no subtype"
+    );
     assert_eq!(ev["blocks"][0]["type"], "rich_text");
     assert_eq!(
-        s.model.record().conn(a).unwrap().to_client_of_type("message").len(),
+        s.model
+            .record()
+            .conn(a)
+            .unwrap()
+            .to_client_of_type("message")
+            .len(),
         1
     );
     assert_eq!(s.model.socket_mode_record().envelopes_sent.len(), before);
@@ -388,14 +455,20 @@ fn web_faults_aim_at_session_calls_unless_told_otherwise() {
     let mut s = Sim::new();
     s.model.arm_web_fault(WebFault::invalid_auth(), 1);
     // Not consumed by a post...
-    assert_eq!(s.post_text("C0GENERAL", "x").body_json().unwrap()["ok"], true);
+    assert_eq!(
+        s.post_text("C0GENERAL", "x").body_json().unwrap()["ok"],
+        true
+    );
     // ...but by the next rtm.connect.
     let a = s.model.http(
         s.now,
         HttpRequest::post_form("rtm.connect", &[]).bearer(DEFAULT_TOKEN),
     );
     assert_eq!(a.body_json().unwrap()["error"], "invalid_auth");
-    assert_eq!(s.model.record().web_calls[1].fault, Some(WebFault::invalid_auth()));
+    assert_eq!(
+        s.model.record().web_calls[1].fault,
+        Some(WebFault::invalid_auth())
+    );
 }
 
 #[test]
@@ -403,11 +476,26 @@ fn web_faults_aimed_at_chat_post_message() {
     let mut s = Sim::new();
     s.model.set_chat_config(ChatConfig::unthrottled());
     let m = CHAT_POST_MESSAGE;
-    s.model.arm_web_fault_for(m, WebFault::RateLimited { retry_after_secs: 7 }, 2);
-    s.model.arm_web_fault_for(m, WebFault::Status { status: 503 }, 1);
-    s.model.arm_web_fault_for(m, WebFault::Error { error: "internal_error".into() }, 1);
-    s.model.arm_web_fault_for(m, WebFault::Slow { delay: 4 * S }, 1);
-    s.model.arm_web_fault_for("*", WebFault::Status { status: 500 }, 1);
+    s.model.arm_web_fault_for(
+        m,
+        WebFault::RateLimited {
+            retry_after_secs: 7,
+        },
+        2,
+    );
+    s.model
+        .arm_web_fault_for(m, WebFault::Status { status: 503 }, 1);
+    s.model.arm_web_fault_for(
+        m,
+        WebFault::Error {
+            error: "internal_error".into(),
+        },
+        1,
+    );
+    s.model
+        .arm_web_fault_for(m, WebFault::Slow { delay: 4 * S }, 1);
+    s.model
+        .arm_web_fault_for("*", WebFault::Status { status: 500 }, 1);
     // A session fault queued meanwhile is left for rtm.connect.
     s.model.arm_web_fault(WebFault::NotJson, 1);
 
@@ -415,7 +503,10 @@ fn web_faults_aimed_at_chat_post_message() {
         s.now,
         HttpRequest::post_form("rtm.connect", &[]).bearer(DEFAULT_TOKEN),
     );
-    assert_eq!(rtm_first.status, 500, "the \"*\" fault is the first aimed at rtm.connect");
+    assert_eq!(
+        rtm_first.status, 500,
+        "the \"*\" fault is the first aimed at rtm.connect"
+    );
 
     for _ in 0..2 {
         let (a, actions) = s.post(&[("channel", "C0GENERAL"), ("text", "x")]);
@@ -459,11 +550,17 @@ fn web_faults_aimed_at_chat_post_message() {
             (200, None, None),
         ]
     );
-    assert_eq!(posts[0].fault, Some(WebFault::RateLimited { retry_after_secs: 7 }));
+    assert_eq!(
+        posts[0].fault,
+        Some(WebFault::RateLimited {
+            retry_after_secs: 7
+        })
+    );
     assert!(posts[4].posted() && posts[4].fault.is_some());
     assert!(posts[5].fault.is_none());
     // Clear disarms them all.
-    s.model.arm_web_fault_for(m, WebFault::Status { status: 500 }, 5);
+    s.model
+        .arm_web_fault_for(m, WebFault::Status { status: 500 }, 5);
     s.model.inject(s.now, Target::All, Fault::Clear);
     assert_eq!(s.post_text("C0GENERAL", "x").status, 200);
 }

@@ -171,7 +171,8 @@ impl Default for Workspace {
             bot_user_id: "U0BOT".into(),
             tokens: vec![DEFAULT_TOKEN.into()],
             apps: vec![
-                App::new(DEFAULT_APP_ID, "testapp", DEFAULT_APP_TOKEN).with_bot_token(DEFAULT_TOKEN),
+                App::new(DEFAULT_APP_ID, "testapp", DEFAULT_APP_TOKEN)
+                    .with_bot_token(DEFAULT_TOKEN),
             ],
             unix_epoch_secs: 1_700_000_000,
             seed: 0x5eed_51ac,

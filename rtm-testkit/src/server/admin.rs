@@ -292,12 +292,8 @@ pub(crate) async fn handle(req: Request<Incoming>, path: &str, ctx: &Ctx) -> Res
             ok(json!({"apps": apps}))
         }
         (Method::GET, "posts") => {
-            let posts: Vec<Value> = shared.read(|m| {
-                m.posts()
-                    .iter()
-                    .map(|p| p.to_json(shared.origin))
-                    .collect()
-            });
+            let posts: Vec<Value> =
+                shared.read(|m| m.posts().iter().map(|p| p.to_json(shared.origin)).collect());
             ok(json!({"posts": posts}))
         }
         (Method::GET, "chat/config") => {

@@ -26,9 +26,9 @@ use tungstenite::protocol::WebSocketConfig;
 pub use tls::TlsCert;
 
 use crate::model::{
-    BlockAction, ChatConfig, Fault, PostRecord, HistoryEntry, ModelError, Record, Script, ServerAction, SlackModel,
-    SlashCommand, SocketId, SocketModeConfig, SocketModeRecord, Target, UserAction, WebFault,
-    WireFrame, Workspace,
+    BlockAction, ChatConfig, Fault, HistoryEntry, ModelError, PostRecord, Record, Script,
+    ServerAction, SlackModel, SlashCommand, SocketId, SocketModeConfig, SocketModeRecord, Target,
+    UserAction, WebFault, WireFrame, Workspace,
 };
 use http::Ctx;
 use shared::Shared;
@@ -222,9 +222,8 @@ impl MockSlack {
     /// Arms a web-call fault for the next `times` calls of one API method (e.g.
     /// `chat.postMessage`), or of any method with `"*"`.
     pub fn arm_web_fault_for(&self, api_method: &str, fault: WebFault, times: u32) {
-        self.shared.with_model(|m, _| {
-            (m.arm_web_fault_for(api_method, fault, times), Vec::new())
-        });
+        self.shared
+            .with_model(|m, _| (m.arm_web_fault_for(api_method, fault, times), Vec::new()));
     }
 
     // ---- chat.postMessage ----
