@@ -25,8 +25,8 @@ pub mod server;
 pub mod sim;
 
 pub use model::{
-    App, BlockAction, Fault, HttpAnswer, HttpRequest, Record, ServerAction, SlackModel,
-    SlashCommand, SocketId, SocketModeConfig, SocketModeRecord, Target, UserAction, WebFault,
-    WireFrame, Workspace,
+    App, BlockAction, ChatConfig, Fault, HttpAnswer, HttpRequest, PostRecord, RateLimit, Record,
+    ServerAction, SlackModel, SlashCommand, SocketId, SocketModeConfig, SocketModeRecord, Target,
+    TokenKind, UserAction, WebFault, WireFrame, Workspace,
 };
 pub use server::{Error, MockSlack, ServerOptions, TlsCert};

@@ -180,6 +180,8 @@ async fn binary_serves_socket_mode_with_its_app_token() {
     let api = field("API_URL=");
     let admin_url = field("ADMIN_URL=");
     assert_eq!(field("APP_TOKEN="), "xapp-1-custom");
+    // The app made by --app-token has no bot token of its own: the workspace's is the bot's.
+    assert_eq!(field("BOT_TOKEN="), "xoxb-test-token");
 
     let r = post(
         &api,

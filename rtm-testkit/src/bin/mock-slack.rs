@@ -9,7 +9,7 @@ use std::process::ExitCode;
 use clap::Parser;
 use std::time::Duration;
 
-use rtm_testkit::{App, MockSlack, ServerOptions, SocketModeConfig, Workspace};
+use rtm_testkit::{App, ChatConfig, MockSlack, ServerOptions, SocketModeConfig, Workspace};
 
 #[derive(Debug, Parser)]
 #[command(
@@ -40,6 +40,9 @@ struct Args {
     /// Socket Mode: refresh connections after this long (ms); default about 5 hours.
     #[arg(long, default_value_t = 18_060_000)]
     connection_lifetime_ms: u64,
+    /// chat.postMessage: no per-channel rate limit (default: burst 3, then 1 per second).
+    #[arg(long)]
+    no_chat_rate_limit: bool,
 }
 
 fn main() -> ExitCode {
@@ -68,6 +71,11 @@ fn main() -> ExitCode {
         .tls(args.tls)
         .port(args.port)
         .socket_mode(socket_mode);
+    let opts = if args.no_chat_rate_limit {
+        opts.chat(ChatConfig::unthrottled())
+    } else {
+        opts
+    };
     let slack = match MockSlack::start(opts) {
         Ok(s) => s,
         Err(e) => {
@@ -87,6 +95,9 @@ fn main() -> ExitCode {
     let _ = writeln!(out, "ADMIN_URL={}", slack.admin_url());
     if let Some(token) = slack.app_token() {
         let _ = writeln!(out, "APP_TOKEN={token}");
+    }
+    if let Some(token) = slack.bot_token() {
+        let _ = writeln!(out, "BOT_TOKEN={token}");
     }
     let _ = out.flush();
     drop(out);

@@ -151,14 +151,21 @@ pub(crate) struct MessageEvent<'a> {
     pub(crate) client_msg_id: Option<&'a str>,
     pub(crate) block_id: &'a str,
     pub(crate) bot_id: Option<&'a str>,
+    /// Set for a reply in a thread.
+    pub(crate) thread_ts: Option<&'a str>,
+    /// The message's own blocks; `None` gives the `rich_text` block Slack derives from text.
+    pub(crate) blocks: Option<&'a Value>,
 }
 
 /// A `message` event shaped like Slack's (≈360 bytes for a short text).
 pub(crate) fn message(m: &MessageEvent<'_>) -> String {
-    let blocks = json!([{
-        "type": "rich_text", "block_id": m.block_id,
-        "elements": [{"type": "rich_text_section", "elements": [{"type": "text", "text": m.text}]}],
-    }]);
+    let blocks = match m.blocks {
+        Some(b) => b.clone(),
+        None => json!([{
+            "type": "rich_text", "block_id": m.block_id,
+            "elements": [{"type": "rich_text_section", "elements": [{"type": "text", "text": m.text}]}],
+        }]),
+    };
     let mut fields: Vec<(&str, Value)> = Vec::with_capacity(10);
     if let Some(id) = m.client_msg_id {
         fields.push(("client_msg_id", id.into()));
@@ -170,6 +177,9 @@ pub(crate) fn message(m: &MessageEvent<'_>) -> String {
         fields.push(("bot_id", b.into()));
     }
     fields.push(("ts", m.ts.into()));
+    if let Some(t) = m.thread_ts {
+        fields.push(("thread_ts", t.into()));
+    }
     fields.push(("blocks", blocks));
     fields.push(("team", m.team.into()));
     fields.push(("channel", m.channel.into()));
@@ -270,6 +280,8 @@ mod tests {
             client_msg_id: Some("8f3e9a2c-1b4d-4e5f-a6b7-c8d9e0f1a2b3"),
             block_id: "aB3dE",
             bot_id: None,
+            thread_ts: None,
+            blocks: None,
         });
         let v: Value = serde_json::from_str(&m).unwrap();
         assert_eq!(v["type"], "message");

@@ -97,7 +97,12 @@ pub enum Fault {
     Clear,
 }
 
-/// A fault on the web call (`rtm.connect` / `rtm.start`), armed for the next N calls.
+/// The web calls a web fault aims at unless told otherwise.
+pub const SESSION_OPENING_METHODS: &[&str] = &["rtm.connect", "rtm.start", "apps.connections.open"];
+
+/// A fault on a web call, armed for the next N calls of the methods it aims at (by default
+/// the session-opening calls, [`SESSION_OPENING_METHODS`]; any method by name, e.g.
+/// `chat.postMessage`, with `arm_web_fault_for`).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "fault", rename_all = "snake_case")]
 pub enum WebFault {

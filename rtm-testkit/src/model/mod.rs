@@ -2,6 +2,7 @@
 //! input carries the current `Instant`, and outputs are [`ServerAction`]s the caller performs.
 //! The loopback server and in-memory simulations drive the same model.
 
+mod chat;
 mod events;
 mod fault;
 pub mod form;
@@ -14,13 +15,18 @@ mod wire;
 mod workspace;
 
 #[cfg(test)]
+mod chat_tests;
+#[cfg(test)]
 mod tests;
 
 use std::collections::{BTreeMap, HashMap, VecDeque};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-pub use fault::{Fault, Target, WebFault};
+pub use chat::{
+    CHAT_POST_MESSAGE, ChatConfig, MAX_POST_TEXT_CHARS, PostRecord, RateLimit, TokenKind,
+};
+pub use fault::{Fault, SESSION_OPENING_METHODS, Target, WebFault};
 pub use record::{ConnRecord, Record, Recorded, WebCall};
 pub use socket_mode::{
     AckRecord, AppRecord, BlockAction, DisconnectReason, OfflineInterval, SentEnvelope,
@@ -78,12 +84,14 @@ pub enum ModelError {
     UnknownApp(String),
 }
 
-/// A message posted to a channel, by the bot or a scripted user.
+/// A message posted to a channel, by the bot (RTM or `chat.postMessage`) or a scripted user.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct HistoryEntry {
     pub ts: String,
     pub user: String,
     pub text: String,
+    /// The parent's `ts`, for a reply in a thread (`chat.postMessage` with `thread_ts`).
+    pub thread_ts: Option<String>,
 }
 
 #[derive(Debug, Clone)]
@@ -130,6 +138,25 @@ enum Pending {
     },
 }
 
+/// A web fault armed for the next `left` calls of the methods it aims at.
+#[derive(Debug, Clone)]
+struct ArmedWebFault {
+    fault: WebFault,
+    left: u32,
+    /// `None`: the session-opening calls ([`SESSION_OPENING_METHODS`]); `"*"`: any method.
+    method: Option<String>,
+}
+
+impl ArmedWebFault {
+    fn aims_at(&self, api_method: &str) -> bool {
+        match self.method.as_deref() {
+            None => SESSION_OPENING_METHODS.contains(&api_method),
+            Some("*") => true,
+            Some(m) => m == api_method,
+        }
+    }
+}
+
 #[derive(Debug, Clone)]
 struct Scheduled {
     at: Instant,
@@ -155,7 +182,8 @@ pub struct SlackModel {
     conns: BTreeMap<SocketId, ConnState>,
     record: Record,
     history: HashMap<String, Vec<HistoryEntry>>,
-    web_faults: VecDeque<(WebFault, u32)>,
+    web_faults: VecDeque<ArmedWebFault>,
+    chat: chat::ChatState,
     next_open: OpenFaults,
     pongs_stopped: bool,
     rate_limited: u32,
@@ -182,6 +210,7 @@ impl SlackModel {
             record: Record::default(),
             history: HashMap::new(),
             web_faults: VecDeque::new(),
+            chat: chat::ChatState::default(),
             next_open: OpenFaults::default(),
             pongs_stopped: false,
             rate_limited: 0,
@@ -231,10 +260,25 @@ impl SlackModel {
         self.conns.get(&conn).is_some_and(|c| c.hello_sent)
     }
 
-    /// Arms a web fault for the next `times` web calls (queued after faults already armed).
+    /// Arms a web fault for the next `times` session-opening calls (`rtm.connect`,
+    /// `rtm.start`, `apps.connections.open`), queued after faults already armed.
     pub fn arm_web_fault(&mut self, fault: WebFault, times: u32) {
+        self.arm(fault, times, None);
+    }
+
+    /// Arms a web fault for the next `times` calls of one API method (e.g.
+    /// `chat.postMessage`), or of any method with `"*"`.
+    pub fn arm_web_fault_for(&mut self, api_method: &str, fault: WebFault, times: u32) {
+        self.arm(fault, times, Some(api_method.to_string()));
+    }
+
+    fn arm(&mut self, fault: WebFault, times: u32, method: Option<String>) {
         if times > 0 {
-            self.web_faults.push_back((fault, times));
+            self.web_faults.push_back(ArmedWebFault {
+                fault,
+                left: times,
+                method,
+            });
         }
     }
 
@@ -446,6 +490,8 @@ impl SlackModel {
                     client_msg_id: Some(&rng.uuid()),
                     block_id: &rng.block_id(),
                     bot_id: None,
+                    thread_ts: None,
+                    blocks: None,
                 })
             })
             .collect();

@@ -4,7 +4,7 @@ use std::time::Instant;
 
 use serde_json::{Value, json};
 
-use super::{SocketId, SocketModeRecord, WebFault, WireFrame};
+use super::{PostRecord, SocketId, SocketModeRecord, WebFault, WireFrame};
 
 /// One frame with the instant the model saw (from the client) or emitted (to the client) it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -13,7 +13,7 @@ pub struct Recorded {
     pub frame: WireFrame,
 }
 
-/// One `rtm.connect` / `rtm.start` call and its answer.
+/// One web call (`rtm.connect`, `apps.connections.open`, `chat.postMessage`, …) and its answer.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct WebCall {
     pub at: Instant,
@@ -107,6 +107,8 @@ impl ConnRecord {
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Record {
     pub web_calls: Vec<WebCall>,
+    /// Every `chat.postMessage` attempt, answered or refused, oldest first.
+    pub posts: Vec<PostRecord>,
     pub connections: Vec<ConnRecord>,
     /// Envelopes, acks and offline intervals of Socket Mode apps.
     pub socket_mode: SocketModeRecord,
@@ -161,6 +163,7 @@ impl Record {
                 "token_present": w.token.is_some(),
                 "status": w.status, "body": w.body, "fault": w.fault,
             })).collect::<Vec<_>>(),
+            "posts": self.posts.iter().map(|p| p.to_json(origin)).collect::<Vec<_>>(),
             "connections": self.connections.iter().map(|c| json!({
                 "conn": c.conn, "opened_at_ms": ms(c.opened_at),
                 "closed_at_ms": c.closed_at.map(ms),

@@ -272,6 +272,7 @@ impl SlackModel {
                 ts: ts.clone(),
                 user: bot.id.clone(),
                 text: text.clone(),
+                thread_ts: None,
             });
         // Other sessions of the bot see its message as any member would.
         let block_id = self.rng.block_id();
@@ -284,6 +285,8 @@ impl SlackModel {
             client_msg_id: None,
             block_id: &block_id,
             bot_id: bot.bot_id.as_deref(),
+            thread_ts: None,
+            blocks: None,
         });
         self.send_to_others(now, conn, &event, out);
         self.reply(now, conn, events::ack(id, &ts, &text), true, out);

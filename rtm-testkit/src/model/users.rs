@@ -118,6 +118,7 @@ impl SlackModel {
                         ts: ts.clone(),
                         user: user.clone(),
                         text: text.clone(),
+                        thread_ts: None,
                     });
                 let client_msg_id = self.rng.uuid();
                 let block_id = self.rng.block_id();
@@ -131,6 +132,8 @@ impl SlackModel {
                     client_msg_id: Some(&client_msg_id),
                     block_id: &block_id,
                     bot_id: bot_id.as_deref(),
+                    thread_ts: None,
+                    blocks: None,
                 });
                 (channel, event, true)
             }

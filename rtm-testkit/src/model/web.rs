@@ -1,4 +1,5 @@
-//! The web calls that open a session: `rtm.connect` and `rtm.start`.
+//! The web API: the calls that open a session (`rtm.connect`, `rtm.start`,
+//! `apps.connections.open`), `chat.postMessage` (see `chat.rs`), and the web faults.
 
 use std::time::{Duration, Instant};
 
@@ -6,7 +7,7 @@ use serde_json::{Value, json};
 
 use super::record::WebCall;
 use super::wire::obj;
-use super::{ChannelKind, SlackModel, WebFault, form};
+use super::{ChannelKind, ServerAction, SlackModel, WebFault, chat, form};
 
 /// How long a socket URL handed out by `rtm.connect` stays valid.
 pub const TICKET_TTL: Duration = Duration::from_secs(30);
@@ -134,10 +135,19 @@ impl HttpAnswer {
 }
 
 impl SlackModel {
-    /// Answers a web call, consuming one armed web fault if any.
+    /// Answers a web call, consuming one armed web fault aimed at its method if any.
+    /// What the call makes the model send (a `chat.postMessage` heard on RTM sockets) is
+    /// dropped: use [`SlackModel::http_call`] for methods that post.
     pub fn http(&mut self, now: Instant, req: HttpRequest) -> HttpAnswer {
+        self.http_call(now, req).0
+    }
+
+    /// Answers a web call, consuming one armed web fault aimed at its method if any, and
+    /// returns what it makes the model send on its sockets.
+    pub fn http_call(&mut self, now: Instant, req: HttpRequest) -> (HttpAnswer, Vec<ServerAction>) {
+        let mut out = Vec::new();
         let token = req.token();
-        let fault = self.take_web_fault();
+        let fault = self.take_web_fault(&req.api_method);
         let mut answer = match &fault {
             Some(WebFault::RateLimited { retry_after_secs }) => {
                 let mut a = HttpAnswer::error(429, "ratelimited");
@@ -173,6 +183,9 @@ impl SlackModel {
             Some(WebFault::Slow { .. }) | None if req.api_method == "apps.connections.open" => {
                 self.answer_connections_open(now, &req)
             }
+            Some(WebFault::Slow { .. }) | None if req.api_method == chat::CHAT_POST_MESSAGE => {
+                self.answer_post_message(now, &req, token.as_deref(), &mut out)
+            }
             Some(WebFault::Slow { .. }) | None => self.answer_rtm(now, &req, token.as_deref()),
         };
         if let Some(WebFault::Slow { delay }) = fault {
@@ -184,6 +197,9 @@ impl SlackModel {
             .filter(|(k, _)| k != "token")
             .collect();
         tracing::debug!(api_method = %req.api_method, status = answer.status, ?fault, "web call");
+        if req.api_method == chat::CHAT_POST_MESSAGE {
+            self.record_post(now, &req, token.as_deref(), &answer, fault.clone());
+        }
         self.record.web_calls.push(WebCall {
             at: now,
             api_method: req.api_method.clone(),
@@ -193,15 +209,17 @@ impl SlackModel {
             body: answer.body.clone(),
             fault,
         });
-        answer
+        (answer, out)
     }
 
-    fn take_web_fault(&mut self) -> Option<WebFault> {
-        let (fault, left) = self.web_faults.front_mut()?;
-        let fault = fault.clone();
-        *left -= 1;
-        if *left == 0 {
-            self.web_faults.pop_front();
+    /// The first armed fault aimed at this method, if any.
+    fn take_web_fault(&mut self, api_method: &str) -> Option<WebFault> {
+        let i = self.web_faults.iter().position(|f| f.aims_at(api_method))?;
+        let armed = &mut self.web_faults[i];
+        let fault = armed.fault.clone();
+        armed.left -= 1;
+        if armed.left == 0 {
+            self.web_faults.remove(i);
         }
         Some(fault)
     }

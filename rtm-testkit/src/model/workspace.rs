@@ -48,15 +48,27 @@ pub struct App {
     pub name: String,
     /// The app-level token `apps.connections.open` accepts (scope `connections:write`).
     pub token: String,
+    /// The bot token (`xoxb-…`) of the app's bot user (the workspace's bot user), which
+    /// Web API methods such as `chat.postMessage` accept; `None`: the workspace's tokens.
+    #[serde(default)]
+    pub bot_token: Option<String>,
 }
 
 impl App {
+    /// An app without a bot token of its own (it replies with the workspace's tokens).
     pub fn new(id: &str, name: &str, token: &str) -> Self {
         App {
             id: id.into(),
             name: name.into(),
             token: token.into(),
+            bot_token: None,
         }
+    }
+
+    /// Gives the app's bot user this bot token (accepted by `chat.postMessage`).
+    pub fn with_bot_token(mut self, token: &str) -> Self {
+        self.bot_token = Some(token.into());
+        self
     }
 }
 
@@ -158,7 +170,10 @@ impl Default for Workspace {
             ],
             bot_user_id: "U0BOT".into(),
             tokens: vec![DEFAULT_TOKEN.into()],
-            apps: vec![App::new(DEFAULT_APP_ID, "testapp", DEFAULT_APP_TOKEN)],
+            apps: vec![
+                App::new(DEFAULT_APP_ID, "testapp", DEFAULT_APP_TOKEN)
+                    .with_bot_token(DEFAULT_TOKEN),
+            ],
             unix_epoch_secs: 1_700_000_000,
             seed: 0x5eed_51ac,
         }

@@ -8,7 +8,7 @@ use serde_json::{Value, json};
 
 use super::http::{Body, Ctx, json, read_body_or_status, text};
 use crate::model::{
-    BlockAction, Fault, ModelError, Script, ServerAction, SlackModel, SlashCommand,
+    BlockAction, ChatConfig, Fault, ModelError, Script, ServerAction, SlackModel, SlashCommand,
     SocketModeConfig, Target, UserAction, WebFault, WireFrame,
 };
 
@@ -26,6 +26,51 @@ struct WebFaultReq {
     fault: WebFault,
     #[serde(default = "one")]
     times: u32,
+    /// The API method aimed at (`"*"`: any); absent: the session-opening calls.
+    #[serde(default)]
+    method: Option<String>,
+}
+
+/// `chat.postMessage` settings: `rate_limit` an object (absent fields keep their value)
+/// or `null` (off).
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ChatConfigReq {
+    #[serde(default, deserialize_with = "present")]
+    rate_limit: Option<Option<RateLimitReq>>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RateLimitReq {
+    burst: Option<u32>,
+    interval_ms: Option<u64>,
+}
+
+impl ChatConfigReq {
+    fn apply(self, c: &mut ChatConfig) {
+        match self.rate_limit {
+            None => {}
+            Some(None) => c.rate_limit = None,
+            Some(Some(r)) => {
+                let mut limit = c.rate_limit.unwrap_or_default();
+                if let Some(b) = r.burst {
+                    limit.burst = b;
+                }
+                if let Some(ms) = r.interval_ms {
+                    limit.interval = std::time::Duration::from_millis(ms);
+                }
+                c.rate_limit = Some(limit);
+            }
+        }
+    }
+}
+
+/// Tells `"rate_limit": null` (off) from an absent field (unchanged).
+fn present<'de, D: serde::Deserializer<'de>>(
+    d: D,
+) -> Result<Option<Option<RateLimitReq>>, D::Error> {
+    Option::<RateLimitReq>::deserialize(d).map(Some)
 }
 
 fn one() -> u32 {
@@ -145,6 +190,9 @@ const ENDPOINTS: &[(&str, &str)] = &[
     ("GET", "socket_mode"),
     ("GET", "apps"),
     ("GET", "socket_mode/config"),
+    ("GET", "posts"),
+    ("GET", "chat/config"),
+    ("POST", "chat/config"),
     ("POST", "socket_mode/config"),
     ("POST", "slash_command"),
     ("POST", "block_action"),
@@ -214,7 +262,13 @@ pub(crate) async fn handle(req: Request<Incoming>, path: &str, ctx: &Ctx) -> Res
             let h: Vec<Value> = shared.read(|m| {
                 m.history(&channel)
                     .iter()
-                    .map(|e| json!({"ts": e.ts, "user": e.user, "text": e.text}))
+                    .map(|e| {
+                        let mut v = json!({"ts": e.ts, "user": e.user, "text": e.text});
+                        if let Some(t) = &e.thread_ts {
+                            v["thread_ts"] = t.as_str().into();
+                        }
+                        v
+                    })
                     .collect()
             });
             ok(json!({"channel": channel, "messages": h}))
@@ -230,12 +284,34 @@ pub(crate) async fn handle(req: Request<Incoming>, path: &str, ctx: &Ctx) -> Res
                     .iter()
                     .map(|a| {
                         json!({"app_id": a.id, "name": a.name, "token": a.token,
+                               "bot_token": a.bot_token.clone().or_else(|| m.workspace().tokens.first().cloned()),
                                "open": m.live_app_connections(&a.id)})
                     })
                     .collect()
             });
             ok(json!({"apps": apps}))
         }
+        (Method::GET, "posts") => {
+            let posts: Vec<Value> =
+                shared.read(|m| m.posts().iter().map(|p| p.to_json(shared.origin)).collect());
+            ok(json!({"posts": posts}))
+        }
+        (Method::GET, "chat/config") => {
+            let c = shared.read(|m| m.chat_config().clone());
+            ok(json!({"config": c}))
+        }
+        (Method::POST, "chat/config") => match body_of::<ChatConfigReq>(req).await {
+            Ok(patch) => {
+                let c = shared.with_model(|m, _| {
+                    let mut c = m.chat_config().clone();
+                    patch.apply(&mut c);
+                    m.set_chat_config(c.clone());
+                    (c, Vec::new())
+                });
+                ok(json!({"config": c}))
+            }
+            Err(r) => r,
+        },
         (Method::GET, "socket_mode/config") => {
             let c = shared.read(|m| m.socket_mode_config().clone());
             ok(json!({"config": c}))
@@ -285,7 +361,13 @@ pub(crate) async fn handle(req: Request<Incoming>, path: &str, ctx: &Ctx) -> Res
         },
         (Method::POST, "web_fault") => match body_of::<WebFaultReq>(req).await {
             Ok(f) => {
-                shared.with_model(|m, _| (m.arm_web_fault(f.fault, f.times), Vec::new()));
+                shared.with_model(|m, _| {
+                    match f.method {
+                        Some(method) => m.arm_web_fault_for(&method, f.fault, f.times),
+                        None => m.arm_web_fault(f.fault, f.times),
+                    }
+                    ((), Vec::new())
+                });
                 ok(json!({}))
             }
             Err(r) => r,

@@ -135,9 +135,7 @@ async fn web_call(req: Request<Incoming>, api_method: String, ctx: &Ctx) -> Resp
         headers,
         body,
     };
-    let answer = ctx
-        .shared
-        .with_model(|m, now| (m.http(now, request), Vec::new()));
+    let answer = ctx.shared.with_model(|m, now| m.http_call(now, request));
     if !answer.delay.is_zero() {
         tokio::time::sleep(answer.delay).await;
     }

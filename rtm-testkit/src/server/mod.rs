@@ -26,9 +26,9 @@ use tungstenite::protocol::WebSocketConfig;
 pub use tls::TlsCert;
 
 use crate::model::{
-    BlockAction, Fault, HistoryEntry, ModelError, Record, Script, ServerAction, SlackModel,
-    SlashCommand, SocketId, SocketModeConfig, SocketModeRecord, Target, UserAction, WebFault,
-    WireFrame, Workspace,
+    BlockAction, ChatConfig, Fault, HistoryEntry, ModelError, PostRecord, Record, Script,
+    ServerAction, SlackModel, SlashCommand, SocketId, SocketModeConfig, SocketModeRecord, Target,
+    UserAction, WebFault, WireFrame, Workspace,
 };
 use http::Ctx;
 use shared::Shared;
@@ -59,6 +59,9 @@ pub struct ServerOptions {
     pub ws_config: WebSocketConfig,
     /// Socket Mode timings (ack timeout, retries, connection lifetime, refresh).
     pub socket_mode: SocketModeConfig,
+    /// `chat.postMessage` (its per-channel rate limit; [`ChatConfig::unthrottled`] for
+    /// benchmarks).
+    pub chat: ChatConfig,
 }
 
 impl Default for ServerOptions {
@@ -73,6 +76,7 @@ impl Default for ServerOptions {
                 .max_message_size(Some(1024 * 1024))
                 .max_frame_size(Some(1024 * 1024)),
             socket_mode: SocketModeConfig::default(),
+            chat: ChatConfig::default(),
         }
     }
 }
@@ -95,6 +99,12 @@ impl ServerOptions {
 
     pub fn socket_mode(mut self, config: SocketModeConfig) -> Self {
         self.socket_mode = config;
+        self
+    }
+
+    /// How `chat.postMessage` behaves (rate limit).
+    pub fn chat(mut self, config: ChatConfig) -> Self {
+        self.chat = config;
         self
     }
 }
@@ -128,6 +138,7 @@ impl MockSlack {
         model.set_ws_base_url(format!("{ws_scheme}://{addr}{}", http::WS_PATH));
         model.set_link_base_url(format!("{ws_scheme}://{addr}{}", http::LINK_PATH));
         model.set_socket_mode_config(opts.socket_mode);
+        model.set_chat_config(opts.chat);
         let shared = Arc::new(Shared::new(model));
         let ctx = Arc::new(Ctx {
             shared: shared.clone(),
@@ -201,10 +212,42 @@ impl MockSlack {
             .with_model(|m, now| ((), m.inject(now, target, fault)));
     }
 
-    /// Arms a web-call fault for the next `times` calls.
+    /// Arms a web-call fault for the next `times` session-opening calls (`rtm.connect`,
+    /// `rtm.start`, `apps.connections.open`).
     pub fn arm_web_fault(&self, fault: WebFault, times: u32) {
         self.shared
             .with_model(|m, _| (m.arm_web_fault(fault, times), Vec::new()));
+    }
+
+    /// Arms a web-call fault for the next `times` calls of one API method (e.g.
+    /// `chat.postMessage`), or of any method with `"*"`.
+    pub fn arm_web_fault_for(&self, api_method: &str, fault: WebFault, times: u32) {
+        self.shared
+            .with_model(|m, _| (m.arm_web_fault_for(api_method, fault, times), Vec::new()));
+    }
+
+    // ---- chat.postMessage ----
+
+    /// The bot token (`xoxb-…`) a bot replies with through `chat.postMessage`: the first
+    /// app's bot token, else the workspace's first token (default `xoxb-test-token`).
+    pub fn bot_token(&self) -> Option<String> {
+        self.shared.read(SlackModel::bot_token)
+    }
+
+    /// Every `chat.postMessage` attempt so far, oldest first, with its answer.
+    pub fn posts(&self) -> Vec<PostRecord> {
+        self.with_record(|r| r.posts.clone())
+    }
+
+    /// How `chat.postMessage` behaves now.
+    pub fn chat_config(&self) -> ChatConfig {
+        self.shared.read(|m| m.chat_config().clone())
+    }
+
+    /// Changes how `chat.postMessage` behaves from now on (e.g. switches the rate limit off).
+    pub fn set_chat_config(&self, config: ChatConfig) {
+        self.shared
+            .with_model(|m, _| (m.set_chat_config(config), Vec::new()));
     }
 
     /// Pushes a raw frame (any text, or binary).
