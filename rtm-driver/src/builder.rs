@@ -271,6 +271,14 @@ impl ClientBuilder {
         self
     }
 
+    /// The Web API's timeouts, retries and pacing (see
+    /// [`WebApi`](crate::WebApi); default: 30 s per attempt, 3 retries of 5xx and transport
+    /// failures from 1 s, 10 of 429, posts paced about 1/s per channel with bursts of 3).
+    pub fn web_api(mut self, config: rtm_proto::WebApiConfig) -> Self {
+        self.config.web_api = config;
+        self
+    }
+
     /// At most this many sends wait in the queue (default 1024).
     pub fn queue_limit(mut self, n: usize) -> Self {
         self.config.queue_limit = n;

@@ -4,7 +4,8 @@ use std::future::Future;
 use std::sync::Arc;
 
 use rtm_proto::{
-    Config, ConnectInfo, Outgoing, Reply, SendError, SendMode, Sent, StartOptions, State,
+    Config, ConnectInfo, Outgoing, PostedMessage, Reply, SendError, SendMode, Sent, StartOptions,
+    State,
 };
 use serde_json::Value;
 
@@ -17,6 +18,7 @@ use crate::record::Recording;
 use crate::runtime::Runtime;
 use crate::status::Status;
 use crate::transport::Connector;
+use crate::web_api::WebApi;
 
 /// What the builder hands to the driver.
 pub(crate) struct Settings {
@@ -172,6 +174,25 @@ impl RtmClient {
     ) -> impl Future<Output = Result<(), Error>> + Send + 'static {
         let sent = self.submit(Outgoing::presence_sub(ids));
         async move { sent.await.map(drop) }
+    }
+
+    /// The Web API with this client's token (see [`WebApi`]): `call(method, params)`,
+    /// `chat_post_message(channel, text)`, `post_message(..)`.
+    pub fn web_api(&self) -> WebApi {
+        WebApi::new(
+            self.inner.handles.commands.clone(),
+            Some(self.inner.start.token.clone()),
+        )
+    }
+
+    /// Posts `text` to `channel` through the Web API (`chat.postMessage`, paced per channel;
+    /// see [`WebApi`]); completes with the message's `ts`.
+    pub fn chat_post_message<C: Into<String>, T: Into<String>>(
+        &self,
+        channel: C,
+        text: T,
+    ) -> impl Future<Output = Result<PostedMessage, Error>> + Send + 'static + use<C, T> {
+        self.web_api().chat_post_message(channel, text)
     }
 
     /// A new subscription to all events, from now on.

@@ -1,6 +1,8 @@
 //! What a handle asks of the driver task.
 
-use rtm_proto::{AckError, Outgoing, SendError, Sent, StartOptions};
+use rtm_proto::{
+    AckError, ApiAnswer, ApiError, ApiRequest, Outgoing, SendError, Sent, StartOptions,
+};
 use tokio::sync::oneshot;
 
 /// A command from a handle to the driver; `T` is what `start()` completes with.
@@ -11,6 +13,14 @@ pub(crate) enum Command<T> {
     Send(Box<SendCommand>),
     /// Socket Mode: acknowledge an envelope.
     Ack(Box<AckCommand>),
+    /// A Web API call.
+    Api(Box<ApiCommand>),
+}
+
+/// A Web API call as the core takes it, and where its answer goes.
+pub(crate) struct ApiCommand {
+    pub(crate) request: ApiRequest,
+    pub(crate) done: oneshot::Sender<Result<ApiAnswer, ApiError>>,
 }
 
 /// A send as the core takes it, and where its outcome goes.

@@ -1,9 +1,9 @@
-//! The calls awaiting the core's answer: sends by handle, acks by envelope, starts and
-//! disconnects. Each is completed by the action that settles it, exactly once.
+//! The calls awaiting the core's answer: sends by handle, Web API calls by id, acks by
+//! envelope, starts and disconnects. Each is completed by the action that settles it, exactly once.
 
 use std::collections::{HashMap, VecDeque};
 
-use rtm_proto::{AckError, SendError, SendHandle, Sent};
+use rtm_proto::{AckError, ApiAnswer, ApiError, CallId, SendError, SendHandle, Sent};
 use tokio::sync::oneshot;
 
 type Reply<T> = oneshot::Sender<T>;
@@ -13,6 +13,8 @@ type Reply<T> = oneshot::Sender<T>;
 pub(crate) struct Completions<T> {
     next_handle: u64,
     sends: HashMap<SendHandle, Reply<Result<Sent, SendError>>>,
+    next_call: u64,
+    calls: HashMap<CallId, Reply<Result<ApiAnswer, ApiError>>>,
     /// Per envelope, in the order the acks were fed (the core answers each in order).
     acks: HashMap<String, VecDeque<Reply<Result<(), AckError>>>>,
     starts: Vec<Reply<T>>,
@@ -24,6 +26,8 @@ impl<T> Default for Completions<T> {
         Completions {
             next_handle: 0,
             sends: HashMap::new(),
+            next_call: 0,
+            calls: HashMap::new(),
             acks: HashMap::new(),
             starts: Vec::new(),
             disconnects: Vec::new(),
@@ -38,6 +42,20 @@ impl<T: Clone> Completions<T> {
         let handle = SendHandle(self.next_handle);
         self.sends.insert(handle, done);
         handle
+    }
+
+    /// Registers a Web API call; returns its id for the core.
+    pub(crate) fn call(&mut self, done: Reply<Result<ApiAnswer, ApiError>>) -> CallId {
+        self.next_call += 1;
+        let call = CallId(self.next_call);
+        self.calls.insert(call, done);
+        call
+    }
+
+    pub(crate) fn call_settled(&mut self, call: CallId, result: Result<ApiAnswer, ApiError>) {
+        if let Some(tx) = self.calls.remove(&call) {
+            let _ = tx.send(result);
+        }
     }
 
     pub(crate) fn ack(&mut self, envelope_id: String, done: Reply<Result<(), AckError>>) {
@@ -87,6 +105,7 @@ impl<T: Clone> Completions<T> {
     /// Anything still unsettled (nothing, by the core's contract) learns it by the drop.
     pub(crate) fn clear(&mut self) {
         self.sends.clear();
+        self.calls.clear();
         self.acks.clear();
         self.starts.clear();
         self.disconnects.clear();

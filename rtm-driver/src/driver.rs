@@ -1,22 +1,24 @@
 //! The driver task: owns the core, waits on everything at once, feeds what happened, and
 //! performs the actions. Written once for every runtime and every core.
 
-use std::collections::VecDeque;
+use std::collections::{HashMap, VecDeque};
 use std::future::Future;
 use std::pin::Pin;
 use std::sync::Arc;
 use std::task::{Context, Poll};
 use std::time::Instant;
 
+use futures::future::{AbortHandle, Abortable};
+use futures::stream::FuturesUnordered;
 use futures::{Sink, Stream};
-use rtm_proto::{Action, ConnId, Input};
+use rtm_proto::{Action, CallId, ConnId, Input, TransportFailure};
 use tokio::sync::{mpsc, oneshot, watch};
 use tungstenite::Message;
 use tungstenite::protocol::CloseFrame;
 use tungstenite::protocol::frame::coding::CloseCode;
 
 use crate::batcher::Batcher;
-use crate::command::{AckCommand, Command};
+use crate::command::{AckCommand, ApiCommand, Command};
 use crate::completions::Completions;
 use crate::core_trait::{Core, Report};
 use crate::events::Publisher;
@@ -36,6 +38,9 @@ const WRITE_HIGH_WATER: usize = 512;
 
 type WebCall = BoxFuture<Result<rtm_proto::WebResponse, TransportError>>;
 type Opening<S> = BoxFuture<Result<S, TransportError>>;
+/// A Web API call's attempt under way, abortable when the core gives up on it (timeout,
+/// shutdown).
+type ApiAttempt = Abortable<BoxFuture<(CallId, Result<rtm_proto::WebResponse, TransportError>)>>;
 /// What `start()` completes with, for core `K`.
 pub(crate) type StartResult<K> = Result<<K as Core>::Started, <K as Core>::StartError>;
 
@@ -104,6 +109,9 @@ pub(crate) struct Driver<K: Core, C: Connector> {
 
     /// The session-opening web calls under way, by attempt.
     web: Vec<(ConnId, WebCall)>,
+    /// The Web API calls under way, and how to abort each.
+    api: FuturesUnordered<ApiAttempt>,
+    api_aborts: HashMap<CallId, AbortHandle>,
     opening: Vec<(ConnId, Opening<C::Socket>)>,
     /// At most `K::MAX_SOCKETS`, oldest first.
     sockets: Vec<Socket<C::Socket>>,
@@ -137,6 +145,8 @@ impl<K: Core, C: Connector> Driver<K, C> {
             actions: Vec::new(),
             inputs: VecDeque::new(),
             web: Vec::new(),
+            api: FuturesUnordered::new(),
+            api_aborts: HashMap::new(),
             opening: Vec::new(),
             sockets: Vec::new(),
             timer,
@@ -237,6 +247,19 @@ impl<K: Core, C: Connector> Driver<K, C> {
                 self.web.retain(|(c, _)| *c != conn);
                 self.web.push((conn, self.connector.web_call(request)));
             }
+            Action::CallApi {
+                call,
+                method,
+                token,
+                form,
+            } => self.call_api(call, &method, token, form),
+            Action::ApiSettled { call, result } => {
+                // An attempt still under way is of no use any more (timed out, shut down).
+                if let Some(abort) = self.api_aborts.remove(&call) {
+                    abort.abort();
+                }
+                self.completions.call_settled(call, result);
+            }
             Action::OpenWebSocket { conn, url } => {
                 if K::MAX_SOCKETS == 1 {
                     // One socket at a time: the new one replaces the old.
@@ -309,6 +332,39 @@ impl<K: Core, C: Connector> Driver<K, C> {
         }
     }
 
+    /// Starts one attempt of a Web API call.
+    fn call_api(
+        &mut self,
+        call: CallId,
+        method: &str,
+        token: rtm_proto::Token,
+        form: Vec<(String, String)>,
+    ) {
+        // The core checked the method's characters; the join must still stay under the API
+        // URL (a `..` would climb out of it with the token).
+        let base = &self.endpoint.api_url;
+        let url = base
+            .join(method)
+            .ok()
+            .filter(|u| u.as_str().starts_with(base.as_str()) && u.path() != base.path());
+        let Some(url) = url else {
+            let failure = TransportFailure::fatal(format!("{method:?} is not a Web API method"));
+            self.inputs.push_back(Input::ApiResult {
+                call,
+                result: Err(failure),
+            });
+            return;
+        };
+        tracing::debug!(%call, %url, "Web API call");
+        let answer = self.connector.web_call(WebRequest { url, token, form });
+        let attempt: BoxFuture<_> = Box::pin(async move { (call, answer.await) });
+        let (abort, registration) = AbortHandle::new_pair();
+        if let Some(previous) = self.api_aborts.insert(call, abort) {
+            previous.abort();
+        }
+        self.api.push(Abortable::new(attempt, registration));
+    }
+
     fn command(&mut self, command: Command<StartResult<K>>) {
         match command {
             Command::Start(options, done) => {
@@ -325,6 +381,11 @@ impl<K: Core, C: Connector> Driver<K, C> {
                     handle,
                     outgoing: send.outgoing,
                 });
+            }
+            Command::Api(api) => {
+                let ApiCommand { request, done } = *api;
+                let call = self.completions.call(done);
+                self.feed(Input::ApiCall { call, request });
             }
             Command::Ack(ack) => {
                 let AckCommand {
@@ -394,6 +455,20 @@ impl<K: Core, C: Connector> Driver<K, C> {
                     self.feed(Input::WebApiResult { conn, result });
                 }
             }
+        }
+
+        while let Poll::Ready(Some(attempt)) = Pin::new(&mut self.api).poll_next(cx) {
+            progress = true;
+            // Aborted attempts are the core's decision already; only answers are fed.
+            let Ok((call, result)) = attempt else {
+                continue;
+            };
+            self.api_aborts.remove(&call);
+            let result = result.map_err(|e| TransportFailure {
+                message: e.message,
+                fatal: e.fatal,
+            });
+            self.feed(Input::ApiResult { call, result });
         }
 
         let mut i = 0;

@@ -1,10 +1,10 @@
 //! The one error type of the client.
 
-use rtm_proto::{AckError, ConfigError, RtmError, SendError, SocketModeError};
+use rtm_proto::{AckError, ApiError, ConfigError, RtmError, SendError, SocketModeError};
 
 /// Everything that can go wrong, with the reference client's error codes ([`Error::code`]).
 /// No variant ever holds the token.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
 #[non_exhaustive]
 pub enum Error {
     /// The session could not be opened, or it ended (`start()`).
@@ -16,6 +16,16 @@ pub enum Error {
     /// An ack was refused (already acked, unknown envelope, connection gone).
     #[error("ack refused: {0}")]
     Ack(#[from] AckError),
+    /// A Web API call failed (the core retried what could be retried).
+    #[error(transparent)]
+    Api(#[from] ApiError),
+    /// A Web API call from a Socket Mode client built without a bot token: set
+    /// `SocketModeBuilder::bot_token`.
+    #[error(
+        "no bot token for the Web API: Socket Mode's app-level token cannot post; set \
+         SocketModeBuilder::bot_token(\"xoxb-…\")"
+    )]
+    NoBotToken,
     /// A token of the wrong kind for its use (e.g. a bot token given as the app-level token
     /// of Socket Mode), found at build time.
     #[error("wrong kind of token: {0}")]
@@ -77,6 +87,8 @@ impl Error {
             Error::Send(e) => e.code(),
             Error::SocketMode(e) => e.code(),
             Error::Ack(_) => "slack_socket_mode_ack_error",
+            Error::Api(e) => e.code(),
+            Error::NoBotToken => "slack_webapi_no_bot_token_error",
             Error::TokenKind(_) => "slack_rtmapi_token_kind_error",
             Error::Config(e) => e.code(),
             Error::ClientClosed => "slack_rtmapi_client_closed_error",
@@ -93,7 +105,9 @@ impl Error {
     pub fn is_client_closed(&self) -> bool {
         matches!(
             self,
-            Error::ClientClosed | Error::Send(SendError::ClientClosed)
+            Error::ClientClosed
+                | Error::Send(SendError::ClientClosed)
+                | Error::Api(ApiError::ClientClosed)
         )
     }
 }

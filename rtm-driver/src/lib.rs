@@ -43,6 +43,7 @@ mod status;
 pub mod tls;
 mod transport;
 mod url_policy;
+mod web_api;
 
 pub use builder::{ClientBuilder, DEFAULT_API_URL, TransportOptions};
 pub use client::RtmClient;
@@ -60,6 +61,7 @@ pub use transport::{
 };
 /// The parsed URL type of [`WebRequest::url`] and [`Connector::open_websocket`].
 pub use url::Url;
+pub use web_api::WebApi;
 
 /// Recordings of a session ([`ClientBuilder::record_to`]) and their replay.
 pub use rtm_proto::recording;
@@ -68,6 +70,8 @@ pub use rtm_proto::{
     AckError, DisconnectReason, Envelope, EnvelopeType, EventsApiEvent, Hello, Interactive,
     RefreshReason, SlashCommand, SocketModeConfig, SocketModeError, SocketModeEvent,
 };
+/// The Web API's types that appear in this API.
+pub use rtm_proto::{ApiAnswer, ApiError, Backoff, ChatPostMessage, PostedMessage, WebApiConfig};
 /// The protocol core's types that appear in this API.
 pub use rtm_proto::{
     Config, ConfigError, ConnectInfo, Connected, Connecting, Event, NoReplyReason, Pacing, Reply,

@@ -11,7 +11,7 @@ use std::sync::Arc;
 use std::task::{Context, Poll};
 
 use futures::Stream;
-use rtm_proto::{Envelope, Hello, SocketModeEvent, StartOptions, State, Token};
+use rtm_proto::{Envelope, Hello, PostedMessage, SocketModeEvent, StartOptions, State, Token};
 use serde_json::Value;
 
 use crate::command::{AckCommand, Command};
@@ -19,6 +19,7 @@ use crate::error::Error;
 use crate::events::{Events, Lagged, SharedEvent};
 use crate::handle::Handles;
 use crate::status::SocketModeStatus;
+use crate::web_api::WebApi;
 
 /// Shared by all clones of a handle; its drop is what shuts the driver down.
 #[derive(Debug)]
@@ -117,6 +118,25 @@ impl SocketModeClient {
             || Error::ClientClosed,
         );
         async move { Ok(acked.await??) }
+    }
+
+    /// The Web API with the bot token (see [`WebApi`]); without one (no
+    /// `SocketModeBuilder::bot_token`), its calls fail with [`Error::NoBotToken`].
+    pub fn web_api(&self) -> WebApi {
+        WebApi::new(
+            self.inner.handles.commands.clone(),
+            self.inner.bot_token.clone(),
+        )
+    }
+
+    /// Posts `text` to `channel` with the bot token (`chat.postMessage`, paced per channel;
+    /// see [`WebApi`]); completes with the message's `ts`.
+    pub fn chat_post_message<C: Into<String>, T: Into<String>>(
+        &self,
+        channel: C,
+        text: T,
+    ) -> impl Future<Output = Result<PostedMessage, Error>> + Send + 'static + use<C, T> {
+        self.web_api().chat_post_message(channel, text)
     }
 
     /// Completes when the driver task has ended (see

@@ -127,6 +127,13 @@ impl SocketModeBuilder {
         self
     }
 
+    /// The Web API's timeouts, retries and pacing (see
+    /// [`ClientBuilder::web_api`](crate::ClientBuilder::web_api); same defaults).
+    pub fn web_api(mut self, config: rtm_proto::WebApiConfig) -> Self {
+        self.config.web_api = config;
+        self
+    }
+
     /// The backoff jitter seed (default: random per client; set it for reproducible runs).
     pub fn seed(mut self, seed: u64) -> Self {
         self.config.seed = seed;

@@ -427,9 +427,16 @@ impl SocketModeClient {
     ) {
         let result = self.acks.take(&envelope_id, payload).and_then(|checked| {
             let frame = frame::ack(&envelope_id, checked.payload.as_ref());
-            self.write(now, checked.conn, frame, out)
-                .then_some(())
-                .ok_or(AckError::ConnectionGone)
+            // On the envelope's connection; if a refresh or a reconnect took it away, on the
+            // one in use (Slack takes an app's acks on any of its connections), so that the
+            // user's answer is not lost to a redelivery.
+            if self.write(now, checked.conn, frame.clone(), out) {
+                return Ok(());
+            }
+            match self.live_conn() {
+                Some(live) if live != checked.conn && self.write(now, live, frame, out) => Ok(()),
+                _ => Err(AckError::ConnectionGone),
+            }
         });
         Self::emit(
             out,

@@ -214,8 +214,8 @@ pub enum AckError {
     PayloadNotAccepted,
     /// The payload is not a JSON object.
     BadPayload,
-    /// The connection the envelope came on is gone; Slack will redeliver it, and the
-    /// redelivery is acked automatically.
+    /// The connection the envelope came on is gone and no other is live; Slack will
+    /// redeliver it, and the redelivery is acked automatically.
     ConnectionGone,
 }
 

@@ -27,6 +27,7 @@ mod sending;
 mod session;
 mod socket_mode;
 mod timer;
+mod web_api;
 
 use std::future::Future;
 use std::sync::Arc;
@@ -348,6 +349,11 @@ macro_rules! __conformance_scenarios {
             socket_mode_reconnects_after_tcp_drop,
             socket_mode_reconnects_after_half_open,
             socket_mode_disconnect_in_every_state,
+            // the Web API, for both sessions
+            web_api_chat_post_message_answers_ts,
+            web_api_errors_are_typed,
+            web_api_429_and_5xx_are_retried,
+            web_api_posts_keep_their_order,
         }
     };
 }
@@ -407,4 +413,5 @@ pub mod scenarios {
     pub use super::sending::*;
     pub use super::session::*;
     pub use super::socket_mode::*;
+    pub use super::web_api::*;
 }
