@@ -1,4 +1,4 @@
-//! # rtm-tokio: a Slack RTM client on tokio
+//! # rtm-tokio: a Slack RTM and Socket Mode client on tokio
 //!
 //! The client of [`rtm_driver`] (re-exported here: depend on this crate only) on the tokio
 //! runtime, with reqwest for `rtm.connect` and tokio-tungstenite for the WebSocket, both over
@@ -16,6 +16,24 @@
 //! println!("posted as {:?}", ack.ts);
 //! while let Some(Ok(event)) = messages.next().await {
 //!     println!("{:?}", event);
+//! }
+//! # Ok(()) }
+//! ```
+//!
+//! Socket Mode (apps created today): an app-level token to connect, a bot token to reply.
+//!
+//! ```no_run
+//! use futures::StreamExt;
+//! use rtm_tokio::{BuilderExt, SocketModeBuilder};
+//!
+//! # async fn demo() -> Result<(), rtm_tokio::Error> {
+//! let client = SocketModeBuilder::new("xapp-…").bot_token("xoxb-…").build()?;
+//! let mut commands = client.envelopes().only(["slash_commands"]);
+//! client.start().await?;
+//! while let Some(Ok(envelope)) = commands.next().await {
+//!     let answer = serde_json::json!({"text": "on it"});
+//!     client.ack_with(&envelope, &answer).await?;
+//!     client.chat_post_message("C024BE91L", "done").await?;
 //! }
 //! # Ok(()) }
 //! ```

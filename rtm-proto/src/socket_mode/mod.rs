@@ -427,16 +427,17 @@ impl SocketModeClient {
     ) {
         let result = self.acks.take(&envelope_id, payload).and_then(|checked| {
             let frame = frame::ack(&envelope_id, checked.payload.as_ref());
-            // On the envelope's connection; if a refresh or a reconnect took it away, on the
-            // one in use (Slack takes an app's acks on any of its connections), so that the
-            // user's answer is not lost to a redelivery.
-            if self.write(now, checked.conn, frame.clone(), out) {
-                return Ok(());
+            // On the connection in use (Slack takes an app's acks on any of its connections):
+            // the envelope's own may be draining after a refresh, about to close with the ack
+            // unread, which would cost a redelivery. Else on the envelope's connection.
+            let live = self.live_conn();
+            let targets = [live, Some(checked.conn).filter(|c| Some(*c) != live)];
+            for conn in targets.into_iter().flatten() {
+                if self.write(now, conn, frame.clone(), out) {
+                    return Ok(());
+                }
             }
-            match self.live_conn() {
-                Some(live) if live != checked.conn && self.write(now, live, frame, out) => Ok(()),
-                _ => Err(AckError::ConnectionGone),
-            }
+            Err(AckError::ConnectionGone)
         });
         Self::emit(
             out,
