@@ -47,32 +47,24 @@ pub trait BuilderExt {
     fn build_with_http_client(self, http: surf::Client) -> Result<Self::Client, Error>;
 }
 
-impl BuilderExt for ClientBuilder {
-    type Client = RtmClient;
+/// The extension for each builder: the same connector and runtime, whatever the protocol.
+macro_rules! builder_ext {
+    ($($builder:ty => $client:ty),*) => {$(
+        impl BuilderExt for $builder {
+            type Client = $client;
 
-    fn build(self) -> Result<Self::Client, Error> {
-        let connector = AsyncStdConnector::new(self.transport())?;
-        self.build_with(AsyncStdRuntime::current()?, connector)
-    }
+            fn build(self) -> Result<Self::Client, Error> {
+                let connector = AsyncStdConnector::new(self.transport())?;
+                self.build_with(AsyncStdRuntime::current()?, connector)
+            }
 
-    fn build_with_http_client(self, http: surf::Client) -> Result<Self::Client, Error> {
-        // Not `new(..)?.with_http_client(..)`: that would start a curl agent thread for nothing.
-        let connector = AsyncStdConnector::with_surf_client(self.transport(), http)?;
-        self.build_with(AsyncStdRuntime::current()?, connector)
-    }
+            fn build_with_http_client(self, http: surf::Client) -> Result<Self::Client, Error> {
+                // Not `new(..)?.with_http_client(..)`: that would start a curl agent thread for nothing.
+                let connector = AsyncStdConnector::with_surf_client(self.transport(), http)?;
+                self.build_with(AsyncStdRuntime::current()?, connector)
+            }
+        }
+    )*};
 }
 
-impl BuilderExt for SocketModeBuilder {
-    type Client = SocketModeClient;
-
-    fn build(self) -> Result<Self::Client, Error> {
-        let connector = AsyncStdConnector::new(self.transport())?;
-        self.build_with(AsyncStdRuntime::current()?, connector)
-    }
-
-    fn build_with_http_client(self, http: surf::Client) -> Result<Self::Client, Error> {
-        // Not `new(..)?.with_http_client(..)`: that would start a curl agent thread for nothing.
-        let connector = AsyncStdConnector::with_surf_client(self.transport(), http)?;
-        self.build_with(AsyncStdRuntime::current()?, connector)
-    }
-}
+builder_ext!(ClientBuilder => RtmClient, SocketModeBuilder => SocketModeClient);

@@ -4,8 +4,9 @@
 //! Mode client implement it; both speak the same [`Input`]/[`Action`] vocabulary and run on
 //! the same driver loop and both adapters with no runtime code of their own.
 
+use std::fmt;
 use std::sync::Arc;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use rtm_proto::{
     AckError, Action, ConnectInfo, Event, Hello, Input, RtmError, SocketModeError, SocketModeEvent,
@@ -73,6 +74,24 @@ pub trait Core: Send + 'static {
     fn log(event: &Self::Event) -> Option<String>;
 }
 
+/// A reconnect, at WARN with its reason, code, attempt and delay (both protocols).
+fn log_reconnecting(attempt: u32, delay: Duration, code: &str, reason: &dyn fmt::Display) {
+    tracing::warn!(
+        attempt,
+        delay_ms = delay.as_millis() as u64,
+        code,
+        "reconnecting: {reason}"
+    );
+}
+
+/// The end of a session: at ERROR with its cause, or at INFO when the user asked.
+fn log_ended(error: Option<(&str, &dyn fmt::Display)>) {
+    match error {
+        Some((code, e)) => tracing::error!(code, "session ended: {e}"),
+        None => tracing::info!("disconnected"),
+    }
+}
+
 impl Core for rtm_proto::Client {
     type Status = Status;
     type Event = Event;
@@ -124,16 +143,10 @@ impl Core for rtm_proto::Client {
                 attempt,
                 delay,
                 reason,
-            } => tracing::warn!(
-                attempt,
-                delay_ms = delay.as_millis() as u64,
-                code = reason.code(),
-                "reconnecting: {reason}"
-            ),
-            Event::Disconnected { error: Some(e) } => {
-                tracing::error!(code = e.code(), "session ended: {e}")
+            } => log_reconnecting(*attempt, *delay, reason.code(), reason),
+            Event::Disconnected { error } => {
+                log_ended(error.as_ref().map(|e| (e.code(), e as &dyn fmt::Display)))
             }
-            Event::Disconnected { error: None } => tracing::info!("disconnected"),
             Event::Error(e) => tracing::debug!(code = e.code(), "{e}"),
             _ => {}
         }
@@ -213,16 +226,10 @@ impl Core for rtm_proto::SocketModeClient {
                 attempt,
                 delay,
                 reason,
-            } => tracing::warn!(
-                attempt,
-                delay_ms = delay.as_millis() as u64,
-                code = reason.code(),
-                "reconnecting: {reason}"
-            ),
-            SocketModeEvent::Disconnected { error: Some(e) } => {
-                tracing::error!(code = e.code(), "session ended: {e}")
+            } => log_reconnecting(*attempt, *delay, reason.code(), reason),
+            SocketModeEvent::Disconnected { error } => {
+                log_ended(error.as_ref().map(|e| (e.code(), e as &dyn fmt::Display)))
             }
-            SocketModeEvent::Disconnected { error: None } => tracing::info!("disconnected"),
             SocketModeEvent::AckLate { envelope_id } => {
                 tracing::warn!(%envelope_id, "envelope not acked in time: Slack will redeliver it")
             }

@@ -9,7 +9,7 @@ use crate::ids::{CallId, ConnId, SendHandle};
 use crate::reply::Sent;
 use crate::socket_mode_wire::SocketModeEvent;
 use crate::state::State;
-use crate::web_api::{ApiAnswer, ApiError};
+use crate::web_api_wire::{ApiAnswer, ApiError};
 
 /// The Web API methods that open a session.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

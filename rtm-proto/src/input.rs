@@ -3,7 +3,7 @@
 use crate::config::StartOptions;
 use crate::ids::{CallId, ConnId, SendHandle};
 use crate::outgoing::Outgoing;
-use crate::web_api::{ApiRequest, TransportFailure};
+use crate::web_api_wire::{ApiRequest, TransportFailure};
 
 /// What the transport got back from the web call.
 #[derive(Debug, Clone, PartialEq, Eq)]

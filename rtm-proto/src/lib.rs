@@ -119,6 +119,7 @@ mod state;
 mod time;
 pub mod typed;
 mod web_api;
+mod web_api_wire;
 
 pub use action::{Action, WebMethod};
 pub use client::Client;

@@ -27,12 +27,13 @@ use serde_json::{Map, Value, json};
 
 use crate::action::Action;
 use crate::client::Client;
+use crate::config::{Backoff, WebApiConfig};
 use crate::config::{Config, ConfigError, Pacing, RetryLimit, RetryPolicy, StartOptions, Token};
 use crate::event::Event;
 use crate::ids::{CallId, ConnId, SendHandle};
 use crate::input::{Input, WebResponse};
 use crate::outgoing::{Outgoing, SendMode};
-use crate::web_api::{ApiRequest, Backoff, TransportFailure, WebApiConfig};
+use crate::web_api_wire::{ApiRequest, TransportFailure};
 
 /// The version of the recording format this library writes and reads.
 pub const FORMAT_VERSION: u64 = 1;

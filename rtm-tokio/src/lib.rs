@@ -61,30 +61,23 @@ pub trait BuilderExt {
     fn build_with_http_client(self, http: reqwest::Client) -> Result<Self::Client, Error>;
 }
 
-impl BuilderExt for ClientBuilder {
-    type Client = RtmClient;
+/// The extension for each builder: the same connector and runtime, whatever the protocol.
+macro_rules! builder_ext {
+    ($($builder:ty => $client:ty),*) => {$(
+        impl BuilderExt for $builder {
+            type Client = $client;
 
-    fn build(self) -> Result<Self::Client, Error> {
-        let connector = TokioConnector::new(self.transport())?;
-        self.build_with(TokioRuntime::current()?, connector)
-    }
+            fn build(self) -> Result<Self::Client, Error> {
+                let connector = TokioConnector::new(self.transport())?;
+                self.build_with(TokioRuntime::current()?, connector)
+            }
 
-    fn build_with_http_client(self, http: reqwest::Client) -> Result<Self::Client, Error> {
-        let connector = TokioConnector::new(self.transport())?.with_http_client(http);
-        self.build_with(TokioRuntime::current()?, connector)
-    }
+            fn build_with_http_client(self, http: reqwest::Client) -> Result<Self::Client, Error> {
+                let connector = TokioConnector::new(self.transport())?.with_http_client(http);
+                self.build_with(TokioRuntime::current()?, connector)
+            }
+        }
+    )*};
 }
 
-impl BuilderExt for SocketModeBuilder {
-    type Client = SocketModeClient;
-
-    fn build(self) -> Result<Self::Client, Error> {
-        let connector = TokioConnector::new(self.transport())?;
-        self.build_with(TokioRuntime::current()?, connector)
-    }
-
-    fn build_with_http_client(self, http: reqwest::Client) -> Result<Self::Client, Error> {
-        let connector = TokioConnector::new(self.transport())?.with_http_client(http);
-        self.build_with(TokioRuntime::current()?, connector)
-    }
-}
+builder_ext!(ClientBuilder => RtmClient, SocketModeBuilder => SocketModeClient);

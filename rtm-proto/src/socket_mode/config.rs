@@ -3,8 +3,8 @@
 
 use std::time::Duration;
 
+use crate::config::WebApiConfig;
 use crate::config::{ConfigError, RetryPolicy};
-use crate::web_api::WebApiConfig;
 
 /// The Socket Mode client's options; every deadline is configurable (tests shorten them).
 #[derive(Debug, Clone, PartialEq)]

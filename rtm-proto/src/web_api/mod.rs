@@ -24,16 +24,13 @@
 //! call with [`ApiError::ClientClosed`], and so are later calls. An answer for a call that
 //! is settled, unknown, or waiting for its retry is ignored.
 
-mod answer;
-mod config;
-mod request;
-
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::time::{Duration, Instant};
 
-pub use answer::{ApiAnswer, ApiError, PostedMessage, TransportFailure};
-pub use config::{Backoff, WebApiConfig};
-pub use request::{ApiRequest, ChatPostMessage};
+pub use crate::config::{Backoff, WebApiConfig};
+pub use crate::web_api_wire::{
+    ApiAnswer, ApiError, ApiRequest, ChatPostMessage, PostedMessage, TransportFailure,
+};
 
 use crate::action::Action;
 use crate::backoff::Jitter;
