@@ -183,13 +183,22 @@ fn the_socket_mode_demo_without_tokens_runs_to_a_clean_exit() {
     let ts = p.transcript[reply].rsplit("ts=").next().unwrap();
     assert!(is_ts(ts), "{ts:?}");
     assert!(p.transcript[reply].contains("C0GENERAL thread "), "{out}");
-    assert!(connected < mention && mention < acked && acked < reply, "{out}");
-    assert!(out.contains("in the thread of") && out.contains(": yes"), "{out}");
+    assert!(
+        connected < mention && mention < acked && acked < reply,
+        "{out}"
+    );
+    assert!(
+        out.contains("in the thread of") && out.contains(": yes"),
+        "{out}"
+    );
     // The refresh mid-session, with messages flowing and none lost.
     let refreshing = find("lifecycle  refreshing (Warning)");
     let refreshed = find("lifecycle  refreshed: conn#2 in use");
     let nothing_lost = find("refreshing … refreshed, no envelope lost");
-    assert!(reply < refreshing && refreshing < refreshed && refreshed < nothing_lost, "{out}");
+    assert!(
+        reply < refreshing && refreshing < refreshed && refreshed < nothing_lost,
+        "{out}"
+    );
     for n in 1..=5 {
         let msg = format!("bob's message {n} during the refresh");
         assert_eq!(
@@ -202,11 +211,20 @@ fn the_socket_mode_demo_without_tokens_runs_to_a_clean_exit() {
     let slash = find("slash command /echo \"ping\" from U0ALICE");
     let answered = find("acked with the answer");
     let got = find("Slack got the slash command's answer in the ack: <@U0ALICE> ran /echo");
-    assert!(nothing_lost < slash && slash < answered && answered < got, "{out}");
+    assert!(
+        nothing_lost < slash && slash < answered && answered < got,
+        "{out}"
+    );
     // A clean end.
     let disconnected = find("lifecycle  disconnected");
     assert!(got < disconnected, "{out}");
-    assert!(p.transcript.last().unwrap().contains("disconnected cleanly"), "{out}");
+    assert!(
+        p.transcript
+            .last()
+            .unwrap()
+            .contains("disconnected cleanly"),
+        "{out}"
+    );
     assert!(stderr.is_empty(), "{stderr}");
 }
 
@@ -288,7 +306,11 @@ fn socket_mode_with_tokens_replies_in_the_thread_answers_commands_and_stops_on_c
         })
         .expect("both envelopes acked");
     let posts = slack.posts();
-    assert_eq!(posts.len(), 1, "only the person's mention got a reply: {posts:?}");
+    assert_eq!(
+        posts.len(),
+        1,
+        "only the person's mention got a reply: {posts:?}"
+    );
 
     // A slash command: the answer goes in the ack's payload.
     let command = slack

@@ -85,7 +85,10 @@ fn prints_envelopes_auto_acks_posts_and_exits_zero_at_end_of_input() {
     // arrival.
     message(&slack, "hello socket mode");
     let e = envelope(&mut p, "events_api");
-    let id = e["envelope_id"].as_str().expect("an envelope_id").to_owned();
+    let id = e["envelope_id"]
+        .as_str()
+        .expect("an envelope_id")
+        .to_owned();
     assert_eq!(e["retry_attempt"], 0);
     assert_eq!(e["accepts_response_payload"], false);
     assert_eq!(e["payload"]["type"], "event_callback");
@@ -126,8 +129,14 @@ fn prints_envelopes_auto_acks_posts_and_exits_zero_at_end_of_input() {
     p.send("post C0NOWHERE hello?");
     let failed = result(&mut p, "post");
     assert_eq!(failed["ok"], false);
-    assert_eq!(failed["error"]["slack"]["error"], "channel_not_found", "{failed}");
-    assert_eq!(failed["error"]["code"], "slack_webapi_platform_error", "{failed}");
+    assert_eq!(
+        failed["error"]["slack"]["error"], "channel_not_found",
+        "{failed}"
+    );
+    assert_eq!(
+        failed["error"]["code"], "slack_webapi_platform_error",
+        "{failed}"
+    );
     p.send("frobnicate");
     let bad = expect_json(&mut p, "an invalid command", |v| {
         v["kind"] == "result" && v["error"]["code"] == "invalid_command"
@@ -163,7 +172,12 @@ fn manual_ack_acks_from_stdin_with_and_without_a_payload() {
     let e = envelope(&mut p, "events_api");
     let id = e["envelope_id"].as_str().unwrap().to_owned();
     let command = slack
-        .post_slash_command(&SlashCommand::new("/deploy", "prod", "U0ALICE", "C0GENERAL"))
+        .post_slash_command(&SlashCommand::new(
+            "/deploy",
+            "prod",
+            "U0ALICE",
+            "C0GENERAL",
+        ))
         .expect("a slash command");
     let s = envelope(&mut p, "slash_commands");
     assert_eq!(s["envelope_id"], command.as_str());
@@ -342,6 +356,9 @@ fn help_documents_the_formats() {
         "--lossy",
         "130 after SIGINT and 143 after SIGTERM",
     ] {
-        assert!(help.contains(needle), "{needle:?} missing from --help:\n{help}");
+        assert!(
+            help.contains(needle),
+            "{needle:?} missing from --help:\n{help}"
+        );
     }
 }

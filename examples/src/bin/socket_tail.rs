@@ -15,8 +15,8 @@ use futures::stream::FuturesUnordered;
 use futures::{FutureExt, SinkExt, StreamExt};
 use rtm_examples::{JsonLine, given, is_ts};
 use rtm_tokio::{
-    ApiError, BuilderExt, ChatPostMessage, Envelope, Error, Lagged, SharedEvent,
-    SocketModeBuilder, SocketModeClient, SocketModeError, SocketModeEvent,
+    ApiError, BuilderExt, ChatPostMessage, Envelope, Error, Lagged, SharedEvent, SocketModeBuilder,
+    SocketModeClient, SocketModeError, SocketModeEvent,
 };
 use serde_json::{Value, json};
 
@@ -120,9 +120,7 @@ fn session_error(e: &SocketModeError) -> Value {
 fn command_error(e: &Error) -> Value {
     let mut o = json!({ "code": e.code(), "message": e.to_string() });
     match e {
-        Error::Api(ApiError::Slack {
-            error, needed, ..
-        }) => {
+        Error::Api(ApiError::Slack { error, needed, .. }) => {
             o["slack"] = json!({ "error": error });
             if let Some(needed) = needed {
                 o["slack"]["needed"] = json!(needed);
@@ -282,7 +280,10 @@ fn parse_line(line: &str) -> Result<Command, (Option<&'static str>, String)> {
         "ack" => {
             let (id, payload) = rest.split_once(char::is_whitespace).unwrap_or((rest, ""));
             if id.is_empty() {
-                return Err((Some("ack"), "usage: ack <envelope_id> [json payload]".into()));
+                return Err((
+                    Some("ack"),
+                    "usage: ack <envelope_id> [json payload]".into(),
+                ));
             }
             let payload = payload.trim();
             let payload = if payload.is_empty() {

@@ -48,7 +48,9 @@ fn describe(event: &SocketModeEvent) -> Option<String> {
             "connected: app {} on {}, num_connections={}",
             hello.app_id.as_deref().unwrap_or("?"),
             hello.conn,
-            hello.num_connections.map_or("?".to_owned(), |n| n.to_string()),
+            hello
+                .num_connections
+                .map_or("?".to_owned(), |n| n.to_string()),
         ),
         SocketModeEvent::Refreshing { reason } => {
             format!("refreshing ({reason:?}): opening a replacement beside the live connection")
@@ -157,7 +159,10 @@ fn handle(
     if envelope.envelope_type == EnvelopeType::SlashCommands {
         // Answered in the ack itself: Slack shows the payload to whoever typed the command.
         let Some(Ok(cmd)) = envelope.slash_command() else {
-            clock.say("envelope", format!("{id}: a slash command that does not parse"));
+            clock.say(
+                "envelope",
+                format!("{id}: a slash command that does not parse"),
+            );
             let acked = client.ack(&envelope);
             tokio::spawn(async move {
                 let _ = acked.await;
@@ -207,18 +212,16 @@ fn handle(
         .as_ref()
         .and_then(|e| serde_json::from_str(&e.event).ok())
         .unwrap_or(Value::Null);
-    let me = envelope
-        .payload_json()
-        .ok()
-        .as_ref()
-        .and_then(bot_user);
+    let me = envelope.payload_json().ok().as_ref().and_then(bot_user);
     let field = |k: &str| event.get(k).and_then(Value::as_str).map(str::to_owned);
     let (user, channel, text) = (field("user"), field("channel"), field("text"));
     clock.say(
         "envelope",
         format!(
             "{id}: {kind} from {} in {}: {}",
-            user.as_deref().or(field("bot_id").as_deref()).unwrap_or("?"),
+            user.as_deref()
+                .or(field("bot_id").as_deref())
+                .unwrap_or("?"),
             channel.as_deref().unwrap_or("?"),
             text.as_deref().unwrap_or(""),
         ),
@@ -232,7 +235,8 @@ fn handle(
             };
             // In the thread: the mention's own thread, or a new one under the mention.
             let thread = field("thread_ts").or_else(|| field("ts"));
-            let mut message = ChatPostMessage::new(channel.clone(), format!("<@{user}> said: “{echo}”"));
+            let mut message =
+                ChatPostMessage::new(channel.clone(), format!("<@{user}> said: “{echo}”"));
             if let Some(t) = &thread {
                 message = message.thread_ts(t.clone());
             }
@@ -275,7 +279,11 @@ fn handle(
 }
 
 /// A real workspace: run until Ctrl-C, then disconnect cleanly (exit 0).
-pub(crate) async fn live(app_token: String, bot_token: String, api_url: String) -> Result<(), String> {
+pub(crate) async fn live(
+    app_token: String,
+    bot_token: String,
+    api_url: String,
+) -> Result<(), String> {
     let clock = Clock::start();
     let mut interrupt = Interrupt::new().map_err(|e| format!("cannot listen for Ctrl-C: {e}"))?;
     let client = SocketModeBuilder::new(app_token)
@@ -398,7 +406,9 @@ pub(crate) async fn demo() -> Result<(), String> {
         "  API URL {}  (app {app_id}, bot user U0BOT, users U0ALICE and U0BOB)",
         slack.api_url()
     );
-    println!("  Set SLACK_APP_TOKEN=xapp-… and SLACK_BOT_TOKEN=xoxb-… to run it on a real workspace.");
+    println!(
+        "  Set SLACK_APP_TOKEN=xapp-… and SLACK_BOT_TOKEN=xoxb-… to run it on a real workspace."
+    );
     println!();
     let client = SocketModeBuilder::new(app_token)
         .bot_token(bot_token)
@@ -459,8 +469,7 @@ pub(crate) async fn demo() -> Result<(), String> {
         )
         .map_err(|e| e.to_string())?;
     seen.acked(std::slice::from_ref(&mention)).await?;
-    let Seen::Replied { ts: reply_ts } =
-        seen.wait(|s| matches!(s, Seen::Replied { .. })).await?
+    let Seen::Replied { ts: reply_ts } = seen.wait(|s| matches!(s, Seen::Replied { .. })).await?
     else {
         unreachable!("waited for a reply");
     };
@@ -587,7 +596,9 @@ pub(crate) async fn demo() -> Result<(), String> {
     let posts = slack.posts().iter().filter(|p| p.posted()).count();
     clock.say(
         "demo",
-        format!("done: the bot posted {posts} reply, answered 1 slash command; disconnected cleanly"),
+        format!(
+            "done: the bot posted {posts} reply, answered 1 slash command; disconnected cleanly"
+        ),
     );
     drop(client);
     slack.shutdown();
