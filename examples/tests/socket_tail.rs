@@ -362,3 +362,23 @@ fn help_documents_the_formats() {
         );
     }
 }
+
+#[test]
+fn with_stdin_closed_it_checks_the_token_and_exits() {
+    let slack = mock();
+    let mut p = tail(&slack, &[]);
+    p.close_stdin();
+    let (status, stderr) = p.wait_exit();
+    assert_eq!(status.code(), Some(0), "{stderr}");
+    let events: Vec<String> = p
+        .transcript
+        .iter()
+        .map(|l| serde_json::from_str::<Value>(l).unwrap()["event"].to_string())
+        .collect();
+    assert_eq!(
+        events,
+        [r#""connecting""#, r#""connected""#, r#""disconnected""#],
+        "{:?}",
+        p.transcript
+    );
+}

@@ -422,6 +422,9 @@ async fn run(
     let mut user_ended = false;
     let mut signalled = None;
     let mut failure: Option<String> = None;
+    let mut drain_expired = false;
+    // Why the last connection attempt failed, for the error when the session never started.
+    let mut last_problem: Option<String> = None;
 
     loop {
         if closing
@@ -445,6 +448,9 @@ async fn run(
                         out.line(&line);
                     }
                     match event.event() {
+                        SocketModeEvent::Reconnecting { reason, .. } => {
+                            last_problem = Some(format!("{reason} ({})", reason.code()));
+                        }
                         SocketModeEvent::Envelope(e) if manual_ack => {
                             unacked.insert(e.envelope_id.clone(), e.clone());
                         }
@@ -467,7 +473,16 @@ async fn run(
                 if let Err(e) = started
                     && !user_ended
                 {
-                    failure.get_or_insert_with(|| format!("{e} ({})", e.code()));
+                    let why = if drain_expired {
+                        format!(
+                            "the session was not ready {} s after stdin closed (--drain-timeout); last error: {}",
+                            drain_timeout.as_secs_f64(),
+                            last_problem.as_deref().unwrap_or("none"),
+                        )
+                    } else {
+                        format!("{e} ({})", e.code())
+                    };
+                    failure.get_or_insert(why);
                     closing = true;
                     client = None;
                 }
@@ -554,6 +569,7 @@ async fn run(
                 signals = mpsc::channel(0).1;
             },
             () = drain => {
+                drain_expired = true;
                 if let Some(c) = &client
                     && disconnect.is_terminated()
                 {
