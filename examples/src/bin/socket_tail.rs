@@ -716,7 +716,11 @@ mod tests {
 
     #[test]
     fn snake_case_names() {
-        assert_eq!(snake("RefreshRequested"), "refresh_requested");
-        assert_eq!(snake("Warning"), "warning");
+        assert_eq!(
+            snake(rtm_tokio::RefreshReason::RefreshRequested),
+            "refresh_requested"
+        );
+        assert_eq!(snake(rtm_tokio::RefreshReason::Warning), "warning");
+        assert_eq!(snake(rtm_tokio::AckError::AlreadyAcked), "already_acked");
     }
 }
