@@ -1,5 +1,6 @@
-//! Helpers shared by the runnable examples (`echo_bot`, `presence`): logging setup and a
-//! readable, one-line rendering of the client's events for demo output.
+//! Helpers shared by the runnable examples (`echo_bot`, `presence`, `socket-tail`): logging
+//! setup, a readable, one-line rendering of the client's events for demo output, and JSON
+//! lines written field by field.
 //!
 //! The examples themselves are in `src/bin/`; see README.md.
 #![forbid(unsafe_code)]
@@ -203,9 +204,90 @@ pub fn replace_mentions(text: &str, user_id: &str, with: &str) -> String {
     out
 }
 
+/// One JSON object for a JSON-lines output, written field by field so keys keep their order
+/// (`kind` first) and raw payloads are copied as received, without a parse.
+#[derive(Debug, Clone)]
+pub struct JsonLine(String);
+
+impl JsonLine {
+    /// `{"kind":kind`.
+    pub fn new(kind: &str) -> JsonLine {
+        JsonLine(String::from("{")).field("kind", kind)
+    }
+
+    fn key(mut self, key: &str) -> JsonLine {
+        if self.0.len() > 1 {
+            self.0.push(',');
+        }
+        self.0.push_str(&json_text(&key));
+        self.0.push(':');
+        self
+    }
+
+    /// A field with any serializable value.
+    pub fn field(self, key: &str, value: impl serde::Serialize) -> JsonLine {
+        let mut o = self.key(key);
+        o.0.push_str(&json_text(&value));
+        o
+    }
+
+    /// A JSON text received from the wire. A JSON object on one line is copied as is;
+    /// anything else is re-encoded, so the output stays one object per line.
+    pub fn raw(self, key: &str, text: &str) -> JsonLine {
+        let text = text.trim();
+        if text.starts_with('{')
+            && !text.contains(['\n', '\r'])
+            && serde_json::from_str::<serde::de::IgnoredAny>(text).is_ok()
+        {
+            let mut o = self.key(key);
+            o.0.push_str(text);
+            return o;
+        }
+        match serde_json::from_str::<serde_json::Value>(text) {
+            Ok(v) => self.field(key, v),
+            Err(_) => self.field(key, text),
+        }
+    }
+
+    /// The line.
+    pub fn finish(mut self) -> String {
+        self.0.push('}');
+        self.0
+    }
+}
+
+fn json_text(value: &impl serde::Serialize) -> String {
+    serde_json::to_string(value).unwrap_or_else(|_| "null".to_owned())
+}
+
+/// Whether `s` is shaped like a Slack `ts` (`1700000000.000100`).
+pub fn is_ts(s: &str) -> bool {
+    s.split_once('.').is_some_and(|(a, b)| {
+        !a.is_empty()
+            && !b.is_empty()
+            && a.bytes().all(|c| c.is_ascii_digit())
+            && b.bytes().all(|c| c.is_ascii_digit())
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn json_lines_keep_their_order_and_raw_objects() {
+        let line = JsonLine::new("envelope")
+            .field("n", 1)
+            .raw("payload", r#"{"b":1,"a":2}"#)
+            .raw("bad", "not json")
+            .finish();
+        assert_eq!(
+            line,
+            r#"{"kind":"envelope","n":1,"payload":{"b":1,"a":2},"bad":"not json"}"#
+        );
+        assert!(is_ts("1700000000.000100"));
+        assert!(!is_ts("C0GENERAL") && !is_ts("1.") && !is_ts(".1"));
+    }
 
     #[test]
     fn finds_mentions() {

@@ -4,13 +4,24 @@
 //! ```sh
 //! SLACK_TOKEN=xoxb-… cargo run -p rtm-examples --bin echo_bot    # a real workspace
 //! cargo run -p rtm-examples --bin echo_bot                       # the embedded mock Slack
+//! SLACK_APP_TOKEN=xapp-… SLACK_BOT_TOKEN=xoxb-… \
+//!     cargo run -p rtm-examples --bin echo_bot -- --socket-mode    # Socket Mode, real workspace
+//! cargo run -p rtm-examples --bin echo_bot -- --socket-mode        # Socket Mode, embedded mock
 //! ```
 //!
 //! Without a token it starts the embedded mock Slack (rtm-testkit), where scripted users talk
 //! to the bot, and narrates the whole session: connect, events, the bot's replies with the
 //! `ts` of their acks, a server-initiated reconnect (`goodbye`) and the session resuming, then
 //! a clean disconnect. It ends by itself in about a second. Logs: `RUST_LOG=rtm_driver=debug`.
+//!
+//! `--socket-mode` runs the same bot over Socket Mode (the code is in `socket_mode` below):
+//! it answers `app_mention` events in their thread through `chat.postMessage` and slash
+//! commands through the ack's payload. Without tokens it narrates a session against the
+//! embedded mock, a connection refresh included.
 #![forbid(unsafe_code)]
+
+#[path = "echo_bot/socket_mode.rs"]
+mod socket_mode;
 
 use std::process::ExitCode;
 use std::time::Duration;
@@ -43,6 +54,16 @@ struct Args {
     /// Web API base URL.
     #[arg(long, env = "SLACK_API_URL", default_value = rtm_tokio::DEFAULT_API_URL)]
     api_url: String,
+    /// Run over Socket Mode (app-level token + bot token) instead of RTM.
+    #[arg(long)]
+    socket_mode: bool,
+    /// Socket Mode: the app-level token (xapp-…, scope connections:write); without it (and
+    /// --bot-token), the Socket Mode demo against the embedded mock Slack runs.
+    #[arg(long, env = "SLACK_APP_TOKEN", hide_env_values = true)]
+    app_token: Option<String>,
+    /// Socket Mode: the bot token (xoxb-…) the replies are posted with (chat.postMessage).
+    #[arg(long, env = "SLACK_BOT_TOKEN", hide_env_values = true)]
+    bot_token: Option<String>,
 }
 
 /// What the bot saw and did, reported after it was printed: the demo waits on these (rather
@@ -329,7 +350,7 @@ async fn demo() -> Result<(), String> {
 }
 
 /// The demo must end by itself even if something is broken.
-const DEMO_LIMIT: Duration = Duration::from_secs(20);
+pub(crate) const DEMO_LIMIT: Duration = Duration::from_secs(20);
 
 fn main() -> ExitCode {
     init_tracing();
@@ -342,6 +363,26 @@ fn main() -> ExitCode {
         }
     };
     let outcome = runtime.block_on(async {
+        if args.socket_mode {
+            return match (given(args.app_token), given(args.bot_token)) {
+                (Some(app), Some(bot)) => socket_mode::live(app, bot, args.api_url).await,
+                (None, None) => tokio::time::timeout(DEMO_LIMIT, socket_mode::demo())
+                    .await
+                    .unwrap_or_else(|_| {
+                        Err(format!("the demo did not finish within {DEMO_LIMIT:?}"))
+                    }),
+                (Some(_), None) => Err(
+                    "--socket-mode needs a bot token too (SLACK_BOT_TOKEN or --bot-token): \
+                     replies are posted with it"
+                        .to_owned(),
+                ),
+                (None, Some(_)) => Err(
+                    "--socket-mode needs an app-level token too (SLACK_APP_TOKEN or \
+                     --app-token, xapp-…)"
+                        .to_owned(),
+                ),
+            };
+        }
         match given(args.token) {
             Some(token) => live(token, args.api_url).await,
             None => tokio::time::timeout(DEMO_LIMIT, demo())

@@ -46,6 +46,8 @@ impl Program {
         let mut cmd = Command::new(exe);
         cmd.args(args)
             .env_remove("SLACK_TOKEN")
+            .env_remove("SLACK_APP_TOKEN")
+            .env_remove("SLACK_BOT_TOKEN")
             .env_remove("SLACK_API_URL");
         // Nor a developer's proxy: tests set the proxy variables they test.
         for var in [
