@@ -34,8 +34,9 @@ pub(crate) struct Inner {
 /// session (build it with [`SocketModeBuilder`](crate::SocketModeBuilder)).
 ///
 /// `start()` opens a connection with the app-level token (`xapp-…`) and completes at its
-/// `hello`. Envelopes ([`envelopes`](Self::envelopes)) arrive each once, in order, on a
-/// lossless stream; ack each within 3 s ([`ack`](Self::ack), [`ack_with`](Self::ack_with)),
+/// `hello`. Envelopes ([`envelopes`](Self::envelopes)) arrive each once on a lossless
+/// stream, in the order each connection delivers them (during a refresh Slack spreads them
+/// over two connections, with no order between them); ack each within 3 s ([`ack`](Self::ack), [`ack_with`](Self::ack_with)),
 /// or let the client do it on arrival (`auto_ack`). Slack refreshes connections every few
 /// hours: the client opens the replacement before the old one closes, so envelopes keep
 /// flowing and none is lost. Dropping every clone shuts the session down.
