@@ -297,6 +297,8 @@ enum Mark {
 #[derive(Debug, Default)]
 struct RefreshReport {
     sent: u64,
+    /// Per seq: the connection it was written to, and when.
+    sent_on: Vec<(u64, Instant)>,
     replacement: Vec<Duration>,
     timeline: Vec<(Instant, u64, Mark)>,
     late_hellos: u64,
@@ -372,6 +374,7 @@ async fn refresh_controller(
             let start = Instant::now();
             let mut tick = tokio::time::interval(Duration::from_millis(1));
             let mut seq = 0u64;
+            let mut sent_on = Vec::new();
             while !stop.load(Ordering::Relaxed) {
                 tick.tick().await;
                 let due = (start.elapsed().as_secs_f64() * rate as f64) as u64;
@@ -380,12 +383,13 @@ async fn refresh_controller(
                     continue;
                 }
                 while seq < due {
-                    let (_, orders) = &active[seq as usize % active.len()];
+                    let (conn, orders) = &active[seq as usize % active.len()];
                     let _ = orders.send(Order::Send(lean_sm::envelope(seq)));
+                    sent_on.push((*conn, Instant::now()));
                     seq += 1;
                 }
             }
-            seq
+            (seq, sent_on)
         })
     };
     count_rx.wait_for(|n| *n >= 1).await.unwrap();
@@ -421,17 +425,14 @@ async fn refresh_controller(
             .push((Instant::now(), id, Mark::Closed));
         let _ = orders.send(Order::Close);
         // The next refresh once the replacement is in use.
-        let _ = tokio::time::timeout(
-            Duration::from_secs(10),
-            count_rx.wait_for(|n| *n > before),
-        )
-        .await;
+        let _ =
+            tokio::time::timeout(Duration::from_secs(10), count_rx.wait_for(|n| *n > before)).await;
         let newest = *hellos.lock().unwrap().values().max().unwrap();
         report.replacement.push(newest - warned);
     }
     tokio::time::sleep(Duration::from_millis(500)).await;
     stop.store(true, Ordering::Relaxed);
-    report.sent = generator.await.unwrap();
+    (report.sent, report.sent_on) = generator.await.unwrap();
     report.timeline = std::mem::take(&mut *timeline.lock().unwrap());
     report
 }
@@ -489,7 +490,9 @@ fn run_refresh(rt: &tokio::runtime::Runtime, runs: u64) {
             };
             // Envelopes written just before the end.
             let deadline = Instant::now() + Duration::from_millis(500);
-            while let Ok(Some(Ok(e))) = tokio::time::timeout_at(deadline.into(), envelopes.next()).await {
+            while let Ok(Some(Ok(e))) =
+                tokio::time::timeout_at(deadline.into(), envelopes.next()).await
+            {
                 let seq = lean_sm::seq_of(&e.envelope_id).unwrap() as usize;
                 if seen.len() <= seq {
                     seen.resize(seq + 1, 0);
@@ -504,13 +507,42 @@ fn run_refresh(rt: &tokio::runtime::Runtime, runs: u64) {
             (report, seen, refreshed, ack_errors.load(Ordering::Relaxed))
         });
         let sent = report.sent as usize;
-        let lost = (0..sent).filter(|&s| seen.get(s).copied().unwrap_or(0) == 0).count();
+        let lost = (0..sent)
+            .filter(|&s| seen.get(s).copied().unwrap_or(0) == 0)
+            .count();
         let duplicated = seen.iter().filter(|&&n| n > 1).count();
         let acks = server.acks.lock().unwrap();
         let unacked = (0..sent)
             .filter(|&s| acks.per_seq.get(s).copied().unwrap_or(0) == 0)
             .count();
         let acked_twice = acks.per_seq.iter().filter(|&&n| n > 1).count();
+        // Where the envelopes whose ack never reached the server were written.
+        let closed_at: HashMap<u64, Instant> = report
+            .timeline
+            .iter()
+            .filter(|e| e.2 == Mark::Closed)
+            .map(|e| (e.1, e.0))
+            .collect();
+        let mut where_unacked: HashMap<String, u64> = HashMap::new();
+        for s in (0..sent).filter(|&s| acks.per_seq.get(s).copied().unwrap_or(0) == 0) {
+            let (conn, at) = report.sent_on[s];
+            let key = match closed_at.get(&conn) {
+                Some(&c) if c > at => {
+                    let before = c - at;
+                    if before < Duration::from_millis(5) {
+                        "written < 5 ms before its socket's close".to_owned()
+                    } else {
+                        "written >= 5 ms before its socket's close".to_owned()
+                    }
+                }
+                Some(_) => "written after its socket's close was ordered".to_owned(),
+                None => "on a socket never closed".to_owned(),
+            };
+            *where_unacked.entry(key).or_default() += 1;
+        }
+        if !where_unacked.is_empty() {
+            println!("  unacked envelopes: {where_unacked:?}");
+        }
         let end = report.timeline.iter().map(|e| e.0).max().unwrap();
         let gap_open = longest_gap(&report.timeline, &[Mark::Closed], end);
         let gap_told = longest_gap(&report.timeline, &[Mark::Requested, Mark::Closed], end);

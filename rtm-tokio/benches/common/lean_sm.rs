@@ -13,8 +13,8 @@ use std::time::Instant;
 use futures::{SinkExt, StreamExt};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::sync::mpsc;
-use tokio_tungstenite::tungstenite::{Message, Utf8Bytes};
 use tokio_tungstenite::tungstenite::protocol::{CloseFrame, frame::coding::CloseCode};
+use tokio_tungstenite::tungstenite::{Message, Utf8Bytes};
 
 /// What each accepted WebSocket does after its `hello`.
 #[derive(Debug, Clone, Copy)]
