@@ -1,7 +1,7 @@
 //! Socket Mode and the Web API against a lean loopback server (`common/lean_sm.rs`).
 //!
-//! `cargo bench -p rtm-tokio --bench socket_mode -- [--only flood|refresh|web] [--runs N]
-//! [--envelopes N] [--refreshes N] [--rate N] [--calls N]`
+//! `cargo bench -p rtm-tokio --bench socket_mode -- [--only flood,refresh,web] [--runs N]
+//! [--envelopes N] [--refreshes N] [--rate N] [--calls N]` (results: BENCHMARKS.md)
 //!
 //! - flood: the server writes ~560-byte `events_api` envelopes as fast as the socket takes
 //!   them; one `envelopes()` subscriber receives each and acks it (awaited one at a time,
@@ -14,6 +14,10 @@
 //!   with no connection that had said hello open, all from the server's timestamps;
 //! - web: `chat_post_message` → answer round trips one at a time (pacing off) through the
 //!   Socket Mode and the RTM client's Web API, and the same request with reqwest alone.
+//!
+//! Also `--modes raw,awaited,pipelined,auto` (flood), `--dedup-window N` (flood; 0: the
+//! core's default), `--lead MS --grace MS` (refresh), `--threads N`. Without any argument
+//! (as `cargo test --benches` runs bench targets): a smoke run of a few seconds.
 
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -30,8 +34,21 @@ mod lean_sm;
 
 use lean_sm::{Order, WsMode};
 
-fn arg(name: &str, default: u64) -> u64 {
+/// The command line; without any argument (`cargo test --benches` runs bench targets so,
+/// while `cargo bench` passes `--bench`), a short smoke run instead of the measurement.
+fn args() -> Vec<String> {
     let args: Vec<String> = std::env::args().collect();
+    if args.len() > 1 {
+        return args;
+    }
+    let smoke = "--runs 1 --warm 1000 --envelopes 2000 --refreshes 2 --calls 50";
+    std::iter::once(args[0].clone())
+        .chain(smoke.split(' ').map(str::to_owned))
+        .collect()
+}
+
+fn arg(name: &str, default: u64) -> u64 {
+    let args = args();
     args.iter()
         .position(|a| a == name)
         .and_then(|i| args.get(i + 1))
@@ -40,7 +57,7 @@ fn arg(name: &str, default: u64) -> u64 {
 }
 
 fn arg_str(name: &str) -> Option<String> {
-    let args: Vec<String> = std::env::args().collect();
+    let args = args();
     args.iter()
         .position(|a| a == name)
         .and_then(|i| args.get(i + 1))
@@ -79,7 +96,10 @@ enum AckMode {
     Raw,
 }
 
-const WARM: u64 = 20_000;
+/// Warm-up envelopes before the timed ones (`--warm`).
+fn warm() -> u64 {
+    arg("--warm", 20_000)
+}
 
 /// Waits until the server has read `total` unique acks (or `wait`); the instant it saw them.
 async fn acks_in(
@@ -102,7 +122,8 @@ async fn flood(
     mode: AckMode,
     dedup_window: Option<usize>,
 ) -> Option<f64> {
-    let total = WARM + n;
+    let warm = warm();
+    let total = warm + n;
     let (delivered, dups, t0, t_delivered);
     let ack_errors = Arc::new(Mutex::new(HashMap::<String, u64>::new()));
     let failed = |e: rtm_tokio::Error| {
@@ -139,7 +160,7 @@ async fn flood(
             ws.feed(Message::text(format!(r#"{{"envelope_id":"{id}"}}"#)))
                 .await
                 .unwrap();
-            if count == WARM {
+            if count == warm {
                 start = Some(Instant::now());
             }
         }
@@ -187,7 +208,7 @@ async fn flood(
                 }
                 AckMode::Auto | AckMode::Raw => {}
             }
-            if count == WARM {
+            if count == warm {
                 start = Some(Instant::now());
             }
         }
@@ -256,7 +277,7 @@ fn run_flood(rt: &tokio::runtime::Runtime, runs: u64) {
         0 => None,
         w => Some(w as usize),
     };
-    let server = lean_sm::start(WsMode::Flood(WARM + n));
+    let server = lean_sm::start(WsMode::Flood(warm() + n));
     let mut rates: HashMap<String, Vec<f64>> = HashMap::new();
     rt.block_on(async {
         for _ in 0..runs {
