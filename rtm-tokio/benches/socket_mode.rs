@@ -3,7 +3,7 @@
 //! `cargo bench -p rtm-tokio --bench socket_mode -- [--only flood,refresh,web] [--runs N]
 //! [--envelopes N] [--refreshes N] [--rate N] [--calls N]` (results: BENCHMARKS.md)
 //!
-//! - flood: the server writes ~560-byte `events_api` envelopes as fast as the socket takes
+//! - flood: the server writes ~470-byte `events_api` envelopes as fast as the socket takes
 //!   them; one `envelopes()` subscriber receives each and acks it (awaited one at a time,
 //!   pipelined, or `auto_ack`), and the run ends when the server has read every ack. The
 //!   same server against a raw tokio-tungstenite reader that acks shows its own ceiling;

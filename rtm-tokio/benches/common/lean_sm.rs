@@ -84,7 +84,7 @@ pub fn seq_of(id: &str) -> Option<u64> {
     id.get(..10)?.parse().ok()
 }
 
-/// A ~420-byte `events_api` envelope, as Slack sends them.
+/// A ~470-byte `events_api` envelope, as Slack sends them.
 pub fn envelope(seq: u64) -> String {
     format!(
         r#"{{"envelope_id":"{id}","payload":{{"token":"XXYYZZ","team_id":"T0","api_app_id":"A1","event":{{"type":"message","text":"message {seq} from the lean socket mode server","user":"U1","channel":"C1","ts":"1700000000.{seq:06}","event_ts":"1700000000.{seq:06}","channel_type":"channel"}},"type":"event_callback","event_id":"Ev{seq:010}","event_time":1700000000}},"type":"events_api","accepts_response_payload":false,"retry_attempt":0,"retry_reason":""}}"#,
