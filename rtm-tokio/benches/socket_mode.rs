@@ -41,7 +41,7 @@ fn args() -> Vec<String> {
     if args.len() > 1 {
         return args;
     }
-    let smoke = "--runs 1 --warm 1000 --envelopes 2000 --refreshes 2 --calls 50";
+    let smoke = "--runs 1 --warm 1000 --envelopes 2000 --refreshes 2 --rate 2000 --calls 50";
     std::iter::once(args[0].clone())
         .chain(smoke.split(' ').map(str::to_owned))
         .collect()
