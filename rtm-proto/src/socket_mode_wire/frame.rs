@@ -6,6 +6,7 @@ use std::time::Duration;
 
 use serde::Deserialize;
 use serde_json::Value;
+use serde_json::value::RawValue;
 
 use super::error::SocketModeError;
 use crate::ids::ConnId;
@@ -254,8 +255,108 @@ fn malformed(detail: impl Into<String>) -> SocketModeError {
     }
 }
 
-/// Reads one text frame of `conn`.
+/// Reads one text frame of `conn`. Envelopes, the frames that come by the thousand, are read
+/// without building a JSON tree: the payload is kept as the raw text it came as, and only the
+/// few fields the client needs are picked out of it.
 pub(crate) fn read(conn: ConnId, text: &str) -> Result<Frame, SocketModeError> {
+    let head: Head<'_> = match serde_json::from_str(text) {
+        Ok(head) => head,
+        // Not JSON at all.
+        Err(e) if !e.is_data() => return Err(malformed(e.to_string())),
+        // JSON of another shape (not an object, a duplicate field): the general reader.
+        Err(_) => return read_value(conn, text),
+    };
+    let kind = head.kind.and_then(raw_str);
+    match kind.as_deref() {
+        Some("hello") | Some("disconnect") => read_value(conn, text),
+        _ => envelope(conn, kind, &head),
+    }
+}
+
+/// The top-level fields of a frame, unparsed.
+#[derive(Deserialize)]
+struct Head<'a> {
+    #[serde(rename = "type", default, borrow)]
+    kind: Option<&'a RawValue>,
+    #[serde(default, borrow)]
+    envelope_id: Option<&'a RawValue>,
+    #[serde(default, borrow)]
+    retry_attempt: Option<&'a RawValue>,
+    #[serde(default, borrow)]
+    retry_reason: Option<&'a RawValue>,
+    #[serde(default, borrow)]
+    accepts_response_payload: Option<&'a RawValue>,
+    #[serde(default, borrow)]
+    payload: Option<&'a RawValue>,
+}
+
+/// What the client reads of an envelope's payload: the event id (for the redelivery filter)
+/// and the inner event's type and subtype (for subscription filters).
+#[derive(Deserialize)]
+struct PayloadHead<'a> {
+    #[serde(default, borrow)]
+    event_id: Option<&'a RawValue>,
+    #[serde(default, borrow)]
+    event: Option<&'a RawValue>,
+}
+
+#[derive(Deserialize)]
+struct EventHead<'a> {
+    #[serde(rename = "type", default, borrow)]
+    kind: Option<&'a RawValue>,
+    #[serde(default, borrow)]
+    subtype: Option<&'a RawValue>,
+}
+
+/// A JSON string's value; `None` for anything else.
+fn raw_str(raw: &RawValue) -> Option<String> {
+    let text = raw.get();
+    match serde_json::from_str::<&str>(text) {
+        Ok(s) => Some(s.to_owned()),
+        // Escapes cannot be borrowed.
+        Err(_) => serde_json::from_str::<String>(text).ok(),
+    }
+}
+
+fn envelope(conn: ConnId, kind: Option<String>, head: &Head<'_>) -> Result<Frame, SocketModeError> {
+    let Some(envelope_id) = head.envelope_id.and_then(raw_str).filter(|s| !s.is_empty()) else {
+        return Err(SocketModeError::MissingEnvelopeId { frame_type: kind });
+    };
+    let Some(kind) = kind else {
+        return Err(malformed("envelope without type"));
+    };
+    let retry_attempt = match head.retry_attempt.map(RawValue::get) {
+        None | Some("null") => 0,
+        Some(n) => serde_json::from_str::<u64>(n)
+            .ok()
+            .and_then(|n| u32::try_from(n).ok())
+            .ok_or_else(|| malformed("retry_attempt is not a small integer"))?,
+    };
+    let payload = head.payload.map_or("null", RawValue::get);
+    let inner: Option<PayloadHead<'_>> = serde_json::from_str(payload).ok();
+    let event_id = inner.as_ref().and_then(|p| p.event_id).and_then(raw_str);
+    let inner = inner
+        .and_then(|p| p.event)
+        .and_then(|e| serde_json::from_str::<EventHead<'_>>(e.get()).ok())
+        .and_then(|e| Some((e.kind.and_then(raw_str)?, e.subtype.and_then(raw_str))));
+    Ok(Frame::Envelope(Envelope {
+        conn,
+        envelope_id,
+        envelope_type: EnvelopeType::read(&kind),
+        retry_attempt,
+        retry_reason: head.retry_reason.and_then(raw_str).unwrap_or_default(),
+        accepts_response_payload: head
+            .accepts_response_payload
+            .and_then(|b| serde_json::from_str::<bool>(b.get()).ok())
+            .unwrap_or(false),
+        payload: payload.to_owned(),
+        event_id,
+        inner,
+    }))
+}
+
+/// Reads a frame through a JSON tree: `hello`, `disconnect`, and envelopes of unusual shape.
+fn read_value(conn: ConnId, text: &str) -> Result<Frame, SocketModeError> {
     let value: Value = serde_json::from_str(text).map_err(|e| malformed(e.to_string()))?;
     let Value::Object(obj) = value else {
         return Err(malformed("not a JSON object"));
@@ -324,10 +425,10 @@ pub(crate) fn read(conn: ConnId, text: &str) -> Result<Frame, SocketModeError> {
 
 /// The ack frame of `envelope_id`, with the response `payload` (already checked JSON).
 pub(crate) fn ack(envelope_id: &str, payload: Option<&Value>) -> String {
-    let mut obj = serde_json::Map::new();
-    obj.insert("envelope_id".into(), Value::String(envelope_id.to_owned()));
-    if let Some(p) = payload {
-        obj.insert("payload".into(), p.clone());
+    // Written directly: one ack per envelope, so no tree for it.
+    let id = Value::from(envelope_id);
+    match payload {
+        None => format!(r#"{{"envelope_id":{id}}}"#),
+        Some(p) => format!(r#"{{"envelope_id":{id},"payload":{p}}}"#),
     }
-    Value::Object(obj).to_string()
 }
