@@ -1,5 +1,6 @@
 //! The `blocking_transport` example against the real loopback mock Slack: ready, a message
-//! acked, a server-initiated reconnect, a second message acked, a clean disconnect, exit 0.
+//! acked, a server-initiated reconnect, a second message acked, a clean disconnect, exit 0;
+//! and the same by itself, with no arguments (its own mock).
 //! Every wait is bounded; nothing sleeps to wait for something.
 #![forbid(unsafe_code)]
 
@@ -21,9 +22,10 @@ struct Program {
 }
 
 impl Program {
-    fn start(api_url: &str) -> Program {
+    /// Starts the example with `args` (none: it starts its own mock Slack).
+    fn start(args: &[&str]) -> Program {
         let mut child = Command::new(env!("CARGO_BIN_EXE_blocking_transport"))
-            .arg(api_url)
+            .args(args)
             .env("SLACK_TOKEN", "xoxb-test-token")
             .env_remove("SLACK_API_URL")
             .env_remove("SLACK_CHANNEL")
@@ -113,7 +115,7 @@ fn ack(line: &str) -> (u64, String) {
 /// `cause`: how the `reconnecting` line names the fault.
 fn survives_a_server_initiated_reconnect(fault: Fault, cause: &str) {
     let slack = MockSlack::start(ServerOptions::default()).expect("start the mock");
-    let mut program = Program::start(&slack.api_url());
+    let mut program = Program::start(&[&slack.api_url()]);
 
     program.expect("ready 1");
     let (id1, ts1) = ack(&program.expect("ack 1 "));
@@ -178,4 +180,33 @@ fn reconnects_after_goodbye() {
 fn reconnects_after_server_close() {
     let reason = "server restarting".to_owned();
     survives_a_server_initiated_reconnect(Fault::Close { code: 4000, reason }, "code 4000");
+}
+
+/// With no arguments the example starts its own mock Slack, which says goodbye after the first
+/// ack: the whole path runs, and the program ends by itself with 0.
+#[test]
+fn runs_by_itself_against_its_own_mock() {
+    let started = Instant::now();
+    let mut program = Program::start(&[]);
+    let banner = program.expect("no API URL given: started a mock Slack at http://127.0.0.1:");
+    assert!(banner.ends_with("/api/"), "{banner:?}");
+    program.expect("ready 1");
+    ack(&program.expect("ack 1 "));
+    program.expect("demo: the mock Slack sends goodbye");
+    let reconnecting = program.expect("reconnecting");
+    assert!(reconnecting.contains("goodbye"), "{reconnecting:?}");
+    program.expect("ready 2");
+    ack(&program.expect("ack 2 "));
+    program.expect("disconnected");
+    let status = program.exit_status();
+    assert!(
+        status.success(),
+        "exit status {status}; output:\n{}",
+        program.transcript.join("\n")
+    );
+    // Bounded by STEP per line above; the whole run normally takes well under a second.
+    eprintln!(
+        "blocking_transport ran by itself in {:?}",
+        started.elapsed()
+    );
 }

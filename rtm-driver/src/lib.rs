@@ -20,6 +20,8 @@
 //!
 //! Users depend on an adapter, which re-exports this crate's API; see README.md for the design.
 #![forbid(unsafe_code)]
+// docs.rs (nightly) labels feature-gated items with the feature they need.
+#![cfg_attr(docsrs, feature(doc_cfg))]
 #![warn(missing_docs)]
 
 // Leaf first: each module uses only those above it.
@@ -40,6 +42,7 @@ mod socket_mode;
 mod socket_mode_builder;
 mod status;
 #[cfg(feature = "rustls")]
+#[cfg_attr(docsrs, doc(cfg(feature = "rustls")))]
 pub mod tls;
 mod transport;
 mod url_policy;

@@ -120,6 +120,16 @@ impl SlackEvent {
     pub fn typed(&self) -> Result<TypedEvent, serde_json::Error> {
         TypedEvent::read(self.event_type(), &self.raw)
     }
+
+    /// The frame as a [`typed::Message`](crate::typed::Message) when it is a `message` event
+    /// that parses as one; `None` otherwise (the frame itself is always in [`raw`](Self::raw)).
+    /// For an edit, [`current_text`](crate::typed::Message::current_text) reads the new text.
+    pub fn message(&self) -> Option<crate::typed::Message> {
+        match self.event_type() {
+            Some("message") => serde_json::from_str(&self.raw).ok(),
+            _ => None,
+        }
+    }
 }
 
 impl fmt::Debug for SlackEvent {

@@ -87,6 +87,8 @@
 //!
 //! Not done here: HTTP, WebSocket framing, TLS, timers.
 #![forbid(unsafe_code)]
+// docs.rs (nightly) labels feature-gated items with the feature they need.
+#![cfg_attr(docsrs, feature(doc_cfg))]
 #![warn(missing_docs)]
 
 // Leaf first: each module uses only those above it.
@@ -99,16 +101,19 @@ mod error;
 mod event;
 mod frame;
 #[cfg(feature = "fuzzing")]
+#[cfg_attr(docsrs, doc(cfg(feature = "fuzzing")))]
 pub mod fuzzing;
 mod ids;
 mod input;
 #[cfg(feature = "invariants")]
+#[cfg_attr(docsrs, doc(cfg(feature = "invariants")))]
 pub mod invariants;
 mod keepalive;
 mod outbox;
 mod outgoing;
 mod pacing;
 #[cfg(feature = "recording")]
+#[cfg_attr(docsrs, doc(cfg(feature = "recording")))]
 pub mod recording;
 mod reply;
 mod retry;

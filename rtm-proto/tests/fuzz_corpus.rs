@@ -1,12 +1,24 @@
 //! Replays every committed fuzz corpus file (`fuzz/corpus/<target>/`) through the same harness
 //! as the cargo-fuzz targets, so CI exercises them without a nightly toolchain.
+//!
+//! The corpus lives in the repository's `fuzz/` directory, outside this crate: in the packaged
+//! crate (crates.io) it is absent, and the replay tests say so and pass without replaying.
+#![cfg(feature = "fuzzing")]
 
 use std::path::PathBuf;
 
-fn corpus(target: &str) -> Vec<(PathBuf, Vec<u8>)> {
+/// The corpus of `target`, sorted; `None` (with a message) when the directory is not there.
+fn corpus(target: &str) -> Option<Vec<(PathBuf, Vec<u8>)>> {
     let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
         .join("../fuzz/corpus")
         .join(target);
+    if !dir.is_dir() {
+        eprintln!(
+            "skipped: no fuzz corpus at {} (not part of the packaged crate)",
+            dir.display()
+        );
+        return None;
+    }
     let mut files: Vec<_> = std::fs::read_dir(&dir)
         .unwrap_or_else(|e| panic!("{}: {e}", dir.display()))
         .map(|e| e.unwrap().path())
@@ -17,12 +29,14 @@ fn corpus(target: &str) -> Vec<(PathBuf, Vec<u8>)> {
         })
         .collect();
     files.sort();
-    files
+    Some(files)
 }
 
 #[test]
 fn frames_corpus_replays_cleanly() {
-    let files = corpus("frames");
+    let Some(files) = corpus("frames") else {
+        return;
+    };
     assert!(files.len() >= 20, "the seed corpus is there");
     for (path, data) in files {
         eprintln!("{}", path.display());
@@ -32,7 +46,9 @@ fn frames_corpus_replays_cleanly() {
 
 #[test]
 fn inputs_corpus_replays_cleanly() {
-    let files = corpus("inputs");
+    let Some(files) = corpus("inputs") else {
+        return;
+    };
     assert!(files.len() >= 6, "the seed corpus is there");
     for (path, data) in files {
         eprintln!("{}", path.display());

@@ -12,6 +12,8 @@
 //! - the same configuration, seed and inputs give the same actions (each case runs twice);
 //! - once the faults stop and the transport behaves ([`common::FakeSlack`]), the client is
 //!   `Ready` again within [`recovery_bound`] of virtual time.
+// Needs the `invariants` feature (on through the dev-dependency on this crate; not in the packaged crate).
+#![cfg(feature = "invariants")]
 
 mod common;
 

@@ -1,6 +1,8 @@
 //! Recordings: what the recorder writes replays step for step; a tampered input, a cut-off
 //! file, an unknown version and a line that is not JSON are each reported precisely; no
 //! secret reaches the file.
+// Needs the `recording` feature (on through the dev-dependency on this crate; not in the packaged crate).
+#![cfg(feature = "recording")]
 
 mod common;
 

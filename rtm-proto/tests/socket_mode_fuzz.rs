@@ -1,5 +1,7 @@
 //! The Socket Mode fuzz harness on seeded random scripts (what the fuzz target explores
 //! without end, a fixed sample of on every test run).
+// Needs the `fuzzing` feature (on through the dev-dependency on this crate; not in the packaged crate).
+#![cfg(feature = "fuzzing")]
 
 use std::cell::RefCell;
 

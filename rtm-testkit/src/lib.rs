@@ -14,14 +14,18 @@
 //! Layers, by feature: the model and the server are always built; `sim` adds the simulation
 //! (and rtm-proto), `conformance` the suite (and rtm-driver), `cli` (default) the binary.
 #![forbid(unsafe_code)]
+// docs.rs (nightly) labels feature-gated items with the feature they need.
+#![cfg_attr(docsrs, feature(doc_cfg))]
 
 #[cfg(feature = "conformance")]
+#[cfg_attr(docsrs, doc(cfg(feature = "conformance")))]
 pub mod conformance;
 pub mod logs;
 pub mod model;
 pub mod proxy;
 pub mod server;
 #[cfg(feature = "sim")]
+#[cfg_attr(docsrs, doc(cfg(feature = "sim")))]
 pub mod sim;
 
 pub use model::{

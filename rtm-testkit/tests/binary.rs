@@ -248,3 +248,81 @@ fn version_names_the_binary_and_its_version() {
         format!("mock-slack {}", env!("CARGO_PKG_VERSION"))
     );
 }
+
+/// Waits (bounded) for the child to exit; returns how long it took and its status.
+fn wait_exit(
+    child: &mut Child,
+    bound: std::time::Duration,
+) -> (std::time::Duration, std::process::ExitStatus) {
+    let start = std::time::Instant::now();
+    loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            return (start.elapsed(), status);
+        }
+        assert!(
+            start.elapsed() < bound,
+            "mock-slack still running {bound:?} after shutdown"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(5));
+    }
+}
+
+/// `POST /admin/shutdown` ends the process promptly, also with a client that holds its
+/// WebSocket open without reading (it gets its 1001 close frame; nobody waits long for its
+/// answer) and an idle HTTP connection open. The bound is generous; it normally takes a
+/// few milliseconds.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn shutdown_exits_promptly_with_clients_still_connected() {
+    let (mut guard, api, admin_url) = spawn(&[]);
+    let mut ws = open_ready(&api).await;
+    let (host, path) = host_and_path(&admin_url);
+    // An HTTP connection that never sends a request.
+    let _idle = tokio::net::TcpStream::connect(&host).await.unwrap();
+    let start = std::time::Instant::now();
+    let tcp = tokio::net::TcpStream::connect(&host).await.unwrap();
+    let r = raw_http(tcp, "POST", &host, &format!("{path}shutdown"), &[], "").await;
+    assert_eq!(r.json()["ok"], true);
+    let (took, status) = tokio::task::spawn_blocking(move || {
+        let r = wait_exit(&mut guard.0, std::time::Duration::from_secs(1));
+        drop(guard);
+        r
+    })
+    .await
+    .unwrap();
+    eprintln!(
+        "mock-slack exited {:?} after the shutdown request ({took:?} after the response)",
+        start.elapsed()
+    );
+    assert!(status.success(), "{status}");
+    // The client was told: a close frame with 1001 before the connection ended.
+    assert_eq!(close_code(&mut ws).await, Some(1001));
+}
+
+/// `--host` is the address listened on, and the one in the URLs handed out (a wildcard bind
+/// hands out loopback).
+#[tokio::test]
+async fn host_sets_the_listening_address() {
+    let (_guard, api, admin_url) = spawn(&["--host", "127.0.0.2"]);
+    assert!(api.starts_with("http://127.0.0.2:"), "{api}");
+    assert!(admin_url.starts_with("http://127.0.0.2:"), "{admin_url}");
+    let url = rtm_connect(&api).await;
+    assert!(url.starts_with("ws://127.0.0.2:"), "{url}");
+    let mut ws = open_ready(&api).await;
+    send_json(&mut ws, json!({"id": 1, "type": "ping"})).await;
+    assert_eq!(next_json(&mut ws).await["reply_to"], 1);
+
+    let (_guard, api, _) = spawn(&["--host", "0.0.0.0"]);
+    assert!(api.starts_with("http://127.0.0.1:"), "{api}");
+    let port = api.trim_start_matches("http://127.0.0.1:");
+    let port: u16 = port.trim_end_matches("/api/").parse().unwrap();
+    // Listening on every address: reachable through another one than loopback's 127.0.0.1.
+    let other = tokio::net::TcpStream::connect(("127.0.0.3", port)).await;
+    assert!(other.is_ok(), "{other:?}");
+    open_ready(&api).await;
+
+    let bad = Command::new(env!("CARGO_BIN_EXE_mock-slack"))
+        .args(["--host", "not-an-address"])
+        .output()
+        .unwrap();
+    assert_eq!(bad.status.code(), Some(2), "a bad address is a usage error");
+}

@@ -38,6 +38,8 @@
 //! # Ok(()) }
 //! ```
 #![forbid(unsafe_code)]
+// docs.rs (nightly) labels feature-gated items with the feature they need.
+#![cfg_attr(docsrs, feature(doc_cfg))]
 #![warn(missing_docs)]
 
 mod connector;

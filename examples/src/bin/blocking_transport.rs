@@ -1,5 +1,7 @@
 //! Reusing the core in a custom transport: `rtm-proto` driven by one plain loop over blocking
-//! `std::net` sockets, with no async runtime.
+//! sockets, with no async runtime: ureq (rustls) for the web call, tungstenite's blocking
+//! WebSocket (rustls, webpki roots) for the session. It works against real Slack (`https://`,
+//! `wss://`) as well as a mock on plain `http://`.
 //!
 //! The core makes every protocol decision (when to connect, retry, ping, reconnect, which reply
 //! settles which send); this file only moves bytes and reads the clock:
@@ -10,25 +12,23 @@
 //! 3. when nothing is left to feed, block on the WebSocket until a frame arrives or
 //!    [`Client::next_deadline`] passes, and feed what happened (or [`Input::Tick`]).
 //!
-//! Scope: plain `http://` and `ws://` only, for a mock Slack on loopback (such as `rtm-testkit`'s
-//! `mock-slack`). TLS is out of scope: for real Slack (`https://`, `wss://`) use `rtm-tokio`, or
-//! wrap the `TcpStream`s below in a TLS stream (e.g. `rustls::StreamOwned`).
+//! Trade-off: the web call (`rtm.connect`) is blocking and made inside the loop, so nothing else
+//! happens meanwhile. That is acceptable here, since no WebSocket is open while the core
+//! authenticates; the call is bounded by the core's `web_call_timeout`. A program with other
+//! work to do would make the call on a thread and feed its result when it arrives.
 //!
-//! Trade-off: `rtm.connect` is a blocking HTTP call made inside the loop, so nothing else happens
-//! meanwhile. That is acceptable here, since no WebSocket is open while the core authenticates;
-//! each socket operation of the call is bounded by the core's `web_call_timeout`. A program with
-//! other work to do would make the call on a thread and feed its result when it arrives.
-//!
-//! Usage: `blocking_transport <api-url> [channel]`, e.g. `http://127.0.0.1:3000/api/` (or the
-//! variables `SLACK_API_URL`, `SLACK_CHANNEL`; the token comes from `SLACK_TOKEN`). Once ready it
-//! sends a message; after the ack it waits for the server to end the connection (a `goodbye` or a
-//! close), lets the core reconnect, sends a second message, and disconnects once that is acked.
-//! It prints one line per step and exits with 0 on that path only.
+//! Usage: `blocking_transport [api-url [channel]]` (or the variables `SLACK_API_URL`,
+//! `SLACK_CHANNEL`; the token comes from `SLACK_TOKEN`). Without an API URL it starts its own
+//! mock Slack (`rtm-testkit`) on loopback, which asks it to reconnect (a `goodbye`) after the
+//! first message, so it runs and ends by itself. Once ready it sends a message; after the ack
+//! it waits for the server to end the connection (a `goodbye` or a close), lets the core
+//! reconnect, sends a second message, and disconnects once that is acked. It prints one line
+//! per step and exits with 0 on that path only.
 #![forbid(unsafe_code)]
 
 use std::collections::VecDeque;
 use std::fmt::Display;
-use std::io::{self, BufRead, BufReader, Read, Write};
+use std::io;
 use std::net::{TcpStream, ToSocketAddrs};
 use std::process::ExitCode;
 use std::time::{Duration, Instant};
@@ -37,25 +37,37 @@ use rtm_proto::{
     Action, Client, Config, ConnId, Event, Input, Outgoing, SendError, SendHandle, Sent,
     StartOptions, Token, WebMethod, WebResponse,
 };
+use rtm_testkit::{Fault, MockSlack, ServerOptions};
 use tungstenite::error::{Error as WsErr, ProtocolError};
 use tungstenite::protocol::CloseFrame;
+use tungstenite::stream::MaybeTlsStream;
 use tungstenite::{Message, WebSocket};
 
 /// The longest single wait on the socket, should the core have no deadline at all.
 const MAX_WAIT: Duration = Duration::from_secs(60);
 
 fn main() -> ExitCode {
+    // One rustls crypto provider for the process (ureq and tungstenite both use rustls).
+    let _ = rustls::crypto::ring::default_provider().install_default();
     let mut args = std::env::args().skip(1);
-    let var = |name| std::env::var(name).ok();
-    let Some(mut api_url) = args.next().or_else(|| var("SLACK_API_URL")) else {
-        eprintln!("usage: blocking_transport <api-url> [channel]   (or set SLACK_API_URL)");
-        return ExitCode::from(2);
+    let var = |name| std::env::var(name).ok().filter(|v: &String| !v.is_empty());
+    // No API URL: our own mock Slack, which also plays the server's part (see `demo` below).
+    let (mut api_url, demo) = match args.next().or_else(|| var("SLACK_API_URL")) {
+        Some(url) => (url, None),
+        None => match MockSlack::start(ServerOptions::default()) {
+            Ok(mock) => {
+                println!(
+                    "no API URL given: started a mock Slack at {}",
+                    mock.api_url()
+                );
+                (mock.api_url(), Some(mock))
+            }
+            Err(e) => {
+                eprintln!("blocking_transport: cannot start the mock Slack: {e}");
+                return ExitCode::FAILURE;
+            }
+        },
     };
-    if !api_url.starts_with("http://") {
-        // Refuse at once rather than let the core retry a call that can never work.
-        eprintln!("only plain http:// API URLs are supported (no TLS here: see rtm-tokio)");
-        return ExitCode::from(2);
-    }
     if !api_url.ends_with('/') {
         api_url.push('/'); // The core names the method; it is appended to this URL.
     }
@@ -88,6 +100,11 @@ fn main() -> ExitCode {
         if let Some(code) = app.outcome {
             return code;
         }
+        // The demo's server side: our own mock says goodbye once the first message is acked.
+        if let (Some(mock), true) = (&demo, std::mem::take(&mut app.awaiting_server)) {
+            println!("demo: the mock Slack sends goodbye");
+            mock.inject(Fault::goodbye());
+        }
         let Some(input) = transport.wait(client.next_deadline()) else {
             // No socket and no deadline: nothing can happen any more (cannot occur on our path).
             println!("idle in state {:?}; giving up", client.state());
@@ -104,6 +121,8 @@ struct App {
     sent: u64,
     acked: u64,
     readies: u32,
+    /// The first message is acked: the server is to end the connection now.
+    awaiting_server: bool,
     outcome: Option<ExitCode>,
 }
 
@@ -182,6 +201,7 @@ impl App {
                 println!("ack {} id={} ts={ts}", h.0, reply.id);
                 if self.acked == 1 {
                     println!("waiting for the server to end the connection");
+                    self.awaiting_server = true;
                 } else {
                     inbox.push_back(Input::Disconnect);
                 }
@@ -196,13 +216,17 @@ impl App {
     }
 }
 
-/// The sockets: at most one WebSocket, and one short-lived HTTP connection per web call.
+/// The sockets: at most one WebSocket (with its TCP stream, for the read timeout), and an HTTP
+/// agent for the web calls.
 struct Transport {
     api_url: String,
-    web_timeout: Duration,
+    http: ureq::Agent,
     ws_timeout: Duration,
-    ws: Option<(ConnId, WebSocket<TcpStream>)>,
+    ws: Option<(ConnId, Ws, TcpStream)>,
 }
+
+/// tungstenite's blocking WebSocket, over TLS for `wss://`.
+type Ws = WebSocket<MaybeTlsStream<TcpStream>>;
 
 fn ws_error(conn: ConnId, e: impl Display) -> Input {
     Input::WsError {
@@ -213,20 +237,29 @@ fn ws_error(conn: ConnId, e: impl Display) -> Input {
 
 impl Transport {
     fn new(api_url: String, config: &Config) -> Self {
+        let http = ureq::Agent::config_builder()
+            .timeout_global(Some(config.web_call_timeout))
+            // Every answer goes to the core, which decides: statuses are not errors here, and a
+            // redirect is not followed (the core reports it, with its Location).
+            .http_status_as_error(false)
+            .max_redirects(0)
+            .max_redirects_will_error(false)
+            .build()
+            .into();
         Transport {
             api_url,
-            web_timeout: config.web_call_timeout,
+            http,
             ws_timeout: config.hello_timeout, // Bounds the WebSocket's connect and handshake.
             ws: None,
         }
     }
 
     /// The open socket if it is `conn`'s: actions about an older attempt are stale, and skipped.
-    fn socket(&mut self, conn: ConnId) -> Option<&mut WebSocket<TcpStream>> {
+    fn socket(&mut self, conn: ConnId) -> Option<&mut Ws> {
         self.ws
             .as_mut()
-            .filter(|(c, _)| *c == conn)
-            .map(|(_, ws)| ws)
+            .filter(|(c, ..)| *c == conn)
+            .map(|(_, ws, _)| ws)
     }
 
     /// Performs one network action; what it learns at once goes to `inbox`.
@@ -248,9 +281,9 @@ impl Transport {
                 self.drop_ws(); // One socket at a time.
                 // The URL is a credential for 30 s, so it is not printed.
                 match open_ws(&url, self.ws_timeout) {
-                    Ok(ws) => {
+                    Ok((ws, tcp)) => {
                         println!("websocket open ({conn})");
-                        self.ws = Some((conn, ws));
+                        self.ws = Some((conn, ws, tcp));
                         inbox.push_back(Input::WsOpened { conn });
                     }
                     Err(e) => inbox.push_back(ws_error(conn, e)),
@@ -278,7 +311,7 @@ impl Transport {
 
     /// Lets go of the socket, with a best-effort close frame.
     fn drop_ws(&mut self) {
-        if let Some((conn, mut ws)) = self.ws.take() {
+        if let Some((conn, mut ws, _)) = self.ws.take() {
             let _ = ws.close(None);
             let _ = ws.flush();
             println!("websocket dropped ({conn})");
@@ -287,7 +320,7 @@ impl Transport {
 
     /// Blocks until the socket has news or `deadline` passes; `None` if nothing can happen.
     fn wait(&mut self, deadline: Option<Instant>) -> Option<Input> {
-        let Some((conn, ws)) = self.ws.as_mut() else {
+        let Some((conn, ws, tcp)) = self.ws.as_mut() else {
             // No socket (e.g. a reconnect backoff): sleep until the deadline.
             std::thread::sleep(deadline?.saturating_duration_since(Instant::now()));
             return Some(Input::Tick);
@@ -299,8 +332,8 @@ impl Transport {
                 return Some(Input::Tick);
             }
             // The deadline is the read timeout: a read that times out means "feed a Tick".
-            // tungstenite buffers a partly read frame, so a timeout mid-frame loses nothing.
-            if let Err(e) = ws.get_mut().set_read_timeout(Some(left.min(MAX_WAIT))) {
+            // tungstenite (and rustls) buffer a partly read frame, so a timeout loses nothing.
+            if let Err(e) = tcp.set_read_timeout(Some(left.min(MAX_WAIT))) {
                 self.ws = None;
                 return Some(ws_error(conn, e));
             }
@@ -349,7 +382,8 @@ impl Transport {
         Some(Input::WsClosed { conn, code, reason })
     }
 
-    /// `POST {api_url}{method}`: a minimal HTTP/1.1 client, one connection per call.
+    /// `POST {api_url}{method}`, form-encoded, with the token as a bearer token. Any HTTP answer
+    /// is the core's to judge; only a failure to get one is an error.
     fn web_call(
         &self,
         method: WebMethod,
@@ -357,93 +391,50 @@ impl Transport {
         form: &[(&str, String)],
     ) -> Result<WebResponse, String> {
         let url = format!("{}{}", self.api_url, method.as_str());
-        let (host, port, path) = split_url(&url, "http")?;
-        let mut stream = connect(host, port, self.web_timeout)?;
-        let body: Vec<String> = form
-            .iter()
-            .map(|(k, v)| format!("{k}={}", form_encode(v)))
-            .collect();
-        let body = body.join("&");
-        // `Connection: close`: no keep-alive to manage, and a body may end where the stream does.
-        let request = format!(
-            "POST {path} HTTP/1.1\r\nHost: {host}:{port}\r\nAuthorization: Bearer {}\r\n\
-             Content-Type: application/x-www-form-urlencoded\r\nContent-Length: {}\r\n\
-             Connection: close\r\n\r\n{body}",
-            token.expose(),
-            body.len()
-        );
-        stream
-            .write_all(request.as_bytes())
+        let mut response = self
+            .http
+            .post(&url)
+            .header("Authorization", format!("Bearer {}", token.expose()))
+            .send_form(form.iter().map(|(k, v)| (*k, v.as_str())))
             .map_err(|e| e.to_string())?;
-        read_response(BufReader::new(stream)).map_err(|e| format!("reading the answer: {e}"))
-    }
-}
-
-/// Reads the status line, the headers, and the body: by `Content-Length`, chunked, or to the end.
-fn read_response(mut r: BufReader<TcpStream>) -> io::Result<WebResponse> {
-    let bad = |what: &str| io::Error::new(io::ErrorKind::InvalidData, what.to_owned());
-    let mut line = String::new();
-    r.read_line(&mut line)?;
-    let status = line.split(' ').nth(1).and_then(|s| s.parse().ok());
-    let status: u16 = status.ok_or_else(|| bad("no HTTP status line"))?;
-    let (mut length, mut chunked, mut retry_after) = (None, false, None);
-    loop {
-        line.clear();
-        if r.read_line(&mut line)? == 0 || line.trim().is_empty() {
-            break;
-        }
-        let Some((name, value)) = line.split_once(':') else {
-            continue;
+        let header = |name| {
+            let value = response.headers().get(name)?;
+            value.to_str().ok().map(str::to_owned)
         };
-        let value = value.trim();
-        match name.trim().to_ascii_lowercase().as_str() {
-            "content-length" => length = Some(value.parse().map_err(|_| bad("content-length"))?),
-            "transfer-encoding" => chunked = value.eq_ignore_ascii_case("chunked"),
-            "retry-after" => retry_after = Some(value.to_owned()),
-            _ => {}
-        }
+        let (retry_after, location) = (header("retry-after"), header("location"));
+        let status = response.status().as_u16();
+        let body = response.body_mut().read_to_string();
+        let body = body.map_err(|e| format!("reading the answer: {e}"))?;
+        Ok(WebResponse {
+            status,
+            retry_after,
+            location,
+            body,
+        })
     }
-    let mut body = Vec::new();
-    if chunked {
-        loop {
-            line.clear();
-            r.read_line(&mut line)?;
-            let size = line.trim().split(';').next().unwrap_or_default();
-            let size = usize::from_str_radix(size, 16).map_err(|_| bad("chunk size"))?;
-            if size == 0 {
-                break; // Trailers are left unread: the connection is closed anyway.
-            }
-            let start = body.len();
-            body.resize(start + size, 0);
-            r.read_exact(&mut body[start..])?;
-            r.read_line(&mut line)?; // The CRLF after the chunk.
-        }
-    } else if let Some(n) = length {
-        body.resize(n, 0);
-        r.read_exact(&mut body)?;
-    } else {
-        r.read_to_end(&mut body)?;
-    }
-    let body = String::from_utf8(body).map_err(|_| bad("body is not UTF-8"))?;
-    Ok(WebResponse {
-        status,
-        retry_after,
-        location: None,
-        body,
-    })
 }
 
-/// Opens the WebSocket: our own `TcpStream`, then tungstenite's client handshake over it.
-fn open_ws(url: &str, timeout: Duration) -> Result<WebSocket<TcpStream>, String> {
-    let (host, port, _) = split_url(url, "ws")?;
+/// Opens the WebSocket: our own `TcpStream` (kept to set read timeouts on), then tungstenite's
+/// client handshake over it, with TLS for `wss://`.
+fn open_ws(url: &str, timeout: Duration) -> Result<(Ws, TcpStream), String> {
+    let uri: tungstenite::http::Uri = url.parse().map_err(|e| format!("bad URL: {e}"))?;
+    let host = uri.host().ok_or("no host in the URL")?;
+    let port = uri.port_u16();
+    let port = port.unwrap_or(if uri.scheme_str() == Some("wss") {
+        443
+    } else {
+        80
+    });
     let stream = connect(host, port, timeout)?;
     let _ = stream.set_nodelay(true); // Small frames; latency matters (pings, acks).
-    let (ws, _response) = tungstenite::client(url, stream).map_err(|e| e.to_string())?;
-    Ok(ws)
+    let tcp = stream.try_clone().map_err(|e| e.to_string())?;
+    let (ws, _response) = tungstenite::client_tls(url, stream).map_err(|e| e.to_string())?;
+    Ok((ws, tcp))
 }
 
 /// Connects, with `timeout` on the connect and on every later read and write.
 fn connect(host: &str, port: u16, timeout: Duration) -> Result<TcpStream, String> {
+    let host = host.trim_start_matches('[').trim_end_matches(']'); // IPv6 literals.
     let addrs = (host, port)
         .to_socket_addrs()
         .map_err(|e| format!("{host}: {e}"))?;
@@ -461,34 +452,4 @@ fn connect(host: &str, port: u16, timeout: Duration) -> Result<TcpStream, String
         }
     }
     Err(last)
-}
-
-/// Splits `scheme://host[:port][/path]`, for the plain schemes only (`http`, `ws`).
-fn split_url<'a>(url: &'a str, scheme: &str) -> Result<(&'a str, u16, &'a str), String> {
-    let Some(rest) = url.strip_prefix(scheme).and_then(|r| r.strip_prefix("://")) else {
-        return Err(format!(
-            "only {scheme}:// URLs are supported here (no TLS: see rtm-tokio)"
-        ));
-    };
-    let (authority, path) = rest.find('/').map_or((rest, "/"), |i| rest.split_at(i));
-    let Some((host, port)) = authority.rsplit_once(':') else {
-        return Ok((authority, 80, path));
-    };
-    let port = port.parse().map_err(|_| format!("bad port in {url}"))?;
-    Ok((host, port, path))
-}
-
-/// `application/x-www-form-urlencoded` encoding of a value.
-fn form_encode(value: &str) -> String {
-    let mut out = String::with_capacity(value.len());
-    for b in value.bytes() {
-        match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'*' => {
-                out.push(b as char)
-            }
-            b' ' => out.push('+'),
-            _ => out.push_str(&format!("%{b:02X}")),
-        }
-    }
-    out
 }

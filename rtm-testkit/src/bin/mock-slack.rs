@@ -3,6 +3,7 @@
 #![forbid(unsafe_code)]
 
 use std::io::Write;
+use std::net::IpAddr;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
@@ -18,9 +19,13 @@ use rtm_testkit::{App, ChatConfig, MockSlack, ServerOptions, SocketModeConfig, W
     about = "A mock Slack (RTM and Socket Mode) for testing clients"
 )]
 struct Args {
-    /// Port on 127.0.0.1 (0 = any free port).
+    /// Port to listen on (0 = any free port).
     #[arg(long, default_value_t = 0)]
     port: u16,
+    /// Address to listen on, e.g. 0.0.0.0 to be reachable from outside a container (the
+    /// URLs printed and handed out then name 127.0.0.1).
+    #[arg(long, default_value = "127.0.0.1")]
+    host: IpAddr,
     /// Serve https/wss with a fresh self-signed certificate.
     #[arg(long)]
     tls: bool,
@@ -70,6 +75,7 @@ fn main() -> ExitCode {
         .workspace(workspace)
         .tls(args.tls)
         .port(args.port)
+        .host(args.host)
         .socket_mode(socket_mode);
     let opts = if args.no_chat_rate_limit {
         opts.chat(ChatConfig::unthrottled())

@@ -11,7 +11,7 @@ mod http;
 mod shared;
 mod tls;
 
-use std::net::{Ipv4Addr, SocketAddr};
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
 use std::pin::pin;
 use std::sync::Arc;
 use std::thread::JoinHandle;
@@ -52,8 +52,12 @@ pub struct ServerOptions {
     pub workspace: Workspace,
     /// Serve https/wss with a fresh self-signed certificate (see [`MockSlack::tls_cert`]).
     pub tls: bool,
-    /// Port on 127.0.0.1; 0 picks a free one.
+    /// Port on [`host`](Self::host); 0 picks a free one.
     pub port: u16,
+    /// The address to listen on: 127.0.0.1 (default), or e.g. `0.0.0.0` to be reachable from
+    /// outside (a container). The URLs handed out name this address, or 127.0.0.1 (::1) when
+    /// it is unspecified.
+    pub host: IpAddr,
     /// WebSocket buffers and limits. Frames over 16 KB must still reach the model (it closes
     /// with 1009 as Slack does), so the message limit is well above that.
     pub ws_config: WebSocketConfig,
@@ -70,6 +74,7 @@ impl Default for ServerOptions {
             workspace: Workspace::default(),
             tls: false,
             port: 0,
+            host: IpAddr::V4(Ipv4Addr::LOCALHOST),
             ws_config: WebSocketConfig::default()
                 .read_buffer_size(64 * 1024)
                 .write_buffer_size(64 * 1024)
@@ -97,6 +102,12 @@ impl ServerOptions {
         self
     }
 
+    /// The address to listen on (see [`ServerOptions::host`]).
+    pub fn host(mut self, host: IpAddr) -> Self {
+        self.host = host;
+        self
+    }
+
     pub fn socket_mode(mut self, config: SocketModeConfig) -> Self {
         self.socket_mode = config;
         self
@@ -121,11 +132,18 @@ pub struct MockSlack {
 }
 
 impl MockSlack {
-    /// Binds 127.0.0.1 and starts serving on a background thread.
+    /// Binds [`ServerOptions::host`] (127.0.0.1 by default) and starts serving on a
+    /// background thread.
     pub fn start(opts: ServerOptions) -> Result<MockSlack, Error> {
-        let listener = std::net::TcpListener::bind((Ipv4Addr::LOCALHOST, opts.port))?;
+        let listener = std::net::TcpListener::bind((opts.host, opts.port))?;
         listener.set_nonblocking(true)?;
-        let addr = listener.local_addr()?;
+        let bound = listener.local_addr()?;
+        // The address in the URLs: a wildcard bind is reached through loopback here.
+        let addr = match bound.ip() {
+            IpAddr::V4(ip) if ip.is_unspecified() => (Ipv4Addr::LOCALHOST, bound.port()).into(),
+            IpAddr::V6(ip) if ip.is_unspecified() => (Ipv6Addr::LOCALHOST, bound.port()).into(),
+            _ => bound,
+        };
         let (cert, acceptor) = match opts.tls {
             true => {
                 let (c, a) = tls::self_signed()?;
@@ -156,7 +174,7 @@ impl MockSlack {
                 rt.block_on(serve_main(listener, ctx, acceptor, stop_rx));
                 rt.shutdown_timeout(Duration::from_secs(1));
             })?;
-        tracing::info!(%addr, tls = opts.tls, "mock slack listening");
+        tracing::info!(%bound, tls = opts.tls, "mock slack listening");
         Ok(MockSlack {
             shared,
             rt: handle,
@@ -167,7 +185,7 @@ impl MockSlack {
         })
     }
 
-    /// Listening address (127.0.0.1:port).
+    /// The address in the URLs (127.0.0.1:port by default; loopback for a wildcard bind).
     pub fn addr(&self) -> SocketAddr {
         self.addr
     }
@@ -484,6 +502,9 @@ impl Drop for MockSlack {
     }
 }
 
+/// How long a shutdown waits for the clients to answer their close frames.
+const SHUTDOWN_GRACE: Duration = Duration::from_millis(100);
+
 async fn serve_main(
     listener: std::net::TcpListener,
     ctx: Arc<Ctx>,
@@ -538,11 +559,14 @@ async fn serve_main(
             gone.await;
         }
     };
-    if tokio::time::timeout(Duration::from_secs(3), all_gone)
+    // Every socket has been sent its close frame; a client that answers does so within
+    // milliseconds on loopback. One that does not is not waited for (its TCP connection is
+    // dropped with the runtime): a shutdown, and the binary's exit, stay prompt.
+    if tokio::time::timeout(SHUTDOWN_GRACE, all_gone)
         .await
         .is_err()
     {
-        tracing::warn!("connections still open at shutdown");
+        tracing::debug!("connections still closing at shutdown: dropped");
     }
     ticker.abort();
 }
