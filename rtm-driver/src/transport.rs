@@ -186,11 +186,13 @@ fn is_certificate_text(text: &str) -> bool {
 
 /// The WebSocket configuration every adapter uses: sized for many idle clients (16 KiB or
 /// less each) rather than bulk transfer, since RTM frames are small and Slack drops clients
-/// that send frames over 16 KB.
+/// that send frames over 16 KB. Frames written in one driver round are buffered (up to
+/// 16 KiB) and go out in one write at its flush, not one system call each (a flood of Socket
+/// Mode acks); the buffer only grows to what a round writes, so an idle client keeps it small.
 pub fn websocket_config() -> WebSocketConfig {
     WebSocketConfig::default()
         .read_buffer_size(4 * 1024)
-        .write_buffer_size(0)
+        .write_buffer_size(16 * 1024)
         .max_write_buffer_size(256 * 1024)
         .max_message_size(Some(1024 * 1024))
         .max_frame_size(Some(1024 * 1024))

@@ -1097,9 +1097,55 @@ fn the_same_seed_gives_the_same_run() {
 }
 
 #[test]
+fn a_user_who_reads_ahead_and_acks_in_order_is_never_refused() {
+    // The driver reads up to 4,096 envelopes ahead of a subscriber; acks come after.
+    let mut h = H::default();
+    let conn = h.connect();
+    for i in 0..5_000 {
+        h.text(conn, &events_api(&format!("e{i}"), 0, &format!("Ev{i}")));
+    }
+    assert_eq!(h.c.pending_acks(), 5_000);
+    for i in 0..5_000 {
+        let id = format!("e{i}");
+        assert_eq!(ack_result(&h.ack(&id, None), &id), &Ok(()), "{id}");
+    }
+    assert_eq!(h.c.pending_acks(), 0);
+}
+
+#[test]
+fn late_acks_are_warned_once_each_in_arrival_order() {
+    let mut h = H::default();
+    let conn = h.connect();
+    for i in 0..4 {
+        h.text(conn, &events_api(&format!("e{i}"), 0, &format!("Ev{i}")));
+    }
+    h.ack("e1", None);
+    let late: Vec<String> = sm(&h.run_to(S(4)))
+        .iter()
+        .filter_map(|e| match e {
+            SocketModeEvent::AckLate { envelope_id } => Some(envelope_id.clone()),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(late, ["e0", "e2", "e3"]);
+    assert!(
+        !sm(&h.run_to(S(8)))
+            .iter()
+            .any(|e| matches!(e, SocketModeEvent::AckLate { .. })),
+        "each warned once"
+    );
+    assert_eq!(
+        ack_result(&h.ack("e3", None), "e3"),
+        &Ok(()),
+        "still ackable"
+    );
+}
+
+#[test]
 fn envelopes_never_acked_are_forgotten_past_the_window() {
     let mut h = H::new(SocketModeConfig {
         dedup_window: 3,
+        max_pending_acks: 3,
         ..SocketModeConfig::default()
     });
     let conn = h.connect();

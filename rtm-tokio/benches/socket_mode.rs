@@ -115,7 +115,7 @@ async fn acks_in(
     (count, Instant::now())
 }
 
-/// `dedup_window`: the core's bound on envelopes awaiting the user's ack (`None`: default).
+/// `dedup_window`: the size of the redelivery filter (`None`: the core's default).
 async fn flood(
     server: &lean_sm::LeanSm,
     n: u64,
@@ -270,10 +270,10 @@ fn run_flood(rt: &tokio::runtime::Runtime, runs: u64) {
             AckMode::Auto,
         ],
     };
-    // The core's default bound on envelopes awaiting an ack (1024) is below what the default
-    // lossless buffer (32 deliveries of up to 128) lets the driver read ahead, so a user who
-    // acks in order can be refused; measured with a larger bound unless `--dedup-window 0`.
-    let window = match arg("--dedup-window", 16_384) {
+    // The core's defaults (`--dedup-window 0`); `--dedup-window N` sets the redelivery
+    // filter's size (envelopes awaiting an ack have their own bound, `max_pending_acks`,
+    // above what the driver reads ahead, so acking in order is never refused).
+    let window = match arg("--dedup-window", 0) {
         0 => None,
         w => Some(w as usize),
     };

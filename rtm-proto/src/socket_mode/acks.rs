@@ -2,25 +2,25 @@
 //! ack (and on which connection), which were acked. Delivery from Slack is at least once;
 //! this makes it exactly once for the user, within a bounded window.
 
-use std::collections::{BTreeMap, VecDeque};
+use std::collections::{HashMap, VecDeque};
 use std::time::{Duration, Instant};
 
 use serde_json::Value;
 
-use super::window::Window;
+use super::window::{Key, Window};
 use crate::ids::ConnId;
 use crate::socket_mode_wire::error::AckError;
 use crate::socket_mode_wire::frame::Envelope;
-use crate::time::{after, earliest};
+use crate::time::after;
 
 /// An envelope delivered to the user and not acked yet.
 #[derive(Debug, Clone)]
 struct Pending {
     /// Where its ack goes: the connection that carried it last.
     conn: ConnId,
-    /// When to warn that it is late; `None` once warned.
-    warn_at: Option<Instant>,
     accepts_payload: bool,
+    /// Its place in arrival order (`Acks::order`).
+    seq: u64,
 }
 
 /// What to do with an envelope that arrived.
@@ -43,37 +43,53 @@ pub(crate) struct Checked {
 #[derive(Debug)]
 pub(crate) struct Acks {
     deadline: Duration,
-    pending: BTreeMap<String, Pending>,
-    /// Pending ids, oldest first: past `cap`, the oldest is forgotten, so a user who never
-    /// acks cannot grow memory without bound (Slack has long given up on it by then).
-    order: VecDeque<String>,
+    pending: HashMap<String, Pending>,
+    /// Pending ids in arrival order with their warning time (monotonic, since the deadline
+    /// is one duration): the front is the next to warn. Ids acked or warned meanwhile are
+    /// skipped when they reach the front.
+    order: VecDeque<(u64, String, Instant)>,
+    next_seq: u64,
+    /// The most envelopes awaiting the user's ack (`max_pending_acks`): past it, the oldest
+    /// is forgotten, so a user who never acks cannot grow memory without bound.
     cap: usize,
-    /// Envelope ids (`env:`) and event ids (`evt:`) the user has been given.
+    /// Envelope ids and event ids the user has been given.
     seen: Window,
     /// Envelope ids acked (by the user or automatically).
     acked: Window,
 }
 
 impl Acks {
-    pub(crate) fn new(deadline: Duration, window: usize) -> Self {
+    pub(crate) fn new(deadline: Duration, window: usize, max_pending: usize) -> Self {
         Acks {
             deadline,
-            pending: BTreeMap::new(),
+            pending: HashMap::new(),
             order: VecDeque::new(),
-            cap: window.max(1),
+            next_seq: 0,
+            cap: max_pending.max(1),
             seen: Window::new(window.saturating_mul(2)),
             acked: Window::new(window),
         }
     }
 
+    /// Drops from the front of `order` what no longer awaits a warning.
+    fn tidy(&mut self) {
+        while let Some((seq, id, _)) = self.order.front() {
+            match self.pending.get(id) {
+                Some(p) if p.seq == *seq => break,
+                _ => {
+                    self.order.pop_front();
+                }
+            }
+        }
+    }
+
     /// An envelope arrived at `now`.
     pub(crate) fn receive(&mut self, now: Instant, env: &Envelope, auto_ack: bool) -> Receipt {
-        let env_key = format!("env:{}", env.envelope_id);
-        let evt_key = env.event_id.as_ref().map(|id| format!("evt:{id}"));
-        let seen = self.seen.contains(&env_key)
-            || evt_key.as_deref().is_some_and(|k| self.seen.contains(k));
-        self.seen.insert(&env_key);
-        if let Some(k) = &evt_key {
+        let env_key = Key::envelope(&env.envelope_id);
+        let evt_key = env.event_id.as_deref().map(Key::event);
+        let seen = self.seen.contains(env_key) || evt_key.is_some_and(|k| self.seen.contains(k));
+        self.seen.insert(env_key);
+        if let Some(k) = evt_key {
             self.seen.insert(k);
         }
         if seen {
@@ -82,31 +98,42 @@ impl Acks {
                 p.conn = env.conn;
                 return Receipt::Duplicate { ack_now: false };
             }
-            self.acked.insert(&env.envelope_id);
+            self.acked.insert(Key::envelope(&env.envelope_id));
             return Receipt::Duplicate { ack_now: true };
         }
         if auto_ack {
-            self.acked.insert(&env.envelope_id);
+            self.acked.insert(Key::envelope(&env.envelope_id));
             return Receipt::Deliver { ack_now: true };
         }
         while self.pending.len() >= self.cap {
-            let Some(old) = self.order.pop_front() else {
-                break;
+            // The oldest pending one (warned ones left `order`: the map is searched then).
+            self.tidy();
+            let oldest = match self.order.pop_front() {
+                Some((_, id, _)) => id,
+                None => match self.pending.iter().min_by_key(|(_, p)| p.seq) {
+                    Some((id, _)) => id.clone(),
+                    None => break,
+                },
             };
-            self.pending.remove(&old);
+            self.pending.remove(&oldest);
         }
         // Ids acked meanwhile linger in `order`; sweep them now and then, so it stays
         // within twice the bound at a linear cost spread over many envelopes.
         if self.order.len() >= self.cap.saturating_mul(2) {
-            self.order.retain(|id| self.pending.contains_key(id));
+            let pending = &self.pending;
+            self.order
+                .retain(|(seq, id, _)| pending.get(id).is_some_and(|p| p.seq == *seq));
         }
-        self.order.push_back(env.envelope_id.clone());
+        let seq = self.next_seq;
+        self.next_seq += 1;
+        self.order
+            .push_back((seq, env.envelope_id.clone(), after(now, self.deadline)));
         self.pending.insert(
             env.envelope_id.clone(),
             Pending {
                 conn: env.conn,
-                warn_at: Some(after(now, self.deadline)),
                 accepts_payload: env.accepts_response_payload,
+                seq,
             },
         );
         Receipt::Deliver { ack_now: false }
@@ -120,7 +147,7 @@ impl Acks {
         payload: Option<&str>,
     ) -> Result<Checked, AckError> {
         let Some(p) = self.pending.get(envelope_id) else {
-            return Err(if self.acked.contains(envelope_id) {
+            return Err(if self.acked.contains(Key::envelope(envelope_id)) {
                 AckError::AlreadyAcked
             } else {
                 AckError::UnknownEnvelope
@@ -136,26 +163,27 @@ impl Acks {
         };
         let conn = p.conn;
         self.pending.remove(envelope_id);
-        self.acked.insert(envelope_id);
+        self.acked.insert(Key::envelope(envelope_id));
+        self.tidy();
         Ok(Checked { conn, payload })
     }
 
-    /// Pending envelopes whose deadline passed at `now` (each warned once).
+    /// Pending envelopes whose deadline passed at `now`, oldest first (each warned once).
     pub(crate) fn late(&mut self, now: Instant) -> Vec<String> {
         let mut late = Vec::new();
-        for (id, p) in &mut self.pending {
-            if p.warn_at.is_some_and(|t| t <= now) {
-                p.warn_at = None;
-                late.push(id.clone());
+        self.tidy();
+        while self.order.front().is_some_and(|(_, _, at)| *at <= now) {
+            if let Some((_, id, _)) = self.order.pop_front() {
+                late.push(id);
             }
+            self.tidy();
         }
         late
     }
 
+    /// When the next pending envelope is late: the front of the arrival order.
     pub(crate) fn deadline(&self) -> Option<Instant> {
-        self.pending
-            .values()
-            .fold(None, |d, p| earliest(d, p.warn_at))
+        self.order.front().map(|(_, _, at)| *at)
     }
 
     /// Envelopes awaiting the user's ack.

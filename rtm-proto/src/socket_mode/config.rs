@@ -23,6 +23,10 @@ pub struct SocketModeConfig {
     pub ack_deadline: Duration,
     /// How many envelope ids and event ids the redelivery filter remembers (memory bound).
     pub dedup_window: usize,
+    /// How many envelopes may await the user's ack; past it the oldest is forgotten (memory
+    /// bound; its ack is then refused as unknown, and Slack redelivers it). Default 16,384:
+    /// above what the driver reads ahead of a subscriber, so acking in order is never refused.
+    pub max_pending_acks: usize,
     /// Ping the server after this long without writing.
     pub ping_interval: Duration,
     /// A ping answered by no inbound frame within this means the socket is dead.
@@ -59,6 +63,7 @@ impl Default for SocketModeConfig {
             auto_ack: false,
             ack_deadline: Duration::from_secs(3),
             dedup_window: 1024,
+            max_pending_acks: 16_384,
             ping_interval: Duration::from_secs(10),
             pong_timeout: Duration::from_secs(10),
             idle_timeout: Duration::from_secs(40),
@@ -95,6 +100,9 @@ impl SocketModeConfig {
         }
         if self.dedup_window == 0 {
             return Err(ConfigError::Invalid("dedup_window"));
+        }
+        if self.max_pending_acks == 0 {
+            return Err(ConfigError::Invalid("max_pending_acks"));
         }
         // NaN fails too: a factor must be a number of at least 1.
         if self.retry.factor.is_nan() || self.retry.factor < 1.0 {

@@ -116,7 +116,11 @@ impl SocketModeClient {
         let replacement =
             Session::new(timings, config.seed.wrapping_add(0x9e37_79b9)).with_conn_ids(2, 2);
         Ok(SocketModeClient {
-            acks: Acks::new(config.ack_deadline, config.dedup_window),
+            acks: Acks::new(
+                config.ack_deadline,
+                config.dedup_window,
+                config.max_pending_acks,
+            ),
             web_api: WebApi::new(config.web_api.clone(), config.seed),
             config,
             primary,

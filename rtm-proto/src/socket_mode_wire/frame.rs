@@ -259,6 +259,11 @@ fn malformed(detail: impl Into<String>) -> SocketModeError {
 /// without building a JSON tree: the payload is kept as the raw text it came as, and only the
 /// few fields the client needs are picked out of it.
 pub(crate) fn read(conn: ConnId, text: &str) -> Result<Frame, SocketModeError> {
+    if !text.trim_start().starts_with('{') {
+        // Not an object (a derived struct would also read an array): the general reader says
+        // what it is.
+        return read_value(conn, text);
+    }
     let head: Head<'_> = match serde_json::from_str(text) {
         Ok(head) => head,
         // Not JSON at all.
@@ -297,7 +302,7 @@ struct PayloadHead<'a> {
     #[serde(default, borrow)]
     event_id: Option<&'a RawValue>,
     #[serde(default, borrow)]
-    event: Option<&'a RawValue>,
+    event: Option<EventHead<'a>>,
 }
 
 #[derive(Deserialize)]
@@ -306,6 +311,19 @@ struct EventHead<'a> {
     kind: Option<&'a RawValue>,
     #[serde(default, borrow)]
     subtype: Option<&'a RawValue>,
+}
+
+/// The `event_id` of a payload whose `event` is of an odd shape.
+fn event_id_only(payload: &str) -> Option<String> {
+    #[derive(Deserialize)]
+    struct Id<'a> {
+        #[serde(default, borrow)]
+        event_id: Option<&'a RawValue>,
+    }
+    serde_json::from_str::<Id<'_>>(payload)
+        .ok()?
+        .event_id
+        .and_then(raw_str)
 }
 
 /// A JSON string's value; `None` for anything else.
@@ -333,12 +351,16 @@ fn envelope(conn: ConnId, kind: Option<String>, head: &Head<'_>) -> Result<Frame
             .ok_or_else(|| malformed("retry_attempt is not a small integer"))?,
     };
     let payload = head.payload.map_or("null", RawValue::get);
-    let inner: Option<PayloadHead<'_>> = serde_json::from_str(payload).ok();
-    let event_id = inner.as_ref().and_then(|p| p.event_id).and_then(raw_str);
-    let inner = inner
-        .and_then(|p| p.event)
-        .and_then(|e| serde_json::from_str::<EventHead<'_>>(e.get()).ok())
-        .and_then(|e| Some((e.kind.and_then(raw_str)?, e.subtype.and_then(raw_str))));
+    // One pass over the payload (an `event` that is not an object makes it fail: then the
+    // event id is read alone).
+    let (event_id, inner) = match serde_json::from_str::<PayloadHead<'_>>(payload) {
+        Ok(p) => (
+            p.event_id.and_then(raw_str),
+            p.event
+                .and_then(|e| Some((e.kind.and_then(raw_str)?, e.subtype.and_then(raw_str)))),
+        ),
+        Err(_) => (event_id_only(payload), None),
+    };
     Ok(Frame::Envelope(Envelope {
         conn,
         envelope_id,
@@ -430,5 +452,84 @@ pub(crate) fn ack(envelope_id: &str, payload: Option<&Value>) -> String {
     match payload {
         None => format!(r#"{{"envelope_id":{id}}}"#),
         Some(p) => format!(r#"{{"envelope_id":{id},"payload":{p}}}"#),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn envelope_of(text: &str) -> Envelope {
+        match read(ConnId(1), text) {
+            Ok(Frame::Envelope(e)) => e,
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn an_envelope_is_read_without_a_tree_and_keeps_its_payload_as_sent() {
+        let e = envelope_of(
+            r#"{"envelope_id":"a\"b","type":"events_api","retry_attempt":2,"retry_reason":"timeout","accepts_response_payload":true,"payload":{"event_id":"Ev1","event":{"type":"message","subtype":"bot_message","text":"x"}}}"#,
+        );
+        assert_eq!(e.envelope_id, "a\"b");
+        assert_eq!((e.retry_attempt, e.retry_reason.as_str()), (2, "timeout"));
+        assert!(e.accepts_response_payload);
+        assert_eq!(e.event_id.as_deref(), Some("Ev1"));
+        assert_eq!(e.inner_event_type(), Some("message"));
+        assert_eq!(e.inner_event_subtype(), Some("bot_message"));
+        assert_eq!(
+            e.payload,
+            r#"{"event_id":"Ev1","event":{"type":"message","subtype":"bot_message","text":"x"}}"#
+        );
+    }
+
+    #[test]
+    fn odd_shapes_are_read_as_before() {
+        // An `event` that is not an object: the event id is still read.
+        let e = envelope_of(
+            r#"{"envelope_id":"1","type":"events_api","payload":{"event":"x","event_id":"Ev2"}}"#,
+        );
+        assert_eq!(
+            (e.event_id.as_deref(), e.inner_event_type()),
+            (Some("Ev2"), None)
+        );
+        // No payload, null retry_attempt, a non-boolean flag.
+        let e = envelope_of(
+            r#"{"envelope_id":"2","type":"x","retry_attempt":null,"accepts_response_payload":"yes"}"#,
+        );
+        assert_eq!((e.payload.as_str(), e.retry_attempt), ("null", 0));
+        assert!(!e.accepts_response_payload);
+        // Errors keep their kinds.
+        let err = |t: &str| read(ConnId(1), t).unwrap_err();
+        assert!(matches!(err("{"), SocketModeError::MalformedFrame { .. }));
+        assert!(
+            matches!(err("[1]"), SocketModeError::MalformedFrame { detail } if detail == "not a JSON object")
+        );
+        assert!(matches!(
+            err(r#"{"type":"events_api"}"#),
+            SocketModeError::MissingEnvelopeId { .. }
+        ));
+        assert!(matches!(
+            err(r#"{"envelope_id":"3","type":"x","retry_attempt":-1}"#),
+            SocketModeError::MalformedFrame { .. }
+        ));
+        assert!(
+            matches!(err(r#"{"envelope_id":"4"}"#), SocketModeError::MalformedFrame { detail } if detail == "envelope without type")
+        );
+        // A duplicate field goes through the general reader (last one wins).
+        let e = envelope_of(r#"{"envelope_id":"5","envelope_id":"6","type":"x"}"#);
+        assert_eq!(e.envelope_id, "6");
+    }
+
+    #[test]
+    fn an_ack_is_json_with_its_payload() {
+        let v: Value = serde_json::from_str(&ack("a\"b", None)).unwrap();
+        assert_eq!(v, serde_json::json!({"envelope_id": "a\"b"}));
+        let p = serde_json::json!({"text": "hi"});
+        let v: Value = serde_json::from_str(&ack("x", Some(&p))).unwrap();
+        assert_eq!(
+            v,
+            serde_json::json!({"envelope_id": "x", "payload": {"text": "hi"}})
+        );
     }
 }
