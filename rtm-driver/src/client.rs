@@ -142,7 +142,30 @@ impl RtmClient {
         text: impl AsRef<str>,
         channel: impl AsRef<str>,
     ) -> impl Future<Output = Result<Reply, Error>> + Send + 'static {
-        let sent = self.submit(Outgoing::message(text.as_ref(), channel.as_ref()));
+        self.replied(Outgoing::message(text.as_ref(), channel.as_ref()))
+    }
+
+    /// [`send_message`](Self::send_message) as a reply in the thread of `thread_ts` (the
+    /// parent message's `ts`).
+    pub fn send_message_in_thread(
+        &self,
+        text: impl AsRef<str>,
+        channel: impl AsRef<str>,
+        thread_ts: impl AsRef<str>,
+    ) -> impl Future<Output = Result<Reply, Error>> + Send + 'static {
+        self.replied(Outgoing::message_in_thread(
+            text.as_ref(),
+            channel.as_ref(),
+            thread_ts.as_ref(),
+        ))
+    }
+
+    /// Submits a message and waits for its ack.
+    fn replied(
+        &self,
+        outgoing: Outgoing,
+    ) -> impl Future<Output = Result<Reply, Error>> + Send + 'static {
+        let sent = self.submit(outgoing);
         async move {
             match sent.await? {
                 Sent::Replied(reply) => Ok(reply),

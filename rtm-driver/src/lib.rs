@@ -81,5 +81,9 @@ pub use rtm_proto::{
     RetryLimit, RetryPolicy, RtmError, SendError, Sent, SlackEvent, StartOptions, State, Token,
     TypedEvent, WebResponse, typed,
 };
-/// The WebSocket message type shared by tokio-tungstenite and async-tungstenite.
-pub use tungstenite::{Error as WsError, Message};
+/// The WebSocket frame types of the [`WebSocket`] a [`Connector`] opens, shared by
+/// tokio-tungstenite and async-tungstenite: a `websocket::Message` is a WebSocket frame (text,
+/// ping, close, ...), not a Slack message.
+pub mod websocket {
+    pub use tungstenite::{Error, Message};
+}

@@ -217,7 +217,15 @@ impl fmt::Display for RtmError {
     }
 }
 
-impl std::error::Error for RtmError {}
+impl std::error::Error for RtmError {
+    /// The last attempt's failure, for `RetriesExhausted`.
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        match self {
+            RtmError::RetriesExhausted { last, .. } => Some(last.as_ref()),
+            _ => None,
+        }
+    }
+}
 
 /// Why a send ended without a reply, when it was awaited.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

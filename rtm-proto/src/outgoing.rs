@@ -41,6 +41,15 @@ impl Outgoing {
         }
     }
 
+    /// A message in the thread of `thread_ts` (a reply), else as [`message`](Self::message).
+    pub fn message_in_thread(text: &str, channel: &str, thread_ts: &str) -> Self {
+        Outgoing {
+            kind: "message".to_owned(),
+            body: serde_json::json!({ "channel": channel, "text": text, "thread_ts": thread_ts }),
+            mode: SendMode::Queued { await_reply: true },
+        }
+    }
+
     /// `send_typing(channel)`: a queued `typing`, no reply awaited.
     pub fn typing(channel: &str) -> Self {
         Outgoing {

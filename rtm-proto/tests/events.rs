@@ -415,3 +415,26 @@ fn the_token_is_never_shown() {
     let info = h.client.connect_info().unwrap();
     assert!(!format!("{info:?}").contains("wss://"));
 }
+
+#[test]
+fn retries_exhausted_keeps_its_last_cause_as_source() {
+    use std::error::Error as _;
+    let e = RtmError::RetriesExhausted {
+        attempts: 3,
+        last: Box::new(RtmError::Http { status: 503 }),
+    };
+    let source = e.source().expect("the last failure");
+    assert_eq!(
+        source.to_string(),
+        RtmError::Http { status: 503 }.to_string()
+    );
+    assert!(RtmError::Goodbye.source().is_none());
+    let e = rtm_proto::SocketModeError::RetriesExhausted {
+        attempts: 2,
+        last: Box::new(rtm_proto::SocketModeError::HelloTimeout),
+    };
+    assert_eq!(
+        e.source().map(|s| s.to_string()),
+        Some(rtm_proto::SocketModeError::HelloTimeout.to_string())
+    );
+}

@@ -201,7 +201,15 @@ impl fmt::Display for SocketModeError {
     }
 }
 
-impl std::error::Error for SocketModeError {}
+impl std::error::Error for SocketModeError {
+    /// The last attempt's failure, for `RetriesExhausted`.
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        match self {
+            SocketModeError::RetriesExhausted { last, .. } => Some(last.as_ref()),
+            _ => None,
+        }
+    }
+}
 
 /// Why an [`Input::Ack`](crate::Input::Ack) was refused.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -53,6 +53,21 @@ pub async fn send_message_is_acked<H: Harness>(t: Ctx<H>) {
         }
         other => panic!("{other:?}"),
     }
+
+    // A reply in the thread of that message.
+    let parent = ack.ts.clone().expect("ts");
+    let reply = within(
+        "send_message_in_thread",
+        WAIT,
+        client.send_message_in_thread("in thread", CHANNEL, &parent),
+    )
+    .await
+    .unwrap();
+    let frames = client_frames(&t.conn(1), "message");
+    assert_eq!(frames[1]["thread_ts"], parent.as_str());
+    let history = t.slack.history(CHANNEL);
+    assert_eq!(history[1].ts, reply.ts.unwrap());
+    assert_eq!(history[1].thread_ts.as_deref(), Some(parent.as_str()));
 }
 
 /// An error reply settles its send with a typed platform error; the session goes on.

@@ -264,6 +264,8 @@ impl SlackModel {
         }
         let ts = self.ts.next(now);
         let text = events::escape_text(text);
+        // A reply in a thread (`thread_ts`), as Slack's RTM accepts it.
+        let thread_ts = frame.get("thread_ts").and_then(Value::as_str);
         let bot = self.ws.bot();
         self.history
             .entry(channel.to_string())
@@ -272,7 +274,7 @@ impl SlackModel {
                 ts: ts.clone(),
                 user: bot.id.clone(),
                 text: text.clone(),
-                thread_ts: None,
+                thread_ts: thread_ts.map(str::to_owned),
             });
         // Other sessions of the bot see its message as any member would.
         let block_id = self.rng.block_id();
@@ -285,7 +287,7 @@ impl SlackModel {
             client_msg_id: None,
             block_id: &block_id,
             bot_id: bot.bot_id.as_deref(),
-            thread_ts: None,
+            thread_ts,
             blocks: None,
         });
         self.send_to_others(now, conn, &event, out);
