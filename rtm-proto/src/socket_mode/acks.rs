@@ -85,13 +85,13 @@ impl Acks {
 
     /// An envelope arrived at `now`.
     pub(crate) fn receive(&mut self, now: Instant, env: &Envelope, auto_ack: bool) -> Receipt {
-        let env_key = Key::envelope(&env.envelope_id);
-        let evt_key = env.event_id.as_deref().map(Key::event);
-        let seen = self.seen.contains(env_key) || evt_key.is_some_and(|k| self.seen.contains(k));
-        self.seen.insert(env_key);
-        if let Some(k) = evt_key {
-            self.seen.insert(k);
-        }
+        // Inserted at once: `insert` says whether the key was new.
+        let env_new = self.seen.insert(Key::envelope(&env.envelope_id));
+        let evt_new = env
+            .event_id
+            .as_deref()
+            .is_none_or(|id| self.seen.insert(Key::event(id)));
+        let seen = !(env_new && evt_new);
         if seen {
             if let Some(p) = self.pending.get_mut(&env.envelope_id) {
                 // The user's ack is still to come: it follows the envelope to this connection.
