@@ -55,15 +55,7 @@ impl Subscribable for SocketModeEvent {
             return true;
         }
         match self {
-            SocketModeEvent::Envelope(e) => {
-                pattern == "envelope"
-                    || e.envelope_type.as_str() == pattern
-                    || e.inner_event_type()
-                        .is_some_and(|t| match pattern.split_once("::") {
-                            None => t == pattern,
-                            Some((kind, sub)) => t == kind && e.inner_event_subtype() == Some(sub),
-                        })
-            }
+            SocketModeEvent::Envelope(e) => e.matches(pattern),
             other => other.name() == pattern,
         }
     }

@@ -94,16 +94,7 @@ impl SlackEvent {
     /// Whether the event matches a filter: `"type"` or `"type::subtype"`, the names under
     /// which the reference client emits it. `"*"` matches everything.
     pub fn matches(&self, filter: &str) -> bool {
-        if filter == "*" {
-            return true;
-        }
-        let Some(kind) = self.event_type() else {
-            return false;
-        };
-        match filter.split_once("::") {
-            None => kind == filter,
-            Some((t, s)) => kind == t && self.subtype() == Some(s),
-        }
+        filter == "*" || type_matches(filter, self.event_type(), self.subtype())
     }
 
     /// The whole frame as a JSON value.
@@ -201,5 +192,17 @@ impl Event {
             Event::OutgoingMessage { .. } => "outgoing_message",
             Event::Slack(e) => e.event_type().unwrap_or("slack_event"),
         }
+    }
+}
+
+/// Whether a filter `"type"` or `"type::subtype"` names an event of this type and subtype
+/// (RTM events, and the inner events of Socket Mode's Events API envelopes).
+pub(crate) fn type_matches(filter: &str, kind: Option<&str>, subtype: Option<&str>) -> bool {
+    let Some(kind) = kind else {
+        return false;
+    };
+    match filter.split_once("::") {
+        None => kind == filter,
+        Some((t, s)) => kind == t && subtype == Some(s),
     }
 }

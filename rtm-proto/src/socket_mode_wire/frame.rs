@@ -187,6 +187,20 @@ impl Envelope {
         self.inner.as_ref().and_then(|(_, s)| s.as_deref())
     }
 
+    /// Whether a subscription filter names this envelope: `envelope` (every one), its type
+    /// (`events_api`, `slash_commands`, `interactive`), or its inner event's `type` or
+    /// `type::subtype` (`app_mention`, `message::bot_message`); `*` matches everything.
+    pub fn matches(&self, filter: &str) -> bool {
+        filter == "*"
+            || filter == "envelope"
+            || self.envelope_type.as_str() == filter
+            || crate::event::type_matches(
+                filter,
+                self.inner_event_type(),
+                self.inner_event_subtype(),
+            )
+    }
+
     /// The payload of a `slash_commands` envelope; `None` for the other types.
     pub fn slash_command(&self) -> Option<Result<SlashCommand, serde_json::Error>> {
         (self.envelope_type == EnvelopeType::SlashCommands)
@@ -519,6 +533,34 @@ mod tests {
         // A duplicate field goes through the general reader (last one wins).
         let e = envelope_of(r#"{"envelope_id":"5","envelope_id":"6","type":"x"}"#);
         assert_eq!(e.envelope_id, "6");
+    }
+
+    #[test]
+    fn filters_name_envelopes_by_kind_type_and_inner_event() {
+        let e = envelope_of(
+            r#"{"envelope_id":"1","type":"events_api","payload":{"event":{"type":"message","subtype":"bot_message"}}}"#,
+        );
+        for yes in [
+            "*",
+            "envelope",
+            "events_api",
+            "message",
+            "message::bot_message",
+        ] {
+            assert!(e.matches(yes), "{yes}");
+        }
+        for no in [
+            "slash_commands",
+            "app_mention",
+            "message::me_message",
+            "bot_message",
+        ] {
+            assert!(!e.matches(no), "{no}");
+        }
+        let c = envelope_of(
+            r#"{"envelope_id":"2","type":"slash_commands","payload":{"command":"/x"}}"#,
+        );
+        assert!(c.matches("slash_commands") && !c.matches("message"));
     }
 
     #[test]
