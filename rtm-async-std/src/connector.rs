@@ -9,7 +9,7 @@ use async_tungstenite::tungstenite::client::IntoClientRequest;
 use futures::{AsyncReadExt, AsyncWriteExt};
 use rtm_driver::{
     BoxFuture, Connector, Error, Proxies, TransportError, TransportOptions, Url, WebRequest,
-    WebResponse, describe_error as describe, tls, websocket_config as ws_config,
+    WebResponse, WebSocketConfig, describe_error as describe, tls,
 };
 use rustls::pki_types::ServerName;
 use tracing::instrument::WithSubscriber;
@@ -163,7 +163,11 @@ impl Connector for AsyncStdConnector {
         Box::pin(call.with_subscriber(tracing::Dispatch::none()))
     }
 
-    fn open_websocket(&self, url: Url) -> BoxFuture<Result<Self::Socket, TransportError>> {
+    fn open_websocket(
+        &self,
+        url: Url,
+        config: WebSocketConfig,
+    ) -> BoxFuture<Result<Self::Socket, TransportError>> {
         let tls = self.tls.clone();
         let proxies = self.proxies.clone();
         Box::pin(async move {
@@ -193,7 +197,7 @@ impl Connector for AsyncStdConnector {
                 MaybeTlsStream::Plain(tcp)
             };
             let (socket, _response) =
-                async_tungstenite::client_async_with_config(request, stream, Some(ws_config()))
+                async_tungstenite::client_async_with_config(request, stream, Some(config))
                     .await
                     .map_err(|e| TransportError::from_error(&e, &host))?;
             Ok(socket)

@@ -24,7 +24,7 @@ use crate::core_trait::{Core, Report};
 use crate::events::Publisher;
 use crate::record::Recording;
 use crate::runtime::{AsyncTimer, BoxFuture, Runtime};
-use crate::transport::{Connector, TransportError, WebRequest};
+use crate::transport::{Connector, TransportError, WebRequest, websocket_config};
 use crate::url_policy::{self, Kind};
 
 /// Frames read per round before the other sources get a turn.
@@ -270,8 +270,9 @@ impl<K: Core, C: Connector> Driver<K, C> {
                     Ok(url) => {
                         tracing::debug!(%conn, "opening WebSocket");
                         self.opening.retain(|(c, _)| *c != conn);
+                        let config = websocket_config(K::WS_READ_BUFFER);
                         self.opening
-                            .push((conn, self.connector.open_websocket(url)));
+                            .push((conn, self.connector.open_websocket(url, config)));
                     }
                     Err(e) => {
                         tracing::warn!(%conn, error = %e, "refusing WebSocket URL");

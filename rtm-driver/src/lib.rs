@@ -62,6 +62,8 @@ pub use transport::{
     Connector, TransportError, WebRequest, WebSocket, certificate_failure, describe_error,
     websocket_config,
 };
+/// The WebSocket configuration handed to [`Connector::open_websocket`].
+pub use tungstenite::protocol::WebSocketConfig;
 /// The parsed URL type of [`WebRequest::url`] and [`Connector::open_websocket`].
 pub use url::Url;
 pub use web_api::WebApi;

@@ -90,7 +90,7 @@ impl SocketModeClient {
         &self,
         envelope: &Envelope,
     ) -> impl Future<Output = Result<(), Error>> + Send + 'static {
-        self.ack_inner(envelope.envelope_id.clone(), None)
+        self.ack_inner(envelope.envelope_id().to_owned(), None)
     }
 
     /// Acknowledges an envelope with a response payload (a JSON object: a slash command's
@@ -100,7 +100,7 @@ impl SocketModeClient {
         envelope: &Envelope,
         payload: &Value,
     ) -> impl Future<Output = Result<(), Error>> + Send + 'static {
-        self.ack_inner(envelope.envelope_id.clone(), Some(payload.to_string()))
+        self.ack_inner(envelope.envelope_id().to_owned(), Some(payload.to_string()))
     }
 
     fn ack_inner(

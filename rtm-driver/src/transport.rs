@@ -52,8 +52,13 @@ pub trait Connector: Send + 'static {
     fn web_call(&self, request: WebRequest) -> BoxFuture<Result<WebResponse, TransportError>>;
 
     /// Opens a WebSocket to `url` (`wss://` or, when the driver allows it, `ws://`), parsed
-    /// and checked by the URL policy: dial this value's host and port.
-    fn open_websocket(&self, url: Url) -> BoxFuture<Result<Self::Socket, TransportError>>;
+    /// and checked by the URL policy: dial this value's host and port. `config` is the
+    /// session's WebSocket configuration ([`websocket_config`], sized for its protocol).
+    fn open_websocket(
+        &self,
+        url: Url,
+        config: WebSocketConfig,
+    ) -> BoxFuture<Result<Self::Socket, TransportError>>;
 }
 
 /// Why a connection could not be made: a description for the core, and whether retrying
@@ -184,14 +189,16 @@ fn is_certificate_text(text: &str) -> bool {
     .any(|m| lower.contains(m))
 }
 
-/// The WebSocket configuration every adapter uses: sized for many idle clients (16 KiB or
-/// less each) rather than bulk transfer, since RTM frames are small and Slack drops clients
-/// that send frames over 16 KB. Frames written in one driver round are buffered (up to
-/// 16 KiB) and go out in one write at its flush, not one system call each (a flood of Socket
-/// Mode acks); the buffer only grows to what a round writes, so an idle client keeps it small.
-pub fn websocket_config() -> WebSocketConfig {
+/// The WebSocket configuration of a session whose socket reads `read_buffer_size` bytes at a
+/// time (tungstenite keeps that buffer for the socket's life, zeroed: it is resident memory).
+/// RTM sizes it for many idle clients (16 KiB or less each), since RTM frames are small and
+/// Slack drops clients that send frames over 16 KB; Socket Mode, a few connections per app
+/// that carry all its events, for throughput. Frames written in one driver round are
+/// buffered (up to 16 KiB) and go out in one write at its flush, not one system call each
+/// (a flood of Socket Mode acks); that buffer only grows to what a round writes.
+pub fn websocket_config(read_buffer_size: usize) -> WebSocketConfig {
     WebSocketConfig::default()
-        .read_buffer_size(4 * 1024)
+        .read_buffer_size(read_buffer_size)
         .write_buffer_size(16 * 1024)
         .max_write_buffer_size(256 * 1024)
         .max_message_size(Some(1024 * 1024))

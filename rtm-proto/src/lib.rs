@@ -108,6 +108,7 @@ mod input;
 #[cfg(feature = "invariants")]
 #[cfg_attr(docsrs, doc(cfg(feature = "invariants")))]
 pub mod invariants;
+mod json_scan;
 mod keepalive;
 mod outbox;
 mod outgoing;

@@ -194,7 +194,7 @@ fn delivered(actions: &[Action]) -> Vec<String> {
     sm(actions)
         .into_iter()
         .filter_map(|e| match e {
-            SocketModeEvent::Envelope(env) => Some(env.envelope_id.clone()),
+            SocketModeEvent::Envelope(env) => Some(env.envelope_id().to_owned()),
             _ => None,
         })
         .collect()
@@ -377,12 +377,12 @@ fn envelopes_are_typed_and_unknown_types_pass_through() {
     let [SocketModeEvent::Envelope(env)] = &sm(&a)[..] else {
         panic!("{a:?}")
     };
-    assert_eq!(env.envelope_id, "e1");
-    assert_eq!(env.envelope_type, EnvelopeType::EventsApi);
-    assert_eq!(env.retry_attempt, 0);
-    assert_eq!(env.retry_reason, "");
-    assert!(!env.accepts_response_payload);
-    assert_eq!(env.conn, conn);
+    assert_eq!(env.envelope_id(), "e1");
+    assert_eq!(env.envelope_type(), &EnvelopeType::EventsApi);
+    assert_eq!(env.retry_attempt(), 0);
+    assert_eq!(env.retry_reason(), "");
+    assert!(!env.accepts_response_payload());
+    assert_eq!(env.conn(), conn);
     let inner = env.events_api().unwrap().unwrap();
     assert_eq!(inner.event_id.as_deref(), Some("Ev1"));
     assert_eq!(inner.event_type.as_deref(), Some("message"));
@@ -393,8 +393,8 @@ fn envelopes_are_typed_and_unknown_types_pass_through() {
     let [SocketModeEvent::Envelope(env)] = &sm(&a)[..] else {
         panic!("{a:?}")
     };
-    assert_eq!(env.envelope_type, EnvelopeType::SlashCommands);
-    assert!(env.accepts_response_payload);
+    assert_eq!(env.envelope_type(), &EnvelopeType::SlashCommands);
+    assert!(env.accepts_response_payload());
     assert!(env.events_api().is_none());
 
     let a = h.text(
@@ -402,14 +402,14 @@ fn envelopes_are_typed_and_unknown_types_pass_through() {
         r#"{"envelope_id":"i1","type":"interactive","payload":{"type":"block_actions"}}"#,
     );
     assert!(
-        matches!(&sm(&a)[..], [SocketModeEvent::Envelope(e)] if e.envelope_type == EnvelopeType::Interactive)
+        matches!(&sm(&a)[..], [SocketModeEvent::Envelope(e)] if e.envelope_type() == &EnvelopeType::Interactive)
     );
     let a = h.text(
         conn,
         r#"{"envelope_id":"x1","type":"workflow_step","payload":{"a":1}}"#,
     );
     assert!(matches!(&sm(&a)[..], [SocketModeEvent::Envelope(e)]
-        if e.envelope_type == EnvelopeType::Other("workflow_step".into()) && e.payload == r#"{"a":1}"#));
+        if e.envelope_type() == &EnvelopeType::Other("workflow_step".into()) && e.payload() == r#"{"a":1}"#));
 }
 
 #[test]

@@ -189,7 +189,7 @@ async fn flood(
         let mut pending = FuturesUnordered::new();
         while count < total {
             let e = envelopes.next().await.unwrap().unwrap();
-            let seq = lean_sm::seq_of(&e.envelope_id).unwrap();
+            let seq = lean_sm::seq_of(e.envelope_id()).unwrap();
             if std::mem::replace(&mut seen[seq as usize], true) {
                 dup += 1;
             } else {
@@ -493,7 +493,7 @@ fn run_refresh(rt: &tokio::runtime::Runtime, runs: u64) {
                 tokio::select! {
                     e = envelopes.next() => {
                         let e = e.unwrap().unwrap();
-                        let seq = lean_sm::seq_of(&e.envelope_id).unwrap() as usize;
+                        let seq = lean_sm::seq_of(e.envelope_id()).unwrap() as usize;
                         if seen.len() <= seq {
                             seen.resize(seq + 1, 0);
                         }
@@ -514,7 +514,7 @@ fn run_refresh(rt: &tokio::runtime::Runtime, runs: u64) {
             while let Ok(Some(Ok(e))) =
                 tokio::time::timeout_at(deadline.into(), envelopes.next()).await
             {
-                let seq = lean_sm::seq_of(&e.envelope_id).unwrap() as usize;
+                let seq = lean_sm::seq_of(e.envelope_id()).unwrap() as usize;
                 if seen.len() <= seq {
                     seen.resize(seq + 1, 0);
                 }

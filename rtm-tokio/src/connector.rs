@@ -11,7 +11,7 @@ compile_error!("rtm-tokio needs feature `rustls` (default) or `native-tls`");
 use rtm_driver::tls;
 use rtm_driver::{
     BoxFuture, Connector, Error, Proxies, TransportError, TransportOptions, Url, WebRequest,
-    WebResponse, websocket_config as ws_config,
+    WebResponse, WebSocketConfig,
 };
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
@@ -211,7 +211,11 @@ impl Connector for TokioConnector {
         })
     }
 
-    fn open_websocket(&self, url: Url) -> BoxFuture<Result<Self::Socket, TransportError>> {
+    fn open_websocket(
+        &self,
+        url: Url,
+        config: WebSocketConfig,
+    ) -> BoxFuture<Result<Self::Socket, TransportError>> {
         let connector = self.tls.connector();
         let proxies = self.proxies.clone();
         Box::pin(async move {
@@ -226,7 +230,7 @@ impl Connector for TokioConnector {
             let (socket, _response) = tokio_tungstenite::client_async_tls_with_config(
                 request,
                 tcp,
-                Some(ws_config()),
+                Some(config),
                 Some(connector),
             )
             .await

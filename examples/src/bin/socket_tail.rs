@@ -152,12 +152,12 @@ fn snake(debug: impl std::fmt::Debug) -> String {
 fn envelope_line(seq: u64, e: &Envelope) -> String {
     JsonLine::new("envelope")
         .field("seq", seq)
-        .field("envelope_id", &e.envelope_id)
-        .field("type", e.envelope_type.as_str())
-        .field("retry_attempt", e.retry_attempt)
-        .field("retry_reason", &e.retry_reason)
-        .field("accepts_response_payload", e.accepts_response_payload)
-        .raw("payload", &e.payload)
+        .field("envelope_id", e.envelope_id())
+        .field("type", e.envelope_type().as_str())
+        .field("retry_attempt", e.retry_attempt())
+        .field("retry_reason", e.retry_reason())
+        .field("accepts_response_payload", e.accepts_response_payload())
+        .raw("payload", e.payload())
         .finish()
 }
 
@@ -452,7 +452,7 @@ async fn run(
                             last_problem = Some(format!("{reason} ({})", reason.code()));
                         }
                         SocketModeEvent::Envelope(e) if manual_ack => {
-                            unacked.insert(e.envelope_id.clone(), e.clone());
+                            unacked.insert(e.envelope_id().to_owned(), e.clone());
                         }
                         SocketModeEvent::Disconnected { error: Some(e) } if !user_ended => {
                             // With auto-reconnect, `disconnected` with an error is final.

@@ -17,13 +17,13 @@ fn agrees(text: &str) -> Result<(), TestCaseError> {
     Ok(())
 }
 
-fn ws() -> impl Strategy<Value = String> {
+pub(crate) fn ws() -> impl Strategy<Value = String> {
     "[ \t\n\r]{0,2}"
 }
 
 /// String contents: plain ASCII, multi-byte UTF-8, every escape, surrogate pairs and a
 /// lone surrogate, long runs (the scanner reads 8 bytes at a time).
-fn string() -> impl Strategy<Value = String> {
+pub(crate) fn string() -> impl Strategy<Value = String> {
     prop::collection::vec(
         prop_oneof![
             4 => "[a-zA-Z0-9 _:.<>|]{1,12}",
@@ -39,7 +39,7 @@ fn string() -> impl Strategy<Value = String> {
 }
 
 /// Numbers of every form JSON has, and big ones.
-fn number() -> impl Strategy<Value = String> {
+pub(crate) fn number() -> impl Strategy<Value = String> {
     r"-?(0|[1-9][0-9]{0,22})(\.[0-9]{1,4})?([eE][+-]?[0-9]{1,3})?"
 }
 
@@ -54,7 +54,7 @@ fn key() -> impl Strategy<Value = String> {
     ]
 }
 
-fn value() -> impl Strategy<Value = String> {
+pub(crate) fn value() -> impl Strategy<Value = String> {
     let leaf = prop_oneof![
         string(),
         number(),
@@ -127,7 +127,7 @@ fn slack_frame() -> impl Strategy<Value = String> {
 
 /// Edits that break a frame, or not: delete, duplicate or replace a run of characters,
 /// truncate.
-fn mutate(text: &str, at: usize, len: usize, with: &str, how: u8) -> String {
+pub(crate) fn mutate(text: &str, at: usize, len: usize, with: &str, how: u8) -> String {
     let chars: Vec<char> = text.chars().collect();
     let at = at % (chars.len() + 1);
     let end = (at + len).min(chars.len());

@@ -81,7 +81,7 @@ impl SocketModeInvariants {
         self.api.check(actions)?;
         for a in actions {
             if let Action::SocketMode(SocketModeEvent::Envelope(env)) = a
-                && !self.delivered.insert(env.envelope_id.clone())
+                && !self.delivered.insert(env.envelope_id().to_owned())
             {
                 return Err(format!("delivered twice: {env:?}"));
             }

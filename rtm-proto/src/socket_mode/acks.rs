@@ -86,23 +86,23 @@ impl Acks {
     /// An envelope arrived at `now`.
     pub(crate) fn receive(&mut self, now: Instant, env: &Envelope, auto_ack: bool) -> Receipt {
         // Inserted at once: `insert` says whether the key was new.
-        let env_new = self.seen.insert(Key::envelope(&env.envelope_id));
+        let key = Key::envelope(env.envelope_id());
+        let env_new = self.seen.insert(key);
         let evt_new = env
-            .event_id
-            .as_deref()
+            .event_id()
             .is_none_or(|id| self.seen.insert(Key::event(id)));
         let seen = !(env_new && evt_new);
         if seen {
-            if let Some(p) = self.pending.get_mut(&env.envelope_id) {
+            if let Some(p) = self.pending.get_mut(env.envelope_id()) {
                 // The user's ack is still to come: it follows the envelope to this connection.
-                p.conn = env.conn;
+                p.conn = env.conn();
                 return Receipt::Duplicate { ack_now: false };
             }
-            self.acked.insert(Key::envelope(&env.envelope_id));
+            self.acked.insert(key);
             return Receipt::Duplicate { ack_now: true };
         }
         if auto_ack {
-            self.acked.insert(Key::envelope(&env.envelope_id));
+            self.acked.insert(key);
             return Receipt::Deliver { ack_now: true };
         }
         while self.pending.len() >= self.cap {
@@ -127,12 +127,12 @@ impl Acks {
         let seq = self.next_seq;
         self.next_seq += 1;
         self.order
-            .push_back((seq, env.envelope_id.clone(), after(now, self.deadline)));
+            .push_back((seq, env.envelope_id().to_owned(), after(now, self.deadline)));
         self.pending.insert(
-            env.envelope_id.clone(),
+            env.envelope_id().to_owned(),
             Pending {
-                conn: env.conn,
-                accepts_payload: env.accepts_response_payload,
+                conn: env.conn(),
+                accepts_payload: env.accepts_response_payload(),
                 seq,
             },
         );

@@ -69,7 +69,7 @@ impl SocketModeClient {
         &mut self,
         now: Instant,
         conn: ConnId,
-        text: &str,
+        text: String,
         out: &mut Vec<Action>,
     ) -> bool {
         if !self.inbound(now, conn) {
@@ -108,21 +108,21 @@ impl SocketModeClient {
             Receipt::Deliver { ack_now } => {
                 // Ack first, then hand over: a slow handler cannot miss Slack's 3 s.
                 if ack_now {
-                    let ack = frame::ack(&env.envelope_id, None);
-                    self.write(now, env.conn, ack, out);
+                    let ack = frame::ack(env.envelope_id(), None);
+                    self.write(now, env.conn(), ack, out);
                 }
                 Self::emit(out, SocketModeEvent::Envelope(env));
             }
             Receipt::Duplicate { ack_now } => {
                 if ack_now {
-                    let ack = frame::ack(&env.envelope_id, None);
-                    self.write(now, env.conn, ack, out);
+                    let ack = frame::ack(env.envelope_id(), None);
+                    self.write(now, env.conn(), ack, out);
                 }
                 Self::emit(
                     out,
                     SocketModeEvent::Redelivered {
-                        envelope_id: env.envelope_id,
-                        retry_attempt: env.retry_attempt,
+                        envelope_id: env.envelope_id().to_owned(),
+                        retry_attempt: env.retry_attempt(),
                     },
                 );
             }

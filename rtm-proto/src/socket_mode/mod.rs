@@ -283,7 +283,7 @@ impl SocketModeClient {
                 Some(Role::Replacement) => self.replacement.opened(conn),
                 _ => false,
             },
-            Input::WsText { conn, text } => self.frame(now, conn, &text, out),
+            Input::WsText { conn, text } => self.frame(now, conn, text, out),
             Input::WsBinary { conn, len } => {
                 let known = self.inbound(now, conn);
                 if known {

@@ -9,7 +9,9 @@ use serde_json::Value;
 use serde_json::value::RawValue;
 
 use super::error::SocketModeError;
+use super::scan;
 use crate::ids::ConnId;
+use crate::json_scan::Field;
 
 /// A connection's `hello`.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -152,39 +154,77 @@ impl EventsApiEvent {
 }
 
 /// One envelope. The payload is kept as text; [`Envelope::events_api`] reads the inner
-/// event of an `events_api` envelope.
-#[derive(Clone, PartialEq, Eq)]
+/// event of an `events_api` envelope. An envelope read the usual way is one allocation: the
+/// frame's text, of which the fields are spans.
+#[derive(Clone)]
 pub struct Envelope {
-    /// The connection it came on (its ack goes there).
-    pub conn: ConnId,
-    /// `envelope_id`.
-    pub envelope_id: String,
-    /// `type`.
-    pub envelope_type: EnvelopeType,
-    /// `retry_attempt` (0 for the first delivery).
-    pub retry_attempt: u32,
-    /// `retry_reason` (empty for the first delivery).
-    pub retry_reason: String,
-    /// `accepts_response_payload`: the ack may carry a payload.
-    pub accepts_response_payload: bool,
-    /// `payload`, as JSON text.
-    pub payload: String,
-    /// `payload.event_id` (events_api), read for the redelivery filter.
-    pub event_id: Option<String>,
+    conn: ConnId,
+    envelope_type: EnvelopeType,
+    retry_attempt: u32,
+    accepts_response_payload: bool,
+    /// The frame's text, or empty when every field is owned.
+    text: String,
+    envelope_id: Field,
+    retry_reason: Option<Field>,
+    payload: Field,
+    event_id: Option<Field>,
     /// `payload.event.type` and `payload.event.subtype` (events_api), read with the frame
     /// so that subscribers filter without parsing the payload again.
-    pub(crate) inner: Option<(String, Option<String>)>,
+    inner: Option<(Field, Option<Field>)>,
 }
 
 impl Envelope {
+    /// The connection it came on (its ack goes there).
+    pub fn conn(&self) -> ConnId {
+        self.conn
+    }
+
+    /// `envelope_id`.
+    pub fn envelope_id(&self) -> &str {
+        self.envelope_id.get(&self.text)
+    }
+
+    /// `type`.
+    pub fn envelope_type(&self) -> &EnvelopeType {
+        &self.envelope_type
+    }
+
+    /// `retry_attempt` (0 for the first delivery).
+    pub fn retry_attempt(&self) -> u32 {
+        self.retry_attempt
+    }
+
+    /// `retry_reason` (empty for the first delivery).
+    pub fn retry_reason(&self) -> &str {
+        self.retry_reason.as_ref().map_or("", |f| f.get(&self.text))
+    }
+
+    /// `accepts_response_payload`: the ack may carry a payload.
+    pub fn accepts_response_payload(&self) -> bool {
+        self.accepts_response_payload
+    }
+
+    /// `payload`, as JSON text (`null` when there is none).
+    pub fn payload(&self) -> &str {
+        self.payload.get(&self.text)
+    }
+
+    /// `payload.event_id` (events_api), read for the redelivery filter.
+    pub fn event_id(&self) -> Option<&str> {
+        self.event_id.as_ref().map(|f| f.get(&self.text))
+    }
+
     /// The inner event's `type` of an `events_api` envelope (`app_mention`, `message`, ...).
     pub fn inner_event_type(&self) -> Option<&str> {
-        self.inner.as_ref().map(|(t, _)| t.as_str())
+        self.inner.as_ref().map(|(t, _)| t.get(&self.text))
     }
 
     /// The inner event's `subtype` (`bot_message`, `message_changed`, ...).
     pub fn inner_event_subtype(&self) -> Option<&str> {
-        self.inner.as_ref().and_then(|(_, s)| s.as_deref())
+        self.inner
+            .as_ref()
+            .and_then(|(_, s)| s.as_ref())
+            .map(|s| s.get(&self.text))
     }
 
     /// Whether a subscription filter names this envelope: `envelope` (every one), its type
@@ -204,18 +244,18 @@ impl Envelope {
     /// The payload of a `slash_commands` envelope; `None` for the other types.
     pub fn slash_command(&self) -> Option<Result<SlashCommand, serde_json::Error>> {
         (self.envelope_type == EnvelopeType::SlashCommands)
-            .then(|| serde_json::from_str(&self.payload))
+            .then(|| serde_json::from_str(self.payload()))
     }
 
     /// The payload of an `interactive` envelope; `None` for the other types.
     pub fn interactive(&self) -> Option<Result<Interactive, serde_json::Error>> {
         (self.envelope_type == EnvelopeType::Interactive)
-            .then(|| serde_json::from_str(&self.payload))
+            .then(|| serde_json::from_str(self.payload()))
     }
 
     /// The payload as JSON.
     pub fn payload_json(&self) -> Result<Value, serde_json::Error> {
-        serde_json::from_str(&self.payload)
+        serde_json::from_str(self.payload())
     }
 
     /// The inner event, for `events_api` envelopes; `None` for the other types.
@@ -228,7 +268,7 @@ impl Envelope {
             event_id: Option<String>,
             event: Option<Value>,
         }
-        Some(serde_json::from_str::<Callback>(&self.payload).map(|c| {
+        Some(serde_json::from_str::<Callback>(self.payload()).map(|c| {
             let event = c.event.unwrap_or(Value::Null);
             let field = |k: &str| event.get(k).and_then(Value::as_str).map(str::to_owned);
             EventsApiEvent {
@@ -241,19 +281,67 @@ impl Envelope {
     }
 }
 
+impl Envelope {
+    /// An envelope of owned fields (read by serde).
+    #[allow(clippy::too_many_arguments)]
+    fn owned(
+        conn: ConnId,
+        envelope_id: String,
+        envelope_type: EnvelopeType,
+        retry_attempt: u32,
+        retry_reason: Option<String>,
+        accepts_response_payload: bool,
+        payload: String,
+        event_id: Option<String>,
+        inner: Option<(String, Option<String>)>,
+    ) -> Envelope {
+        let own = |s: String| Field::Owned(s.into());
+        Envelope {
+            conn,
+            envelope_type,
+            retry_attempt,
+            accepts_response_payload,
+            text: String::new(),
+            envelope_id: own(envelope_id),
+            retry_reason: retry_reason.map(own),
+            payload: own(payload),
+            event_id: event_id.map(own),
+            inner: inner.map(|(t, s)| (own(t), s.map(own))),
+        }
+    }
+}
+
 impl fmt::Debug for Envelope {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         // Payloads can be large; their size is enough in a log line.
         f.debug_struct("Envelope")
             .field("conn", &self.conn)
-            .field("envelope_id", &self.envelope_id)
+            .field("envelope_id", &self.envelope_id())
             .field("type", &self.envelope_type.as_str())
             .field("retry_attempt", &self.retry_attempt)
-            .field("event_id", &self.event_id)
-            .field("payload_len", &self.payload.len())
+            .field("event_id", &self.event_id())
+            .field("payload_len", &self.payload().len())
             .finish()
     }
 }
+
+/// Envelopes are equal when their fields are, however their text is laid out.
+impl PartialEq for Envelope {
+    fn eq(&self, other: &Self) -> bool {
+        self.conn == other.conn
+            && self.envelope_type == other.envelope_type
+            && self.retry_attempt == other.retry_attempt
+            && self.accepts_response_payload == other.accepts_response_payload
+            && self.envelope_id() == other.envelope_id()
+            && self.retry_reason() == other.retry_reason()
+            && self.payload() == other.payload()
+            && self.event_id() == other.event_id()
+            && self.inner_event_type() == other.inner_event_type()
+            && self.inner_event_subtype() == other.inner_event_subtype()
+    }
+}
+
+impl Eq for Envelope {}
 
 /// A frame from Slack, read.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -270,9 +358,28 @@ fn malformed(detail: impl Into<String>) -> SocketModeError {
 }
 
 /// Reads one text frame of `conn`. Envelopes, the frames that come by the thousand, are read
-/// without building a JSON tree: the payload is kept as the raw text it came as, and only the
-/// few fields the client needs are picked out of it.
-pub(crate) fn read(conn: ConnId, text: &str) -> Result<Frame, SocketModeError> {
+/// without building a JSON tree and without copying: the fast scanner records the fields as
+/// spans of the frame, which the envelope keeps; frames it declines are read by serde.
+pub(crate) fn read(conn: ConnId, text: String) -> Result<Frame, SocketModeError> {
+    match scan::envelope(&text) {
+        Some(s) => Ok(Frame::Envelope(Envelope {
+            conn,
+            envelope_type: EnvelopeType::read(s.kind.get(&text)),
+            retry_attempt: s.retry_attempt,
+            accepts_response_payload: s.accepts_response_payload,
+            envelope_id: s.envelope_id,
+            retry_reason: s.retry_reason,
+            payload: s.payload,
+            event_id: s.event_id,
+            inner: s.inner,
+            text,
+        })),
+        None => read_serde(conn, &text),
+    }
+}
+
+/// Reads a frame with serde: the head without a tree, the rest through one.
+pub(crate) fn read_serde(conn: ConnId, text: &str) -> Result<Frame, SocketModeError> {
     if !text.trim_start().starts_with('{') {
         // Not an object (a derived struct would also read an array): the general reader says
         // what it is.
@@ -375,20 +482,19 @@ fn envelope(conn: ConnId, kind: Option<String>, head: &Head<'_>) -> Result<Frame
         ),
         Err(_) => (event_id_only(payload), None),
     };
-    Ok(Frame::Envelope(Envelope {
+    Ok(Frame::Envelope(Envelope::owned(
         conn,
         envelope_id,
-        envelope_type: EnvelopeType::read(&kind),
+        EnvelopeType::read(&kind),
         retry_attempt,
-        retry_reason: head.retry_reason.and_then(raw_str).unwrap_or_default(),
-        accepts_response_payload: head
-            .accepts_response_payload
+        head.retry_reason.and_then(raw_str),
+        head.accepts_response_payload
             .and_then(|b| serde_json::from_str::<bool>(b.get()).ok())
             .unwrap_or(false),
-        payload: payload.to_owned(),
+        payload.to_owned(),
         event_id,
         inner,
-    }))
+    )))
 }
 
 /// Reads a frame through a JSON tree: `hello`, `disconnect`, and envelopes of unusual shape.
@@ -441,32 +547,41 @@ fn read_value(conn: ConnId, text: &str) -> Result<Frame, SocketModeError> {
                 let t = str_of(e.get("type"))?;
                 Some((t, str_of(e.get("subtype"))))
             });
-            Ok(Frame::Envelope(Envelope {
+            Ok(Frame::Envelope(Envelope::owned(
                 conn,
                 envelope_id,
-                envelope_type: EnvelopeType::read(&kind),
+                EnvelopeType::read(&kind),
                 retry_attempt,
-                retry_reason: str_of(obj.get("retry_reason")).unwrap_or_default(),
-                accepts_response_payload: obj
-                    .get("accepts_response_payload")
+                str_of(obj.get("retry_reason")),
+                obj.get("accepts_response_payload")
                     .and_then(Value::as_bool)
                     .unwrap_or(false),
-                payload: payload.to_string(),
+                payload.to_string(),
                 event_id,
                 inner,
-            }))
+            )))
         }
     }
 }
 
 /// The ack frame of `envelope_id`, with the response `payload` (already checked JSON).
 pub(crate) fn ack(envelope_id: &str, payload: Option<&Value>) -> String {
-    // Written directly: one ack per envelope, so no tree for it.
-    let id = Value::from(envelope_id);
-    match payload {
-        None => format!(r#"{{"envelope_id":{id}}}"#),
-        Some(p) => format!(r#"{{"envelope_id":{id},"payload":{p}}}"#),
+    // Written directly: one ack per envelope, so no tree and one allocation for it.
+    let mut frame = String::with_capacity(envelope_id.len() + 20);
+    frame.push_str(r#"{"envelope_id":"#);
+    if envelope_id.bytes().any(|b| b == b'"' || b == b'\\' || b < 0x20) {
+        frame.push_str(&Value::from(envelope_id).to_string());
+    } else {
+        frame.push('"');
+        frame.push_str(envelope_id);
+        frame.push('"');
     }
+    if let Some(p) = payload {
+        frame.push_str(r#","payload":"#);
+        frame.push_str(&p.to_string());
+    }
+    frame.push('}');
+    frame
 }
 
 #[cfg(test)]
@@ -474,7 +589,7 @@ mod tests {
     use super::*;
 
     fn envelope_of(text: &str) -> Envelope {
-        match read(ConnId(1), text) {
+        match read(ConnId(1), text.to_owned()) {
             Ok(Frame::Envelope(e)) => e,
             other => panic!("{other:?}"),
         }
@@ -485,14 +600,14 @@ mod tests {
         let e = envelope_of(
             r#"{"envelope_id":"a\"b","type":"events_api","retry_attempt":2,"retry_reason":"timeout","accepts_response_payload":true,"payload":{"event_id":"Ev1","event":{"type":"message","subtype":"bot_message","text":"x"}}}"#,
         );
-        assert_eq!(e.envelope_id, "a\"b");
-        assert_eq!((e.retry_attempt, e.retry_reason.as_str()), (2, "timeout"));
-        assert!(e.accepts_response_payload);
-        assert_eq!(e.event_id.as_deref(), Some("Ev1"));
+        assert_eq!(e.envelope_id(), "a\"b");
+        assert_eq!((e.retry_attempt(), e.retry_reason()), (2, "timeout"));
+        assert!(e.accepts_response_payload());
+        assert_eq!(e.event_id(), Some("Ev1"));
         assert_eq!(e.inner_event_type(), Some("message"));
         assert_eq!(e.inner_event_subtype(), Some("bot_message"));
         assert_eq!(
-            e.payload,
+            e.payload(),
             r#"{"event_id":"Ev1","event":{"type":"message","subtype":"bot_message","text":"x"}}"#
         );
     }
@@ -503,18 +618,15 @@ mod tests {
         let e = envelope_of(
             r#"{"envelope_id":"1","type":"events_api","payload":{"event":"x","event_id":"Ev2"}}"#,
         );
-        assert_eq!(
-            (e.event_id.as_deref(), e.inner_event_type()),
-            (Some("Ev2"), None)
-        );
+        assert_eq!((e.event_id(), e.inner_event_type()), (Some("Ev2"), None));
         // No payload, null retry_attempt, a non-boolean flag.
         let e = envelope_of(
             r#"{"envelope_id":"2","type":"x","retry_attempt":null,"accepts_response_payload":"yes"}"#,
         );
-        assert_eq!((e.payload.as_str(), e.retry_attempt), ("null", 0));
-        assert!(!e.accepts_response_payload);
+        assert_eq!((e.payload(), e.retry_attempt()), ("null", 0));
+        assert!(!e.accepts_response_payload());
         // Errors keep their kinds.
-        let err = |t: &str| read(ConnId(1), t).unwrap_err();
+        let err = |t: &str| read(ConnId(1), t.to_owned()).unwrap_err();
         assert!(matches!(err("{"), SocketModeError::MalformedFrame { .. }));
         assert!(
             matches!(err("[1]"), SocketModeError::MalformedFrame { detail } if detail == "not a JSON object")
@@ -532,7 +644,7 @@ mod tests {
         );
         // A duplicate field goes through the general reader (last one wins).
         let e = envelope_of(r#"{"envelope_id":"5","envelope_id":"6","type":"x"}"#);
-        assert_eq!(e.envelope_id, "6");
+        assert_eq!(e.envelope_id(), "6");
     }
 
     #[test]

@@ -4,6 +4,9 @@
 pub(crate) mod error;
 pub(crate) mod event;
 pub(crate) mod frame;
+mod scan;
+#[cfg(test)]
+mod scan_tests;
 
 pub use error::{AckError, SOCKET_MODE_FATAL_ERRORS, SocketModeError};
 pub use event::{RefreshReason, SocketModeEvent};

@@ -157,7 +157,7 @@ pub async fn socket_mode_envelopes_of_each_type_and_acks<H: Harness>(t: Ctx<H>) 
 
     alice_says(&t, "hello bot");
     let e = next_envelope(&mut envelopes, "the events_api envelope").await;
-    assert_eq!(e.envelope_type, EnvelopeType::EventsApi);
+    assert_eq!(e.envelope_type(), &EnvelopeType::EventsApi);
     assert_eq!(e.inner_event_type(), Some("message"));
     assert_eq!(text_of(&e), "hello bot");
     let typed = e.events_api().unwrap().unwrap().typed().unwrap();
@@ -165,15 +165,15 @@ pub async fn socket_mode_envelopes_of_each_type_and_acks<H: Harness>(t: Ctx<H>) 
         matches!(typed, rtm_driver::TypedEvent::Message(m) if m.user.as_deref() == Some(ALICE))
     );
     within("ack", WAIT, client.ack(&e)).await.unwrap();
-    assert_eq!(acked(&t, &e.envelope_id).await, None);
+    assert_eq!(acked(&t, e.envelope_id()).await, None);
 
     let id = t
         .slack
         .post_slash_command(&SlashCommand::new("/deploy", "prod", ALICE, CHANNEL))
         .unwrap();
     let e = next_envelope(&mut envelopes, "the slash_commands envelope").await;
-    assert_eq!(e.envelope_id, id);
-    assert!(e.accepts_response_payload);
+    assert_eq!(e.envelope_id(), id);
+    assert!(e.accepts_response_payload());
     let command = e.slash_command().unwrap().unwrap();
     assert_eq!(
         (command.command.as_str(), command.text.as_str()),
@@ -199,7 +199,7 @@ pub async fn socket_mode_envelopes_of_each_type_and_acks<H: Harness>(t: Ctx<H>) 
         })
         .unwrap();
     let e = next_envelope(&mut envelopes, "the interactive envelope").await;
-    assert_eq!(e.envelope_id, id);
+    assert_eq!(e.envelope_id(), id);
     let interactive = e.interactive().unwrap().unwrap();
     assert_eq!(interactive.kind, "block_actions");
     assert_eq!(interactive.action_ids, ["approve"]);
@@ -226,7 +226,7 @@ pub async fn socket_mode_filters_envelopes<H: Harness>(t: Ctx<H>) {
     let m = next_envelope(&mut messages, "message").await;
     assert_eq!(text_of(&m), "first");
     let c = next_envelope(&mut commands, "slash command").await;
-    assert_eq!(c.envelope_id, id);
+    assert_eq!(c.envelope_id(), id);
     client.ack(&m).await.unwrap();
     client.ack(&c).await.unwrap();
 }
@@ -241,8 +241,8 @@ pub async fn socket_mode_auto_ack<H: Harness>(t: Ctx<H>) {
     let a = next_envelope(&mut envelopes, "first").await;
     let b = next_envelope(&mut envelopes, "second").await;
     assert_eq!((text_of(&a), text_of(&b)), ("one".into(), "two".into()));
-    acked(&t, &a.envelope_id).await;
-    acked(&t, &b.envelope_id).await;
+    acked(&t, a.envelope_id()).await;
+    acked(&t, b.envelope_id()).await;
     let err = within("ack", WAIT, client.ack(&a)).await.unwrap_err();
     assert_eq!(err, Error::Ack(AckError::AlreadyAcked));
 }
@@ -260,7 +260,7 @@ pub async fn socket_mode_redelivery_is_filtered<H: Harness>(t: Ctx<H>) {
             envelope_id,
             retry_attempt,
         } => {
-            assert_eq!(envelope_id, e.envelope_id);
+            assert_eq!(envelope_id, e.envelope_id());
             assert!(retry_attempt >= 1);
         }
         other => panic!("{other:?}"),
@@ -276,7 +276,7 @@ pub async fn socket_mode_redelivery_is_filtered<H: Harness>(t: Ctx<H>) {
     let deliveries = t
         .slack
         .socket_mode_record()
-        .deliveries(&e.envelope_id)
+        .deliveries(e.envelope_id())
         .len();
     assert!(deliveries >= 2, "the mock redelivered ({deliveries})");
 }

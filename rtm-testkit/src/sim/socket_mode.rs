@@ -341,9 +341,9 @@ impl SocketModeSim {
                 self.post(l, Packet::Drop { conn: *conn });
             }
             Action::SocketMode(SocketModeEvent::Envelope(env)) => {
-                self.delivered.push(env.envelope_id.clone());
+                self.delivered.push(env.envelope_id().to_owned());
                 if !self.client.config().auto_ack {
-                    let envelope_id = env.envelope_id.clone();
+                    let envelope_id = env.envelope_id().to_owned();
                     self.post(self.ack_delay, Packet::UserAck { envelope_id });
                 }
             }

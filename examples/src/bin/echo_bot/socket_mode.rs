@@ -136,7 +136,7 @@ async fn run_bot(
                 continue;
             }
         };
-        report(&seen, Seen::Envelope(envelope.envelope_id.clone()));
+        report(&seen, Seen::Envelope(envelope.envelope_id().to_owned()));
         handle(&client, envelope, clock, seen.clone());
     }
     None
@@ -155,8 +155,8 @@ fn handle(
             let _ = tx.unbounded_send(s);
         }
     };
-    let id = envelope.envelope_id.clone();
-    if envelope.envelope_type == EnvelopeType::SlashCommands {
+    let id = envelope.envelope_id().to_owned();
+    if envelope.envelope_type() == &EnvelopeType::SlashCommands {
         // Answered in the ack itself: Slack shows the payload to whoever typed the command.
         let Some(Ok(cmd)) = envelope.slash_command() else {
             clock.say(
@@ -207,7 +207,7 @@ fn handle(
     let kind = inner
         .as_ref()
         .and_then(|e| e.event_type.clone())
-        .unwrap_or_else(|| envelope.envelope_type.as_str().to_owned());
+        .unwrap_or_else(|| envelope.envelope_type().as_str().to_owned());
     let event: Value = inner
         .as_ref()
         .and_then(|e| serde_json::from_str(&e.event).ok())
