@@ -31,7 +31,8 @@ fn ok_body(conn: ConnId) -> String {
 /// One fuzzed frame (the bytes, lossily UTF-8) fed to a ready client that awaits replies to
 /// ids 1 and 2, to the event parser, and to the connect-answer reader. Checks the core's
 /// reading of `type`, `subtype` and `reply_to` against `serde_json::Value`, and its fast
-/// scanner against its serde_json reading.
+/// scanner against its serde_json reading, and Socket Mode's envelope scanner against its
+/// serde reading.
 pub fn frames(data: &[u8]) {
     let raw = String::from_utf8_lossy(data).into_owned();
     let expected = serde_json::from_str::<Value>(&raw);
@@ -42,6 +43,15 @@ pub fn frames(data: &[u8]) {
             Ok(slow) => assert_eq!(fast, slow, "{raw:?}"),
             Err(e) => panic!("the scanner accepted what serde_json refuses ({e}): {raw:?}"),
         }
+    }
+
+    // The envelope scanner declines or reads what the serde reader reads.
+    if crate::socket_mode_wire::scan::envelope(&raw).is_some() {
+        let conn = ConnId(1);
+        let fast = crate::socket_mode_wire::frame::read(conn, raw.clone());
+        let slow = crate::socket_mode_wire::frame::read_serde(conn, &raw);
+        assert!(fast.is_ok(), "the envelope scanner took {raw:?}, read as {fast:?}");
+        assert_eq!(fast, slow, "{raw:?}");
     }
 
     // The parser alone.

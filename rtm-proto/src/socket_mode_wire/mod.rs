@@ -4,7 +4,7 @@
 pub(crate) mod error;
 pub(crate) mod event;
 pub(crate) mod frame;
-mod scan;
+pub(crate) mod scan;
 #[cfg(test)]
 mod scan_tests;
 
