@@ -16,6 +16,7 @@
 #![forbid(unsafe_code)]
 // docs.rs (nightly) labels feature-gated items with the feature they need.
 #![cfg_attr(docsrs, feature(doc_cfg))]
+#![warn(missing_docs)]
 
 /// The code blocks of README.md, compiled and run as doctests.
 #[cfg(doctest)]
