@@ -5,6 +5,17 @@
 //! The examples themselves are in `src/bin/`; see README.md.
 #![forbid(unsafe_code)]
 
+/// The code blocks of the workspace's README.md, compiled as doctests (this package is not
+/// published, so the path outside it is fine).
+#[cfg(doctest)]
+#[doc = include_str!("../../README.md")]
+pub struct WorkspaceReadmeDoctests;
+
+/// The code blocks of this package's README.md, compiled as doctests.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+pub struct ReadmeDoctests;
+
 use std::fmt::Write as _;
 use std::time::Instant;
 

@@ -11,16 +11,18 @@
 //! use futures::StreamExt;
 //! use rtm_async_std::{BuilderExt, ClientBuilder};
 //!
-//! # async fn demo() -> Result<(), rtm_async_std::Error> {
-//! let client = ClientBuilder::new("xoxb-…").build()?;
-//! let mut messages = client.subscribe_filtered(["message"]);
-//! client.start().await?;
-//! let ack = client.send_message("Hello", "C024BE91L").await?;
-//! println!("posted as {:?}", ack.ts);
-//! while let Some(Ok(event)) = messages.next().await {
-//!     println!("{:?}", event);
+//! #[async_std::main]
+//! async fn main() -> Result<(), rtm_async_std::Error> {
+//!     let client = ClientBuilder::new("xoxb-…").build()?;
+//!     let mut messages = client.subscribe_filtered(["message"]);
+//!     client.start().await?;
+//!     let ack = client.send_message("Hello", "C024BE91L").await?;
+//!     println!("posted as {:?}", ack.ts);
+//!     while let Some(Ok(event)) = messages.next().await {
+//!         println!("{:?}", event);
+//!     }
+//!     Ok(())
 //! }
-//! # Ok(()) }
 //! ```
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
@@ -28,6 +30,11 @@
 mod connector;
 mod http;
 mod runtime;
+
+/// The code blocks of README.md, compiled (and, unless `no_run`, run) as doctests.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+pub struct ReadmeDoctests;
 
 pub use connector::{AsyncStdConnector, MaybeTlsStream};
 pub use rtm_driver::*;

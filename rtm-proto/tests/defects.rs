@@ -1,5 +1,5 @@
-//! One test per defect of the reference client (PROTOCOL.md §5), each showing that we behave
-//! correctly where it does not.
+//! One test per defect of the reference client (Node's `RTMClient`; the workspace README's
+//! "Design" section lists them), each showing that we behave correctly where it does not.
 
 mod common;
 

@@ -5,9 +5,9 @@
 //!   virtual time.
 //! - [`server`]: the same model behind a real HTTP + WebSocket server on loopback, on its own
 //!   thread and runtime, with faults and a record controllable from any runtime or none.
-//! - [`conformance`]: the scenarios every adapter must pass, run by each adapter's tests
-//!   against the loopback server (see [`conformance_tests!`]).
-//! - [`sim`]: the model and an `rtm_proto::Client` joined in memory on virtual time, for fast,
+//! - `conformance` (feature `conformance`): the scenarios every adapter must pass, run by each
+//!   adapter's tests against the loopback server (see `conformance_tests!`).
+//! - `sim` (feature `sim`): the model and an `rtm_proto::Client` joined in memory on virtual time, for fast,
 //!   deterministic and property tests.
 //! - the `mock-slack` binary: the server for clients in any language (see README.md).
 //!
@@ -16,6 +16,12 @@
 #![forbid(unsafe_code)]
 // docs.rs (nightly) labels feature-gated items with the feature they need.
 #![cfg_attr(docsrs, feature(doc_cfg))]
+#![warn(missing_docs)]
+
+/// The code blocks of README.md, compiled and run as doctests.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+pub struct ReadmeDoctests;
 
 #[cfg(feature = "conformance")]
 #[cfg_attr(docsrs, doc(cfg(feature = "conformance")))]

@@ -100,9 +100,13 @@ pub struct PostRecord {
     pub at: Instant,
     /// Always [`CHAT_POST_MESSAGE`] for now.
     pub api_method: String,
+    /// The `channel` parameter, if given.
     pub channel: Option<String>,
+    /// The `text` parameter, if given.
     pub text: Option<String>,
+    /// The `thread_ts` parameter, if given.
     pub thread_ts: Option<String>,
+    /// What kind of token the call carried.
     pub token_kind: TokenKind,
     /// HTTP status of the answer (200, 429, or a fault's).
     pub status: u16,

@@ -37,12 +37,18 @@ impl Fault {
 #[serde(tag = "fault", rename_all = "snake_case")]
 pub enum Fault {
     /// Now: close with this code and reason.
-    Close { code: u16, reason: String },
+    Close {
+        /// The close code (e.g. 1000, 4000).
+        code: u16,
+        /// The close reason.
+        reason: String,
+    },
     /// Now: drop the TCP connection without a close frame.
     DropTcp,
     /// Now: send `{"type":"goodbye"}`, then close the connection (1000) after `close_after`
-    /// (as Slack does; default [`GOODBYE_CLOSE_AFTER`]) unless the client closed it first.
+    /// (as Slack does; default 3 s) unless the client closed it first.
     Goodbye {
+        /// How long after the `goodbye` the server closes the connection.
         #[serde(
             with = "millis",
             rename = "close_after_ms",
@@ -56,6 +62,7 @@ pub enum Fault {
     NoHello,
     /// Next connection: send `hello` only after this delay.
     LateHello {
+        /// How long after the connection opens `hello` comes.
         #[serde(with = "millis", rename = "delay_ms")]
         delay: Duration,
     },
@@ -68,22 +75,38 @@ pub enum Fault {
     /// From now on: answer pings again.
     ResumePongs,
     /// The next `count` messages get the "slow down" error instead of an ack.
-    RateLimit { count: u32 },
+    RateLimit {
+        /// How many messages.
+        count: u32,
+    },
     /// Hold the next `count` acks, then release them in reverse order.
-    HoldAcks { count: u32 },
+    HoldAcks {
+        /// How many acks to hold.
+        count: u32,
+    },
     /// Release held acks now (reversed), even if fewer than asked were gathered.
     ReleaseAcks,
     /// From now on: send every reply (ack, error, pong) only after this delay; zero turns it off.
     SlowReplies {
+        /// How late each reply goes out.
         #[serde(with = "millis", rename = "delay_ms")]
         delay: Duration,
     },
     /// Now: push this raw text frame (need not be JSON).
-    RawText { text: String },
+    RawText {
+        /// The frame's text.
+        text: String,
+    },
     /// Now: push this binary frame.
-    RawBinary { data: Vec<u8> },
+    RawBinary {
+        /// The frame's bytes.
+        data: Vec<u8>,
+    },
     /// Now: push `count` ~360-byte message events as fast as the socket takes them.
-    Flood { count: u64 },
+    Flood {
+        /// How many events.
+        count: u64,
+    },
     /// Now: the connection goes silent both ways without closing (a NAT that dropped the
     /// flow): nothing is read or written, WebSocket pings go unanswered.
     HalfOpen,
@@ -107,21 +130,36 @@ pub const SESSION_OPENING_METHODS: &[&str] = &["rtm.connect", "rtm.start", "apps
 #[serde(tag = "fault", rename_all = "snake_case")]
 pub enum WebFault {
     /// HTTP 429, `Retry-After: <secs>`, body `{"ok":false,"error":"ratelimited"}`.
-    RateLimited { retry_after_secs: u64 },
+    RateLimited {
+        /// The `Retry-After` header, in seconds.
+        retry_after_secs: u64,
+    },
     /// This HTTP status (e.g. 500, 503) with a non-JSON body, as a failing proxy answers.
-    Status { status: u16 },
+    Status {
+        /// The HTTP status.
+        status: u16,
+    },
     /// HTTP 200 with an HTML body.
     NotJson,
     /// The normal answer, after this delay.
     Slow {
+        /// How late the answer comes.
         #[serde(with = "millis", rename = "delay_ms")]
         delay: Duration,
     },
     /// HTTP 200 with `{"ok":false,"error":<error>}` (e.g. `invalid_auth`, `internal_error`).
-    Error { error: String },
+    Error {
+        /// Slack's error code, the body's `error`.
+        error: String,
+    },
     /// This redirect status (301, 302, 307, 308) with `Location: <location>` (Slack's API
     /// never redirects; a client must not follow it with the token).
-    Redirect { status: u16, location: String },
+    Redirect {
+        /// The 3xx status.
+        status: u16,
+        /// The `Location` header.
+        location: String,
+    },
 }
 
 impl WebFault {

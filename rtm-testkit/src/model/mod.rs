@@ -52,10 +52,13 @@ pub const DEFAULT_WS_BASE_URL: &str = "wss://mock-slack.invalid/websocket/";
 /// Why a WebSocket upgrade was refused.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
 pub enum Reject {
+    /// The ticket in the URL was never issued (404).
     #[error("unknown socket ticket")]
     UnknownTicket,
+    /// The URL is older than its 30 s validity (410).
     #[error("socket URL has expired")]
     Expired,
+    /// The URL opened a socket before: it is single use (409).
     #[error("socket URL was already used")]
     AlreadyUsed,
 }
@@ -74,12 +77,16 @@ impl Reject {
 /// A scripted act that names something the workspace does not have.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum ModelError {
+    /// No user with this id.
     #[error("unknown user {0}")]
     UnknownUser(String),
+    /// No channel with this id.
     #[error("unknown channel {0}")]
     UnknownChannel(String),
+    /// A reaction without a `ts`, in a channel with no message yet.
     #[error("no message to react to in {0}")]
     NothingToReact(String),
+    /// No Socket Mode app with this id.
     #[error("unknown app {0}")]
     UnknownApp(String),
 }
@@ -87,8 +94,11 @@ pub enum ModelError {
 /// A message posted to a channel, by the bot (RTM or `chat.postMessage`) or a scripted user.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct HistoryEntry {
+    /// The message's `ts` (its id in the channel).
     pub ts: String,
+    /// The author's user id.
     pub user: String,
+    /// The text, as given.
     pub text: String,
     /// The parent's `ts`, for a reply in a thread (`chat.postMessage` with `thread_ts`).
     pub thread_ts: Option<String>,
@@ -197,6 +207,7 @@ pub struct SlackModel {
 }
 
 impl SlackModel {
+    /// A model of this workspace, with no connection yet.
     pub fn new(workspace: Workspace) -> Self {
         SlackModel {
             sm: socket_mode::SocketMode::new(workspace.seed),
@@ -228,14 +239,17 @@ impl SlackModel {
         self.ws_base_url = base.into();
     }
 
+    /// The base of the socket URLs `rtm.connect` hands out.
     pub fn ws_base_url(&self) -> &str {
         &self.ws_base_url
     }
 
+    /// The workspace: team, users, channels, tokens, apps.
     pub fn workspace(&self) -> &Workspace {
         &self.ws
     }
 
+    /// Everything that happened so far: web calls, connections and their frames, posts.
     pub fn record(&self) -> &Record {
         &self.record
     }

@@ -9,20 +9,26 @@ use super::{PostRecord, SocketId, SocketModeRecord, WebFault, WireFrame};
 /// One frame with the instant the model saw (from the client) or emitted (to the client) it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Recorded {
+    /// When (model time).
     pub at: Instant,
+    /// The frame.
     pub frame: WireFrame,
 }
 
 /// One web call (`rtm.connect`, `apps.connections.open`, `chat.postMessage`, …) and its answer.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct WebCall {
+    /// When the call came (model time).
     pub at: Instant,
+    /// The API method, e.g. `rtm.connect`.
     pub api_method: String,
     /// Request parameters (query and form), the token removed.
     pub params: Vec<(String, String)>,
     /// The token presented, if any.
     pub token: Option<String>,
+    /// The HTTP status of the answer.
     pub status: u16,
+    /// The body of the answer.
     pub body: String,
     /// The armed fault this call consumed.
     pub fault: Option<WebFault>,
@@ -31,7 +37,9 @@ pub struct WebCall {
 /// Everything about one connection.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ConnRecord {
+    /// The connection.
     pub conn: SocketId,
+    /// When the WebSocket opened (model time).
     pub opened_at: Instant,
     /// When the model learnt the connection ended (or ended it).
     pub closed_at: Option<Instant>,
@@ -67,6 +75,7 @@ impl ConnRecord {
         }
     }
 
+    /// Whether the connection has not ended yet.
     pub fn is_open(&self) -> bool {
         self.closed_at.is_none()
     }
@@ -106,15 +115,18 @@ impl ConnRecord {
 /// The whole record of a model.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Record {
+    /// Every web call, oldest first.
     pub web_calls: Vec<WebCall>,
     /// Every `chat.postMessage` attempt, answered or refused, oldest first.
     pub posts: Vec<PostRecord>,
+    /// Every connection, RTM and Socket Mode, in opening order.
     pub connections: Vec<ConnRecord>,
     /// Envelopes, acks and offline intervals of Socket Mode apps.
     pub socket_mode: SocketModeRecord,
 }
 
 impl Record {
+    /// The record of one connection.
     pub fn conn(&self, conn: SocketId) -> Option<&ConnRecord> {
         // Connection ids are handed out in order, so the list stays sorted.
         self.connections

@@ -10,42 +10,68 @@ use serde::{Deserialize, Serialize};
 pub enum UserAction {
     /// Post a message (`message` event, recorded in the channel's history).
     Message {
+        /// The author's user id.
         user: String,
+        /// The channel id.
         channel: String,
+        /// The text.
         text: String,
     },
     /// React to a message (`reaction_added`); `ts` defaults to the channel's last message.
     React {
+        /// The reacting user's id.
         user: String,
+        /// The channel id.
         channel: String,
+        /// The `ts` of the message reacted to (default: the channel's last message).
         #[serde(default)]
         ts: Option<String>,
+        /// The emoji name, without colons (e.g. `eyes`).
         reaction: String,
     },
     /// Start typing (`user_typing`).
-    Typing { user: String, channel: String },
+    Typing {
+        /// The typing user's id.
+        user: String,
+        /// The channel id.
+        channel: String,
+    },
     /// Join a channel (`member_joined_channel`).
-    Join { user: String, channel: String },
+    Join {
+        /// The joining user's id.
+        user: String,
+        /// The channel id.
+        channel: String,
+    },
     /// Change presence to `active` or `away` (`presence_change`, only to subscribers).
-    Presence { user: String, presence: String },
+    Presence {
+        /// The user's id.
+        user: String,
+        /// `active` or `away`.
+        presence: String,
+    },
 }
 
 /// A conversation: acts with their delay from the moment the script is started.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Script {
+    /// The steps, each timed from the start.
     pub steps: Vec<ScriptStep>,
 }
 
 /// One step of a [`Script`].
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ScriptStep {
+    /// The delay from the script's start.
     #[serde(with = "super::fault::millis", rename = "after_ms")]
     pub after: Duration,
+    /// The act.
     #[serde(flatten)]
     pub action: UserAction,
 }
 
 impl Script {
+    /// An empty script.
     pub fn new() -> Self {
         Script::default()
     }

@@ -23,6 +23,7 @@ pub struct HttpRequest {
     pub query: String,
     /// Header names are compared case-insensitively.
     pub headers: Vec<(String, String)>,
+    /// The request body (a form or JSON).
     pub body: Vec<u8>,
 }
 
@@ -48,6 +49,7 @@ impl HttpRequest {
         self
     }
 
+    /// The value of a request header (its name in any case).
     pub fn header(&self, name: &str) -> Option<&str> {
         self.headers
             .iter()
@@ -91,8 +93,11 @@ impl HttpRequest {
 /// The model's answer to a web call.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct HttpAnswer {
+    /// The HTTP status (200 for Slack's own `ok:false` errors too).
     pub status: u16,
+    /// Response headers, e.g. `content-type`, `Retry-After`, `Location`.
     pub headers: Vec<(String, String)>,
+    /// The body, usually Slack's JSON (`{"ok":…}`).
     pub body: String,
     /// Answer only after this delay (slow-answer fault); zero otherwise.
     pub delay: Duration,
@@ -126,6 +131,7 @@ impl HttpAnswer {
         serde_json::from_str(&self.body).ok()
     }
 
+    /// The value of a response header (its name in any case).
     pub fn header(&self, name: &str) -> Option<&str> {
         self.headers
             .iter()

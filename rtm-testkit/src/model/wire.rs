@@ -21,7 +21,9 @@ impl fmt::Display for SocketId {
 /// One WebSocket data frame.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum WireFrame {
+    /// A text frame (Slack's frames are JSON text).
     Text(String),
+    /// A binary frame.
     Binary(Vec<u8>),
 }
 
@@ -60,23 +62,40 @@ impl WireFrame {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum ServerAction {
     /// Write one data frame.
-    Send { conn: SocketId, frame: WireFrame },
+    Send {
+        /// The connection.
+        conn: SocketId,
+        /// The frame to write.
+        frame: WireFrame,
+    },
     /// Send a close frame with this code and reason, then stop.
     Close {
+        /// The connection.
         conn: SocketId,
+        /// The close code.
         code: u16,
+        /// The close reason.
         reason: String,
     },
     /// Drop the TCP connection without a close frame.
-    DropTcp { conn: SocketId },
+    DropTcp {
+        /// The connection.
+        conn: SocketId,
+    },
     /// Stop reading and writing without closing (half-open fault); a later close or drop
     /// only drops the TCP connection.
-    HalfOpen { conn: SocketId },
+    HalfOpen {
+        /// The connection.
+        conn: SocketId,
+    },
     /// Write `count` text frames, cycling over `events`, as fast as the socket takes them.
     /// Kept as one action so transports can pre-encode the frames once.
     Flood {
+        /// The connection.
         conn: SocketId,
+        /// How many frames to write.
         count: u64,
+        /// The encoded `message` events to cycle over.
         events: Arc<[String]>,
     },
 }
@@ -114,23 +133,35 @@ impl ServerAction {
 pub mod codes {
     /// Rate-limit warning in a message reply.
     pub const SLOW_DOWN: i64 = -1;
+    /// The message of [`SLOW_DOWN`].
     pub const SLOW_DOWN_MSG: &str = "slow down, too many messages...";
     /// Sent instead of `hello` when the socket URL was too old.
     pub const URL_EXPIRED: i64 = 1;
+    /// The message of [`URL_EXPIRED`].
     pub const URL_EXPIRED_MSG: &str = "Socket URL has expired";
+    /// A `message` without text, in its reply.
     pub const TEXT_MISSING: i64 = 2;
+    /// The message of [`TEXT_MISSING`].
     pub const TEXT_MISSING_MSG: &str = "message text is missing";
+    /// A `message` whose text is over 4,000 characters, in its reply.
     pub const MSG_TOO_LONG: i64 = 3;
+    /// The message of [`MSG_TOO_LONG`].
     pub const MSG_TOO_LONG_MSG: &str = "msg too long";
+    /// A `message` to a channel the workspace does not have, in its reply.
     pub const CHANNEL_NOT_FOUND: i64 = 4;
+    /// The message of [`CHANNEL_NOT_FOUND`].
     pub const CHANNEL_NOT_FOUND_MSG: &str = "channel not found";
     /// Invalid JSON, or JSON that is not an object with a string `type`.
     pub const BAD_FRAME: i64 = 5;
+    /// The message of [`BAD_FRAME`].
     pub const BAD_FRAME_MSG: &str = "unable to parse message";
     /// A frame that needs an `id` came without a positive integer one.
     pub const NO_ID: i64 = 6;
+    /// The message of [`NO_ID`].
     pub const NO_ID_MSG: &str = "message id missing or invalid";
+    /// A frame of a `type` the server does not handle, in its reply.
     pub const UNSUPPORTED_TYPE: i64 = 7;
+    /// The message of [`UNSUPPORTED_TYPE`].
     pub const UNSUPPORTED_TYPE_MSG: &str = "unsupported message type";
 
     /// Close code for a frame over [`crate::model::MAX_FRAME_BYTES`].

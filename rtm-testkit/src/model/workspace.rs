@@ -6,15 +6,20 @@ use serde_json::{Value, json};
 /// The team (workspace) identity returned by `rtm.connect`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Team {
+    /// `T…`
     pub id: String,
+    /// The display name, e.g. `Test Team`.
     pub name: String,
+    /// The subdomain, e.g. `testteam` (`testteam.slack.com`).
     pub domain: String,
 }
 
 /// A member of the workspace.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct User {
+    /// `U…`
     pub id: String,
+    /// The user name, e.g. `alice`.
     pub name: String,
     /// Set for bot users, with their `B…` bot id.
     pub bot_id: Option<String>,
@@ -45,6 +50,7 @@ impl User {
 pub struct App {
     /// `A…`
     pub id: String,
+    /// The app's name.
     pub name: String,
     /// The app-level token `apps.connections.open` accepts (scope `connections:write`).
     pub token: String,
@@ -81,18 +87,26 @@ pub const DEFAULT_APP_TOKEN: &str = "xapp-1-A0TESTAPP-1-mock-app-token";
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum ChannelKind {
+    /// A public channel (`C…`, in `channels`).
     Public,
+    /// A private channel (`G…`, in `groups`).
     Private,
+    /// A direct message with one user (`D…`, in `ims`).
     Im,
+    /// A group direct message (`G…`, in `mpims`).
     Mpim,
 }
 
 /// A conversation messages can be posted to.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Channel {
+    /// `C…`, `G…` or `D…`.
     pub id: String,
+    /// The channel name, e.g. `general`.
     pub name: String,
+    /// Public, private, IM or group IM.
     pub kind: ChannelKind,
+    /// The member user ids (`chat.postMessage` needs the bot user among them).
     pub members: Vec<String>,
 }
 
@@ -120,8 +134,11 @@ impl Channel {
 /// Everything the model knows about the workspace it simulates.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Workspace {
+    /// The team.
     pub team: Team,
+    /// Its users, the bot user among them.
     pub users: Vec<User>,
+    /// Its conversations.
     pub channels: Vec<Channel>,
     /// The user every RTM connection acts as (`self` in `rtm.connect`).
     pub bot_user_id: String,
@@ -217,10 +234,12 @@ impl Workspace {
         self
     }
 
+    /// The user with this id.
     pub fn user(&self, id: &str) -> Option<&User> {
         self.users.iter().find(|u| u.id == id)
     }
 
+    /// The channel with this id.
     pub fn channel(&self, id: &str) -> Option<&Channel> {
         self.channels.iter().find(|c| c.id == id)
     }

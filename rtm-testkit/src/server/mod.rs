@@ -36,12 +36,16 @@ use shared::Shared;
 /// Errors of the server and its control handle.
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
+    /// Binding the port, or starting the server's thread or runtime, failed.
     #[error("I/O error: {0}")]
     Io(#[from] std::io::Error),
+    /// The self-signed certificate or the TLS configuration could not be made.
     #[error("TLS setup failed: {0}")]
     Tls(String),
+    /// A wait on the record ran out of time.
     #[error("condition not met within {0:?}")]
     Timeout(Duration),
+    /// A scripted act or a Socket Mode post named a user, channel or app the workspace lacks.
     #[error(transparent)]
     Model(#[from] ModelError),
 }
@@ -49,6 +53,7 @@ pub enum Error {
 /// How to start a [`MockSlack`].
 #[derive(Debug, Clone)]
 pub struct ServerOptions {
+    /// The workspace served: team, users, channels, tokens, apps.
     pub workspace: Workspace,
     /// Serve https/wss with a fresh self-signed certificate (see [`MockSlack::tls_cert`]).
     pub tls: bool,
@@ -87,16 +92,19 @@ impl Default for ServerOptions {
 }
 
 impl ServerOptions {
+    /// Serve https/wss with a fresh self-signed certificate (see [`MockSlack::tls_cert`]).
     pub fn tls(mut self, on: bool) -> Self {
         self.tls = on;
         self
     }
 
+    /// The workspace served.
     pub fn workspace(mut self, workspace: Workspace) -> Self {
         self.workspace = workspace;
         self
     }
 
+    /// The port (0 picks a free one).
     pub fn port(mut self, port: u16) -> Self {
         self.port = port;
         self
@@ -108,6 +116,7 @@ impl ServerOptions {
         self
     }
 
+    /// Socket Mode timings (ack timeout, retries, connection lifetime, refresh).
     pub fn socket_mode(mut self, config: SocketModeConfig) -> Self {
         self.socket_mode = config;
         self
@@ -121,6 +130,39 @@ impl ServerOptions {
 }
 
 /// A running mock Slack. Dropping it shuts the server down (sockets closed, thread joined).
+///
+/// A client is pointed at it with two values: [`api_url`](Self::api_url) in place of
+/// `https://slack.com/api/`, and a token the workspace accepts ([`bot_token`](Self::bot_token)
+/// for RTM and `chat.postMessage`, [`app_token`](Self::app_token) for Socket Mode). The rest
+/// is the admin side: scripted users, faults, pushed frames, and the record to assert on.
+///
+/// ```
+/// use rtm_testkit::{Fault, MockSlack, ServerOptions, Target, UserAction};
+///
+/// fn main() -> Result<(), rtm_testkit::Error> {
+///     let slack = MockSlack::start(ServerOptions::default())?;
+///     let api_url = slack.api_url(); // http://127.0.0.1:PORT/api/
+///     let token = slack.bot_token().unwrap(); // xoxb-test-token
+///     assert!(api_url.starts_with("http://127.0.0.1:"));
+///     assert_eq!(token, "xoxb-test-token");
+///     // e.g. rtm_tokio::ClientBuilder::new(token).api_url(api_url).build()?, then start()
+///
+///     // A scripted user posts: every RTM connection gets the `message` event.
+///     slack.act(UserAction::Message {
+///         user: "U0ALICE".into(),
+///         channel: "C0GENERAL".into(),
+///         text: "hello".into(),
+///     })?;
+///     assert_eq!(slack.history("C0GENERAL")[0].text, "hello");
+///     // Any frame, and faults: here Slack's `goodbye` on every open connection.
+///     slack.push_event(Target::All, &serde_json::json!({"type": "team_rename", "name": "New"}));
+///     slack.inject(Fault::goodbye());
+///     assert_eq!(slack.active_connections(), 0); // no client in this example
+///
+///     slack.shutdown(); // or drop it
+///     Ok(())
+/// }
+/// ```
 #[derive(Debug)]
 pub struct MockSlack {
     shared: Arc<Shared>,

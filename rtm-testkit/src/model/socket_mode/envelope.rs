@@ -8,8 +8,11 @@ use super::super::wire::obj;
 
 /// The envelope types Slack sends; anything else is passed through as given.
 pub mod kinds {
+    /// An Events API event (`event_callback` payload).
     pub const EVENTS_API: &str = "events_api";
+    /// A slash command (the command's form fields as payload).
     pub const SLASH_COMMANDS: &str = "slash_commands";
+    /// An interactive payload (`block_actions`, shortcuts, view submissions).
     pub const INTERACTIVE: &str = "interactive";
 }
 
@@ -93,6 +96,7 @@ pub enum DisconnectReason {
 }
 
 impl DisconnectReason {
+    /// The `reason` of the `disconnect` frame.
     pub fn as_str(self) -> &'static str {
         match self {
             DisconnectReason::Warning => "warning",
@@ -141,9 +145,12 @@ pub(crate) fn event_callback(e: &EventCallback<'_>) -> String {
 pub struct SlashCommand {
     /// With the slash, e.g. `/deploy`.
     pub command: String,
+    /// What the user typed after the command.
     #[serde(default)]
     pub text: String,
+    /// The user id of who typed it.
     pub user: String,
+    /// The channel id it was typed in.
     pub channel: String,
     /// The app that owns the command; default: the workspace's first app.
     #[serde(default)]
@@ -151,6 +158,7 @@ pub struct SlashCommand {
 }
 
 impl SlashCommand {
+    /// `command` (with its slash) and `text`, typed by `user` in `channel`, for the first app.
     pub fn new(command: &str, text: &str, user: &str, channel: &str) -> Self {
         SlashCommand {
             command: command.into(),
@@ -165,16 +173,22 @@ impl SlashCommand {
 /// A click on a button of a message, sent as a `block_actions` interactive payload.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct BlockAction {
+    /// The button's `action_id`.
     pub action_id: String,
+    /// The button's `value`.
     #[serde(default)]
     pub value: String,
+    /// The `block_id` of the block holding the button (default `actions`).
     #[serde(default = "default_block_id")]
     pub block_id: String,
+    /// The user id of who clicked.
     pub user: String,
+    /// The channel id of the message.
     pub channel: String,
     /// The message holding the button; default: the channel's last message.
     #[serde(default)]
     pub message_ts: Option<String>,
+    /// The app whose button it is; default: the workspace's first app.
     #[serde(default)]
     pub app_id: Option<String>,
 }
@@ -184,6 +198,8 @@ fn default_block_id() -> String {
 }
 
 impl BlockAction {
+    /// A click by `user` on the button `action_id` with `value`, on the last message of
+    /// `channel`, for the first app.
     pub fn button(action_id: &str, value: &str, user: &str, channel: &str) -> Self {
         BlockAction {
             action_id: action_id.into(),

@@ -132,10 +132,12 @@ fn bearer(req: &HttpRequest) -> Option<String> {
 impl SlackModel {
     // ---- configuration and queries ----
 
+    /// Socket Mode's timings: ack timeout, retries, connection lifetime, refresh.
     pub fn socket_mode_config(&self) -> &SocketModeConfig {
         &self.sm.config
     }
 
+    /// Changes Socket Mode's timings (new lifetimes apply to new connections).
     pub fn set_socket_mode_config(&mut self, config: SocketModeConfig) {
         self.sm.config = config;
     }
@@ -145,10 +147,12 @@ impl SlackModel {
         self.sm.link_base_url = base.into();
     }
 
+    /// The base of the link URLs `apps.connections.open` hands out.
     pub fn link_base_url(&self) -> &str {
         &self.sm.link_base_url
     }
 
+    /// What Socket Mode did: envelopes sent, acks, offline intervals, abandoned envelopes.
     pub fn socket_mode_record(&self) -> &SocketModeRecord {
         &self.record.socket_mode
     }

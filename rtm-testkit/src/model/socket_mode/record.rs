@@ -10,12 +10,17 @@ use crate::model::SocketId;
 /// One delivery attempt of an envelope.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SentEnvelope {
+    /// When it was written (model time).
     pub at: Instant,
+    /// The app it was for.
     pub app_id: String,
+    /// The connection it went on.
     pub conn: SocketId,
+    /// Its `envelope_id` (the same on every attempt).
     pub envelope_id: String,
     /// `events_api`, `slash_commands`, `interactive`, …
     pub envelope_type: String,
+    /// `retry_attempt`: 0 for the first delivery, then 1, 2, 3.
     pub retry_attempt: u32,
     /// Whether an earlier attempt of the same envelope was queued for want of a connection.
     pub after_gap: bool,
@@ -24,8 +29,11 @@ pub struct SentEnvelope {
 /// One `{"envelope_id":…}` frame from a client.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct AckRecord {
+    /// When it came (model time).
     pub at: Instant,
+    /// The connection it came on.
     pub conn: SocketId,
+    /// The `envelope_id` acked.
     pub envelope_id: String,
     /// The response body (`"payload"`), if the ack carried one.
     pub payload: Option<Value>,
@@ -39,6 +47,7 @@ pub struct AckRecord {
 /// not been told to refresh), after its first connection.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct OfflineInterval {
+    /// When the app lost its last connection that took envelopes.
     pub from: Instant,
     /// `None` while it lasts.
     pub until: Option<Instant>,
@@ -50,7 +59,9 @@ pub struct OfflineInterval {
 /// Per app.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct AppRecord {
+    /// The app.
     pub app_id: String,
+    /// Its offline intervals, oldest first.
     pub offline: Vec<OfflineInterval>,
     /// Envelopes that became due before the app's first connection said `hello`
     /// (queued too, but not a gap: the app had not started).
@@ -75,14 +86,18 @@ impl AppRecord {
 /// The Socket Mode part of the model's record.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct SocketModeRecord {
+    /// Every delivery attempt, oldest first.
     pub envelopes_sent: Vec<SentEnvelope>,
+    /// Every ack received, oldest first.
     pub acks: Vec<AckRecord>,
+    /// Per app, offline intervals and early envelopes.
     pub apps: Vec<AppRecord>,
     /// Envelopes Slack gave up on after the last retry.
     pub abandoned: Vec<String>,
 }
 
 impl SocketModeRecord {
+    /// The record of one app.
     pub fn app(&self, app_id: &str) -> Option<&AppRecord> {
         self.apps.iter().find(|a| a.app_id == app_id)
     }
