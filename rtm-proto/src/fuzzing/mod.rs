@@ -50,7 +50,10 @@ pub fn frames(data: &[u8]) {
         let conn = ConnId(1);
         let fast = crate::socket_mode_wire::frame::read(conn, raw.clone());
         let slow = crate::socket_mode_wire::frame::read_serde(conn, &raw);
-        assert!(fast.is_ok(), "the envelope scanner took {raw:?}, read as {fast:?}");
+        assert!(
+            fast.is_ok(),
+            "the envelope scanner took {raw:?}, read as {fast:?}"
+        );
         assert_eq!(fast, slow, "{raw:?}");
     }
 

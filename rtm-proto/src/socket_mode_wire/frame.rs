@@ -569,7 +569,10 @@ pub(crate) fn ack(envelope_id: &str, payload: Option<&Value>) -> String {
     // Written directly: one ack per envelope, so no tree and one allocation for it.
     let mut frame = String::with_capacity(envelope_id.len() + 20);
     frame.push_str(r#"{"envelope_id":"#);
-    if envelope_id.bytes().any(|b| b == b'"' || b == b'\\' || b < 0x20) {
+    if envelope_id
+        .bytes()
+        .any(|b| b == b'"' || b == b'\\' || b < 0x20)
+    {
         frame.push_str(&Value::from(envelope_id).to_string());
     } else {
         frame.push('"');
