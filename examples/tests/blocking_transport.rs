@@ -22,11 +22,15 @@ struct Program {
 }
 
 impl Program {
-    /// Starts the example with `args` (none: it starts its own mock Slack).
-    fn start(args: &[&str]) -> Program {
-        let mut child = Command::new(env!("CARGO_BIN_EXE_blocking_transport"))
+    /// Starts the example with `args` and `SLACK_TOKEN` set to `token`.
+    fn start(args: &[&str], token: Option<&str>) -> Program {
+        let mut command = Command::new(env!("CARGO_BIN_EXE_blocking_transport"));
+        match token {
+            Some(token) => command.env("SLACK_TOKEN", token),
+            None => command.env_remove("SLACK_TOKEN"),
+        };
+        let mut child = command
             .args(args)
-            .env("SLACK_TOKEN", "xoxb-test-token")
             .env_remove("SLACK_API_URL")
             .env_remove("SLACK_CHANNEL")
             .stdout(Stdio::piped())
@@ -115,7 +119,7 @@ fn ack(line: &str) -> (u64, String) {
 /// `cause`: how the `reconnecting` line names the fault.
 fn survives_a_server_initiated_reconnect(fault: Fault, cause: &str) {
     let slack = MockSlack::start(ServerOptions::default()).expect("start the mock");
-    let mut program = Program::start(&[&slack.api_url()]);
+    let mut program = Program::start(&[&slack.api_url()], Some("xoxb-test-token"));
 
     program.expect("ready 1");
     let (id1, ts1) = ack(&program.expect("ack 1 "));
@@ -187,7 +191,7 @@ fn reconnects_after_server_close() {
 #[test]
 fn runs_by_itself_against_its_own_mock() {
     let started = Instant::now();
-    let mut program = Program::start(&[]);
+    let mut program = Program::start(&[], None);
     let banner = program.expect("no API URL given: started a mock Slack at http://127.0.0.1:");
     assert!(banner.ends_with("/api/"), "{banner:?}");
     program.expect("ready 1");
@@ -209,4 +213,14 @@ fn runs_by_itself_against_its_own_mock() {
         "blocking_transport ran by itself in {:?}",
         started.elapsed()
     );
+}
+
+/// A token and no API URL: Slack's API, never the example's own mock (a real token must not
+/// go to a stand-in).
+#[test]
+fn a_token_without_a_url_goes_to_slack_not_to_a_mock() {
+    let mut program = Program::start(&[], Some("xoxb-not-for-a-mock"));
+    let first = program.expect("no API URL given:");
+    assert!(first.contains("https://slack.com/api/"), "{first:?}");
+    assert!(!first.contains("mock"), "{first:?}");
 }

@@ -18,8 +18,9 @@
 //! work to do would make the call on a thread and feed its result when it arrives.
 //!
 //! Usage: `blocking_transport [api-url [channel]]` (or the variables `SLACK_API_URL`,
-//! `SLACK_CHANNEL`; the token comes from `SLACK_TOKEN`). Without an API URL it starts its own
-//! mock Slack (`rtm-testkit`) on loopback, which asks it to reconnect (a `goodbye`) after the
+//! `SLACK_CHANNEL`; the token comes from `SLACK_TOKEN`). Without an API URL it uses Slack's
+//! (`https://slack.com/api/`) when `SLACK_TOKEN` is set, and otherwise starts its own mock
+//! Slack (`rtm-testkit`) on loopback, which asks it to reconnect (a `goodbye`) after the
 //! first message, so it runs and ends by itself. Once ready it sends a message; after the ack
 //! it waits for the server to end the connection (a `goodbye` or a close), lets the core
 //! reconnect, sends a second message, and disconnects once that is acked. It prints one line
@@ -51,10 +52,16 @@ fn main() -> ExitCode {
     let _ = rustls::crypto::ring::default_provider().install_default();
     let mut args = std::env::args().skip(1);
     let var = |name| std::env::var(name).ok().filter(|v: &String| !v.is_empty());
-    // No API URL: our own mock Slack, which also plays the server's part (see `demo` below).
-    let (mut api_url, demo) = match args.next().or_else(|| var("SLACK_API_URL")) {
-        Some(url) => (url, None),
-        None => match MockSlack::start(ServerOptions::default()) {
+    let token = var("SLACK_TOKEN");
+    // No API URL: Slack's with a token, else our own mock Slack, which also plays the
+    // server's part (see `demo` below). A real token never goes to the mock.
+    let (mut api_url, demo) = match (args.next().or_else(|| var("SLACK_API_URL")), &token) {
+        (Some(url), _) => (url, None),
+        (None, Some(_)) => {
+            println!("no API URL given: SLACK_TOKEN is set, so Slack's, https://slack.com/api/");
+            ("https://slack.com/api/".to_owned(), None)
+        }
+        (None, None) => match MockSlack::start(ServerOptions::default()) {
             Ok(mock) => {
                 println!(
                     "no API URL given: started a mock Slack at {}",
@@ -73,7 +80,7 @@ fn main() -> ExitCode {
     }
     let channel = args.next().or_else(|| var("SLACK_CHANNEL"));
     let channel = channel.unwrap_or_else(|| "C0GENERAL".to_owned());
-    let token = var("SLACK_TOKEN").unwrap_or_else(|| "xoxb-test-token".to_owned());
+    let token = token.unwrap_or_else(|| "xoxb-test-token".to_owned());
 
     let config = Config::default();
     let mut transport = Transport::new(api_url, &config);
