@@ -125,33 +125,65 @@ fn slack_frame() -> impl Strategy<Value = String> {
         })
 }
 
-/// Edits that break a frame, or not: delete, duplicate or replace a run of characters,
+/// An edit that breaks a frame, or not: delete, duplicate or replace a run of characters,
 /// truncate.
-pub(crate) fn mutate(text: &str, at: usize, len: usize, with: &str, how: u8) -> String {
-    let chars: Vec<char> = text.chars().collect();
-    let at = at % (chars.len() + 1);
-    let end = (at + len).min(chars.len());
-    let (head, rest) = chars.split_at(at);
-    let (mid, tail) = rest.split_at(end - at);
-    let s = |c: &[char]| c.iter().collect::<String>();
-    match how % 4 {
-        0 => s(head) + &s(tail),
-        1 => s(head) + &s(mid) + &s(mid) + &s(tail),
-        2 => s(head) + with + &s(tail),
-        _ => s(head),
+#[derive(Debug, Clone)]
+pub(crate) struct Edit {
+    at: usize,
+    len: usize,
+    with: String,
+    how: u8,
+}
+
+impl Edit {
+    pub(crate) fn apply(&self, text: &str) -> String {
+        let chars: Vec<char> = text.chars().collect();
+        let at = self.at % (chars.len() + 1);
+        let end = (at + self.len).min(chars.len());
+        let (head, rest) = chars.split_at(at);
+        let (mid, tail) = rest.split_at(end - at);
+        let s = |c: &[char]| c.iter().collect::<String>();
+        match self.how % 4 {
+            0 => s(head) + &s(tail),
+            1 => s(head) + &s(mid) + &s(mid) + &s(tail),
+            2 => s(head) + &self.with + &s(tail),
+            _ => s(head),
+        }
+    }
+}
+
+pub(crate) fn edit() -> impl Strategy<Value = Edit> {
+    (
+        0usize..400,
+        0usize..4,
+        prop_oneof![
+            Just(String::new()),
+            "[{}\\[\\],:\"\\\\ ]",
+            "[a-z0-9.eE+-]",
+            "[\u{0}-\u{1f}]",
+            Just("\\u".to_owned()),
+            Just("é".to_owned()),
+        ],
+        0u8..4,
+    )
+        .prop_map(|(at, len, with, how)| Edit { at, len, with, how })
+}
+
+/// A fixed seed unless RTM_PROPTEST_SEED says otherwise (as in
+/// tests/proptest_interleavings.rs).
+pub(crate) fn proptest_config(seed: u64) -> ProptestConfig {
+    ProptestConfig {
+        rng_seed: match std::env::var("RTM_PROPTEST_SEED") {
+            Ok(v) if v == "random" => proptest::test_runner::RngSeed::Random,
+            Ok(v) => proptest::test_runner::RngSeed::Fixed(v.parse().expect("a u64 or `random`")),
+            Err(_) => proptest::test_runner::RngSeed::Fixed(seed),
+        },
+        ..ProptestConfig::with_cases(2048)
     }
 }
 
 proptest! {
-    // A fixed seed unless RTM_PROPTEST_SEED says otherwise (as in tests/proptest_interleavings.rs).
-    #![proptest_config(ProptestConfig {
-        rng_seed: match std::env::var("RTM_PROPTEST_SEED") {
-            Ok(v) if v == "random" => proptest::test_runner::RngSeed::Random,
-            Ok(v) => proptest::test_runner::RngSeed::Fixed(v.parse().expect("a u64 or `random`")),
-            Err(_) => proptest::test_runner::RngSeed::Fixed(0x0072_746d),
-        },
-        ..ProptestConfig::with_cases(2048)
-    })]
+    #![proptest_config(proptest_config(0x0072_746d))]
 
     #[test]
     fn scanner_agrees_with_serde_on_objects(text in frame()) {
@@ -170,17 +202,8 @@ proptest! {
     }
 
     #[test]
-    fn scanner_never_accepts_a_broken_frame(
-        text in frame(),
-        at in 0usize..400,
-        len in 0usize..4,
-        with in prop_oneof![
-            Just(String::new()), "[{}\\[\\],:\"\\\\ ]", "[a-z0-9.eE+-]", "[\u{0}-\u{1f}]",
-            Just("\\u".to_owned()), Just("é".to_owned()),
-        ],
-        how in 0u8..4,
-    ) {
-        agrees(&mutate(&text, at, len, &with, how))?;
+    fn scanner_never_accepts_a_broken_frame(text in frame(), edit in edit()) {
+        agrees(&edit.apply(&text))?;
     }
 }
 

@@ -28,10 +28,18 @@ fn once<T>(slot: &mut Option<T>, value: T) -> Option<()> {
     slot.is_none().then(|| *slot = Some(value))
 }
 
+/// Reads a `null` if one comes next: whether it did.
+fn null(s: &mut Scanner<'_>) -> Option<bool> {
+    if s.ws()? != b'n' {
+        return Some(false);
+    }
+    s.literal(b"null")?;
+    Some(true)
+}
+
 /// `null`, or a string without escapes.
 fn opt_str(s: &mut Scanner<'_>) -> Option<Option<Field>> {
-    if s.ws()? == b'n' {
-        s.literal(b"null")?;
+    if null(s)? {
         return Some(None);
     }
     s.plain_str().map(Some)
@@ -64,8 +72,7 @@ fn members<'a>(
 
 /// The inner event's `type` and `subtype`.
 fn event(s: &mut Scanner<'_>) -> Option<Option<(Field, Option<Field>)>> {
-    if s.ws()? == b'n' {
-        s.literal(b"null")?;
+    if null(s)? {
         return Some(None);
     }
     let (mut kind, mut subtype) = (None, None);
@@ -104,8 +111,7 @@ pub(crate) fn envelope(text: &str) -> Option<Scanned> {
         b"type" => once(&mut kind, s.plain_str()?),
         b"envelope_id" => once(&mut id, s.plain_str()?),
         b"retry_attempt" => {
-            let n = if s.ws()? == b'n' {
-                s.literal(b"null")?;
+            let n = if null(s)? {
                 0
             } else {
                 u32::try_from(s.uint()?).ok()?
