@@ -28,13 +28,12 @@ fn server() -> MockSlack {
 }
 
 fn retries(max: u32) -> RetryPolicy {
-    RetryPolicy {
-        first_start: RetryLimit::Attempts(max),
-        reconnect: RetryLimit::Attempts(max),
-        initial_delay: Duration::from_millis(20),
-        factor: 2.0,
-        max_delay: Duration::from_millis(200),
-    }
+    RetryPolicy::default()
+        .with_first_start(RetryLimit::Attempts(max))
+        .with_reconnect(RetryLimit::Attempts(max))
+        .with_initial_delay(Duration::from_millis(20))
+        .with_factor(2.0)
+        .with_max_delay(Duration::from_millis(200))
 }
 
 /// Options for tests: pacing off, fast retries.

@@ -17,6 +17,7 @@ pub const FATAL_CONNECT_ERRORS: &[&str] = &[
 
 /// Why a connection attempt or a session failed.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum RtmError {
     /// The Web API answered `ok:false` with this error string.
     Platform {
@@ -229,6 +230,7 @@ impl std::error::Error for RtmError {
 
 /// Why a send ended without a reply, when it was awaited.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum NoReplyReason {
     /// `reply_timeout` passed.
     Timeout,
@@ -240,6 +242,7 @@ pub enum NoReplyReason {
 
 /// Why a send failed. Every send settles exactly once, with a result or one of these.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum SendError {
     /// `send()` while not connected (`send_while_disconnected`).
     NotConnected,

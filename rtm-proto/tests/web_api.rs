@@ -59,10 +59,7 @@ struct W<C> {
 }
 
 fn rtm(web_api: WebApiConfig) -> W<Rtm> {
-    let config = Config {
-        web_api,
-        ..Config::default()
-    };
+    let config = Config::default().with_web_api(web_api);
     let t0 = Instant::now();
     W {
         core: Rtm(Client::new(config).unwrap(), Invariants::new()),
@@ -72,10 +69,7 @@ fn rtm(web_api: WebApiConfig) -> W<Rtm> {
 }
 
 fn socket_mode(web_api: WebApiConfig) -> W<Sm> {
-    let config = SocketModeConfig {
-        web_api,
-        ..SocketModeConfig::default()
-    };
+    let config = SocketModeConfig::default().with_web_api(web_api);
     let t0 = Instant::now();
     W {
         core: Sm(
@@ -88,10 +82,7 @@ fn socket_mode(web_api: WebApiConfig) -> W<Sm> {
 }
 
 fn unpaced() -> WebApiConfig {
-    WebApiConfig {
-        pacing: None,
-        ..WebApiConfig::default()
-    }
+    WebApiConfig::default().with_pacing(None)
 }
 
 fn post(channel: &str, text: &str) -> ApiRequest {
@@ -408,10 +399,7 @@ fn a_garbled_or_missing_retry_after_waits_one_second_and_ratelimited_counts_as_4
 
 #[test]
 fn rate_limit_retries_run_out_as_rate_limited() {
-    let mut w = rtm(WebApiConfig {
-        rate_limit_retries: 2,
-        ..unpaced()
-    });
+    let mut w = rtm(unpaced().with_rate_limit_retries(2));
     w.call(1, generic("users.list"));
     for n in 1..=2u64 {
         let a = w.answer(1, response(429, Some("3"), ""));
@@ -655,10 +643,7 @@ fn posts_to_a_channel_stay_in_order_through_a_429() {
 
 #[test]
 fn at_most_max_in_flight_calls_are_out_and_the_rest_queue_in_order() {
-    let mut w = rtm(WebApiConfig {
-        max_in_flight: 2,
-        ..WebApiConfig::default()
-    });
+    let mut w = rtm(WebApiConfig::default().with_max_in_flight(2));
     let mut out = Vec::new();
     for id in 1..=4 {
         out.extend(sent(&w.call(id, generic("users.info"))));
@@ -778,37 +763,17 @@ fn socket_mode_makes_the_same_calls_in_every_state() {
 
 #[test]
 fn a_bad_web_api_config_is_refused_by_both_cores() {
-    let bad = WebApiConfig {
-        max_in_flight: 0,
-        ..WebApiConfig::default()
-    };
+    let bad = WebApiConfig::default().with_max_in_flight(0);
     assert!(bad.validate().is_err());
-    assert!(
-        Client::new(Config {
-            web_api: bad.clone(),
-            ..Config::default()
-        })
-        .is_err()
-    );
-    assert!(
-        SocketModeClient::new(SocketModeConfig {
-            web_api: bad,
-            ..SocketModeConfig::default()
-        })
-        .is_err()
-    );
+    assert!(Client::new(Config::default().with_web_api(bad.clone())).is_err());
+    assert!(SocketModeClient::new(SocketModeConfig::default().with_web_api(bad)).is_err());
     for bad in [
-        WebApiConfig {
-            timeout: Duration::ZERO,
-            ..WebApiConfig::default()
-        },
-        WebApiConfig {
-            pacing: Some(rtm_proto::Pacing {
-                per_second: 0.0,
-                burst: 3,
-            }),
-            ..WebApiConfig::default()
-        },
+        WebApiConfig::default().with_timeout(Duration::ZERO),
+        WebApiConfig::default().with_pacing(Some(
+            rtm_proto::Pacing::default()
+                .with_per_second(0.0)
+                .with_burst(3),
+        )),
     ] {
         assert!(bad.validate().is_err());
     }
@@ -987,7 +952,7 @@ proptest! {
         ops in proptest::collection::vec(op(), 0..80),
         max_in_flight in 1usize..4,
     ) {
-        let config = WebApiConfig { max_in_flight, timeout: secs(5), ..WebApiConfig::default() };
+        let config = WebApiConfig::default().with_max_in_flight(max_in_flight).with_timeout(secs(5));
         let mut w = rtm(config.clone());
         let (made, done) = run_ops(&mut w, &ops, max_in_flight);
         prop_assert_eq!(made, done);

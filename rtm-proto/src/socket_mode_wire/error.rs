@@ -17,6 +17,7 @@ pub const SOCKET_MODE_FATAL_ERRORS: &[&str] = &[
 
 /// Why a Socket Mode attempt or session failed, or what was wrong with a frame.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum SocketModeError {
     /// `apps.connections.open` answered `ok:false` with this error.
     Platform {
@@ -213,6 +214,7 @@ impl std::error::Error for SocketModeError {
 
 /// Why an [`Input::Ack`](crate::Input::Ack) was refused.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum AckError {
     /// No envelope with this id was delivered (or it fell out of the window).
     UnknownEnvelope,

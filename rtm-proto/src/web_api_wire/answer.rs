@@ -41,6 +41,7 @@ pub struct ApiAnswer {
 
 /// The answer of a `chat.postMessage`: where the message went and its `ts`.
 #[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
 pub struct PostedMessage {
     /// The channel id the message was posted to.
     pub channel: String,
