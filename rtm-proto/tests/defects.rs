@@ -273,7 +273,7 @@ fn defect_09_unexpected_inputs_are_ignored_or_answered_never_thrown() {
             closed(c, 1000),
             Input::WsError {
                 conn: c,
-                message: "e".into(),
+                error: "e".into(),
             },
             Input::Tick,
             Input::Disconnect,

@@ -346,9 +346,7 @@ fn error_codes_match_the_reference_names() {
     };
     assert_eq!(no_reply.code(), "slack_rtmapi_no_reply_received_error");
     for e in [
-        RtmError::Websocket {
-            message: "x".into(),
-        },
+        RtmError::Websocket { error: "x".into() },
         RtmError::Closed {
             code: 1006,
             reason: String::new(),

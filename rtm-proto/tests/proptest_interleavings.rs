@@ -392,7 +392,7 @@ impl Run {
             Op::Closed { stale } => closed(self.conn(*stale), 1006),
             Op::WsError => Input::WsError {
                 conn: self.conn,
-                message: "reset".into(),
+                error: "reset".into(),
             },
             Op::Binary => Input::WsBinary {
                 conn: self.conn,

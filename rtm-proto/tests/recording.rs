@@ -186,7 +186,8 @@ fn no_secret_reaches_the_recording() {
             conn: c,
             result: Err(format!(
                 "proxy http://user:{proxy_password}@proxy:3128 refused Authorization: Bearer {TOKEN}"
-            )),
+            )
+            .into()),
         },
     );
     let deadline = r.client.next_deadline().unwrap();
@@ -361,11 +362,15 @@ fn every_input_round_trips_through_its_json() {
         },
         Input::TransportFatal {
             conn: c,
-            reason: "cert".into(),
+            error: rtm_proto::TransportError::fatal("cert")
+                .with_kind(rtm_proto::TransportErrorKind::Tls),
         },
         Input::WsError {
             conn: c,
-            message: "reset".into(),
+            error: rtm_proto::TransportError::new(
+                rtm_proto::TransportErrorKind::WebSocket,
+                "reset",
+            ),
         },
         Input::WsPing { conn: c },
         Input::WsPong { conn: c },
@@ -403,11 +408,11 @@ fn every_input_round_trips_through_its_json() {
         },
         Input::ApiResult {
             call: rtm_proto::CallId(8),
-            result: Err(rtm_proto::TransportFailure::fatal("cert")),
+            result: Err(rtm_proto::TransportError::fatal("cert")),
         },
         Input::ApiResult {
             call: rtm_proto::CallId(8),
-            result: Err(rtm_proto::TransportFailure::transient("reset")),
+            result: Err(rtm_proto::TransportError::retryable("reset")),
         },
     ];
     for input in inputs {
@@ -429,7 +434,7 @@ fn every_input_round_trips_through_its_json() {
 
 #[test]
 fn a_session_with_web_api_calls_replays_and_keeps_the_bot_token_out() {
-    use rtm_proto::{ApiRequest, CallId, ChatPostMessage, TransportFailure, WebApiConfig};
+    use rtm_proto::{ApiRequest, CallId, ChatPostMessage, TransportError, WebApiConfig};
     const BOT: &str = "xoxb-99-BOT-SECRET-TOKEN";
     let config = Config::default().with_web_api(WebApiConfig::default().with_max_in_flight(2));
     let mut r = Rec::new(config, &[]);
@@ -455,7 +460,7 @@ fn a_session_with_web_api_calls_replays_and_keeps_the_bot_token_out() {
         ms(1),
         Input::ApiResult {
             call: CallId(5),
-            result: Err(TransportFailure::transient("reset")),
+            result: Err(TransportError::retryable("reset")),
         },
     );
     for _ in 0..4 {

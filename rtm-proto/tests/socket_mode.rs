@@ -22,7 +22,7 @@ fn ok_url(app: &str) -> String {
     format!(r#"{{"ok":true,"url":"wss://wss-primary.slack.com/link/?ticket=t1&app_id={app}"}}"#)
 }
 
-fn resp(status: u16, body: &str) -> Result<WebResponse, String> {
+fn resp(status: u16, body: &str) -> Result<WebResponse, rtm_proto::TransportError> {
     Ok(WebResponse {
         status,
         retry_after: None,
@@ -284,7 +284,7 @@ fn fatal_errors_end_the_attempt_for_good() {
 
 #[test]
 fn retryable_errors_back_off_and_retry_after_is_honoured() {
-    let failures: Vec<Result<WebResponse, String>> = vec![
+    let failures: Vec<Result<WebResponse, rtm_proto::TransportError>> = vec![
         Ok(WebResponse {
             status: 429,
             retry_after: Some("7".into()),
@@ -913,7 +913,7 @@ fn a_close_or_a_tcp_drop_reconnects() {
             },
             Some(m) => Input::WsError {
                 conn,
-                message: m.into(),
+                error: m.into(),
             },
         };
         let a = h.feed(input);

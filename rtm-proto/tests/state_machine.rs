@@ -216,19 +216,19 @@ fn a_refused_websocket_url_ends_the_attempt_for_good() {
 fn a_fatal_transport_failure_ends_the_attempt_for_good() {
     let reason = "TLS certificate verification failed for example.com: unknown issuer";
     let expected = RtmError::Transport {
-        message: reason.into(),
+        error: reason.into(),
     };
     // During the web call.
     let mut h = H::default();
     let conn = web_call(&h.start()).unwrap();
     let stale = h.input(Input::TransportFatal {
         conn: rtm_proto::ConnId(conn.0 + 7),
-        reason: reason.into(),
+        error: reason.into(),
     });
     assert!(is_ignored(&stale));
     let a = h.input(Input::TransportFatal {
         conn,
-        reason: reason.into(),
+        error: reason.into(),
     });
     assert_eq!(h.state(), State::Disconnected);
     assert_eq!(start_settled(&a), Some(Err(expected.clone())));
@@ -241,7 +241,7 @@ fn a_fatal_transport_failure_ends_the_attempt_for_good() {
     assert!(opened(&h.input(web_ok(conn))).is_some());
     let a = h.input(Input::TransportFatal {
         conn,
-        reason: reason.into(),
+        error: reason.into(),
     });
     assert_eq!(h.state(), State::Disconnected);
     assert_eq!(start_settled(&a), Some(Err(expected.clone())));
@@ -452,7 +452,7 @@ fn socket_failing_to_open_retries() {
     h.input(web_ok(conn));
     let a = h.input(Input::WsError {
         conn,
-        message: "tls handshake failed".into(),
+        error: "tls handshake failed".into(),
     });
     assert!(
         events(&a)
@@ -652,7 +652,7 @@ fn inputs_that_make_no_sense_are_ignored() {
         },
         Input::WsError {
             conn: stale,
-            message: "x".into(),
+            error: "x".into(),
         },
         web_ok(stale),
     ] {
@@ -733,13 +733,13 @@ fn lost_connection_reconnects_with_reason_and_keeps_ids_growing() {
         ),
         (
             RtmError::Websocket {
-                message: "reset".into(),
+                error: "reset".into(),
             },
             true,
             |h, c| {
                 h.input(Input::WsError {
                     conn: c,
-                    message: "reset".into(),
+                    error: "reset".into(),
                 })
             },
         ),
@@ -955,10 +955,10 @@ fn every_kind_of_loss_ends_the_session_without_auto_reconnect() {
             (
                 Input::WsError {
                     conn: c,
-                    message: "eof".into(),
+                    error: "eof".into(),
                 },
                 RtmError::Websocket {
-                    message: "eof".into(),
+                    error: "eof".into(),
                 },
             ),
         ]

@@ -12,7 +12,7 @@ use proptest::prelude::*;
 use rtm_proto::invariants::{Invariants, SocketModeInvariants};
 use rtm_proto::{
     Action, ApiAnswer, ApiError, ApiRequest, CallId, ChatPostMessage, Client, Config, Input,
-    PostedMessage, SocketModeClient, SocketModeConfig, StartOptions, State, TransportFailure,
+    PostedMessage, SocketModeClient, SocketModeConfig, StartOptions, State, TransportError,
     WebApiConfig, WebResponse,
 };
 
@@ -97,7 +97,7 @@ fn response(
     status: u16,
     retry_after: Option<&str>,
     body: &str,
-) -> Result<WebResponse, TransportFailure> {
+) -> Result<WebResponse, TransportError> {
     Ok(WebResponse {
         status,
         retry_after: retry_after.map(str::to_owned),
@@ -149,7 +149,7 @@ impl<C: Core> W<C> {
         })
     }
 
-    fn answer(&mut self, id: u64, result: Result<WebResponse, TransportFailure>) -> Vec<Action> {
+    fn answer(&mut self, id: u64, result: Result<WebResponse, TransportError>) -> Vec<Action> {
         self.feed(Input::ApiResult {
             call: CallId(id),
             result,
@@ -473,7 +473,7 @@ fn transport_failures_are_retried_and_a_fatal_one_fails_at_once() {
     let mut w = rtm(unpaced());
     w.call(1, generic("users.info"));
     for _ in 0..2 {
-        let a = w.answer(1, Err(TransportFailure::transient("connection reset")));
+        let a = w.answer(1, Err(TransportError::retryable("connection reset")));
         assert!(settled(&a).is_empty());
         let (_, a) = w.tick_deadline();
         assert_eq!(sent(&a), [CallId(1)]);
@@ -484,22 +484,22 @@ fn transport_failures_are_retried_and_a_fatal_one_fails_at_once() {
     // Retries exhausted: the last cause.
     w.call(2, generic("users.info"));
     for _ in 0..3 {
-        w.answer(2, Err(TransportFailure::transient("reset")));
+        w.answer(2, Err(TransportError::retryable("reset")));
         w.tick_deadline();
     }
-    let a = w.answer(2, Err(TransportFailure::transient("dns")));
+    let a = w.answer(2, Err(TransportError::retryable("dns")));
     assert_eq!(
         only_error(&a, 2),
         ApiError::Transport {
             method: "users.info".into(),
-            message: "dns".into()
+            error: "dns".into()
         }
     );
 
     w.call(3, generic("users.info"));
-    let a = w.answer(3, Err(TransportFailure::fatal("certificate verify failed")));
+    let a = w.answer(3, Err(TransportError::fatal("certificate verify failed")));
     assert!(
-        matches!(only_error(&a, 3), ApiError::Transport { message, .. } if message.contains("certificate"))
+        matches!(only_error(&a, 3), ApiError::Transport { error, .. } if error.is_fatal() && error.message().contains("certificate"))
     );
     assert!(sent(&a).is_empty());
 
@@ -711,7 +711,7 @@ fn calls_go_while_the_rtm_client_is_disconnected_connecting_or_reconnecting_and_
     // The RTM web call fails: reconnecting.
     w.feed(Input::WebApiResult {
         conn,
-        result: response(500, None, "").map_err(|e| e.message),
+        result: response(500, None, ""),
     });
     assert_eq!(w.core.0.state(), State::Reconnecting);
     assert_eq!(sent(&w.call(3, generic("team.info"))), [CallId(3)]);
@@ -803,14 +803,14 @@ fn op() -> impl Strategy<Value = Op> {
     ]
 }
 
-fn random_answer(kind: u8) -> Result<WebResponse, TransportFailure> {
+fn random_answer(kind: u8) -> Result<WebResponse, TransportError> {
     match kind % 10 {
         0..=2 => response(200, None, OK),
         3 => response(200, None, r#"{"ok":false,"error":"channel_not_found"}"#),
         4 => response(429, Some(&(kind / 10 % 5).to_string()), ""),
         5 => response(503, None, ""),
-        6 => Err(TransportFailure::transient("reset")),
-        7 => Err(TransportFailure::fatal("cert")),
+        6 => Err(TransportError::retryable("reset")),
+        7 => Err(TransportError::fatal("cert")),
         8 => response(200, None, "not json"),
         _ => response(200, None, r#"{"ok":false,"error":"ratelimited"}"#),
     }

@@ -305,9 +305,9 @@ fn a_socket_url_used_after_its_30_s_is_refused_and_the_client_retries() {
     assert!(s.run_until(is_ready, LIMIT));
     let refused = s.events().find_map(|(_, e)| match e {
         Event::Reconnecting {
-            reason: RtmError::Websocket { message },
+            reason: RtmError::Websocket { error },
             ..
-        } => Some(message.clone()),
+        } => Some(error.message().to_owned()),
         _ => None,
     });
     assert!(
