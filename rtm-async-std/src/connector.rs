@@ -8,8 +8,9 @@ use async_tungstenite::WebSocketStream;
 use async_tungstenite::tungstenite::client::IntoClientRequest;
 use futures::{AsyncReadExt, AsyncWriteExt};
 use rtm_driver::{
-    BoxFuture, Connector, Error, Proxies, TransportError, TransportOptions, Url, WebRequest,
-    WebResponse, WebSocketConfig, describe_error as describe, tls,
+    BoxFuture, Connector, Error, Proxies, TransportError, TransportErrorKind, TransportOptions,
+    Url, WebRequest, WebResponse, WebSocketConfig, describe_error as describe, tls,
+    transport_error, transport_error_from_description,
 };
 use rustls::pki_types::ServerName;
 use tracing::instrument::WithSubscriber;
@@ -66,24 +67,51 @@ fn describe_surf(e: &surf::Error) -> String {
     format!("{e:#}")
 }
 
-/// A surf error as a transport error: curl's certificate failures are fatal.
-fn surf_error(e: &surf::Error, host: &str) -> TransportError {
+/// A surf error as a transport error, keeping it as the source: curl's certificate failures
+/// are fatal. curl reports a refused connection or a timeout without an `std::io::Error`, so
+/// one of that kind (`ConnectionRefused`, `TimedOut`) is put around isahc's error, as isahc
+/// itself converts them.
+fn surf_error(e: surf::Error, host: &str) -> TransportError {
     if let Some(isahc::Error::BadServerCertificate(detail)) = e.downcast_ref::<isahc::Error>() {
         let why = detail.clone().unwrap_or_else(|| {
             "curl and OpenSSL rejected the server's certificate (curl gives no detail: an \
              unknown issuer, an expired certificate or a name mismatch)"
                 .to_owned()
         });
-        return TransportError::fatal(format!(
-            "TLS certificate verification failed for {host}: {why}"
-        ));
+        return TransportError::new(
+            TransportErrorKind::Tls,
+            format!("TLS certificate verification failed for {host}: {why}"),
+        )
+        .with_fatal(true)
+        .with_source(e.into_inner());
     }
-    TransportError::from_description(describe_surf(e), host)
+    let text = describe_surf(&e);
+    let (kind, io_kind) = match e.downcast_ref::<isahc::Error>() {
+        Some(isahc::Error::ConnectFailed) => (
+            TransportErrorKind::Connect,
+            Some(std::io::ErrorKind::ConnectionRefused),
+        ),
+        Some(isahc::Error::CouldntResolveHost) => (TransportErrorKind::Connect, None),
+        Some(isahc::Error::Timeout) => (
+            TransportErrorKind::Timeout,
+            Some(std::io::ErrorKind::TimedOut),
+        ),
+        _ => (TransportErrorKind::Http, None),
+    };
+    let error = transport_error_from_description(kind, text, host);
+    let cause = e.into_inner();
+    match (io_kind, cause.downcast::<isahc::Error>()) {
+        (Some(io_kind), Ok(isahc)) => error.with_source(std::io::Error::new(io_kind, isahc)),
+        (_, Ok(isahc)) => error.with_source(isahc),
+        (_, Err(other)) => error.with_source(other),
+    }
 }
 
 /// Opens TCP to `url`'s host and port, directly or through a `CONNECT` tunnel.
 async fn dial(url: &Url, proxies: &Proxies) -> Result<TcpStream, TransportError> {
-    let io = |e: std::io::Error| TransportError::retryable(describe(&e));
+    let io = |e: std::io::Error| {
+        TransportError::new(TransportErrorKind::Connect, describe(&e)).with_source(e)
+    };
     let tcp = match proxies.for_url(url) {
         None => {
             let host = url.host_str().ok_or("the URL has no host")?;
@@ -95,7 +123,11 @@ async fn dial(url: &Url, proxies: &Proxies) -> Result<TcpStream, TransportError>
             let mut tunnel = proxy.tunnel(url)?;
             tracing::debug!(%proxy, "opening a CONNECT tunnel");
             let mut tcp = TcpStream::connect(proxy.addr()).await.map_err(|e| {
-                TransportError::retryable(format!("connecting to proxy {proxy}: {e}"))
+                TransportError::new(
+                    TransportErrorKind::Proxy,
+                    format!("connecting to proxy {proxy}: {e}"),
+                )
+                .with_source(e)
             })?;
             tcp.write_all(tunnel.request()).await.map_err(io)?;
             // One byte at a time: nothing past the proxy's answer may be consumed.
@@ -137,7 +169,7 @@ impl Connector for AsyncStdConnector {
             let mut response = http
                 .send(outgoing)
                 .await
-                .map_err(|e| surf_error(&e, &host))?;
+                .map_err(|e| surf_error(e, &host))?;
             let status = u16::from(response.status());
             // A redirect is reported, not followed; the core ends the attempt for good.
             let location = response
@@ -149,7 +181,7 @@ impl Connector for AsyncStdConnector {
             let body = response
                 .body_string()
                 .await
-                .map_err(|e| surf_error(&e, &host))?;
+                .map_err(|e| surf_error(e, &host))?;
             Ok(WebResponse {
                 status,
                 retry_after,
@@ -179,7 +211,7 @@ impl Connector for AsyncStdConnector {
             let request = url
                 .as_str()
                 .into_client_request()
-                .map_err(|e| TransportError::from_error(&e, &host))?;
+                .map_err(|e| transport_error(TransportErrorKind::Request, e, &host))?;
             // async-tungstenite wires futures-rustls to smol only, so the TLS layer is put
             // under the handshake here.
             let stream = if secure {
@@ -191,7 +223,7 @@ impl Connector for AsyncStdConnector {
                 let tls = futures_rustls::TlsConnector::from(tls)
                     .connect(name, tcp)
                     .await
-                    .map_err(|e| TransportError::from_error(&e, &host))?;
+                    .map_err(|e| transport_error(TransportErrorKind::Tls, e, &host))?;
                 MaybeTlsStream::Tls(tls)
             } else {
                 MaybeTlsStream::Plain(tcp)
@@ -199,8 +231,17 @@ impl Connector for AsyncStdConnector {
             let (socket, _response) =
                 async_tungstenite::client_async_with_config(request, stream, Some(config))
                     .await
-                    .map_err(|e| TransportError::from_error(&e, &host))?;
+                    .map_err(|e| transport_error(ws_kind(&e), e, &host))?;
             Ok(socket)
         })
+    }
+}
+
+/// The kind of a failed WebSocket handshake: the TCP or TLS layer under it, or the
+/// handshake itself.
+fn ws_kind(e: &rtm_driver::websocket::Error) -> TransportErrorKind {
+    match e {
+        rtm_driver::websocket::Error::Io(_) => TransportErrorKind::Connect,
+        _ => TransportErrorKind::WebSocket,
     }
 }

@@ -28,13 +28,12 @@ fn server() -> MockSlack {
 }
 
 fn retries(max: u32) -> RetryPolicy {
-    RetryPolicy {
-        first_start: RetryLimit::Attempts(max),
-        reconnect: RetryLimit::Attempts(max),
-        initial_delay: Duration::from_millis(20),
-        factor: 2.0,
-        max_delay: Duration::from_millis(200),
-    }
+    RetryPolicy::default()
+        .with_first_start(RetryLimit::Attempts(max))
+        .with_reconnect(RetryLimit::Attempts(max))
+        .with_initial_delay(Duration::from_millis(20))
+        .with_factor(2.0)
+        .with_max_delay(Duration::from_millis(200))
 }
 
 /// Options for tests: pacing off, fast retries.
@@ -132,11 +131,16 @@ async fn tls_socket_verifies_the_certificate_on_its_own() {
         .unwrap();
     // A certificate failure ends the attempt for good (no retry, no `error` event first).
     match within(client.start()).await.unwrap_err() {
-        Error::Rtm(RtmError::Transport { message }) => {
+        Error::Rtm(RtmError::Transport { error }) => {
             assert!(
-                message.contains("certificate verification failed"),
-                "{message}"
-            )
+                error.message().contains("certificate verification failed"),
+                "{error}"
+            );
+            assert_eq!(error.kind(), rtm_async_std::TransportErrorKind::Tls);
+            assert!(
+                std::error::Error::source(&error).is_some(),
+                "keeps curl's error"
+            );
         }
         other => panic!("unexpected {other:?}"),
     }

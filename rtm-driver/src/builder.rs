@@ -285,6 +285,20 @@ impl ClientBuilder {
         self
     }
 
+    /// Largest outgoing frame in bytes (default 16 KiB, Slack's limit); larger sends fail
+    /// with `TooLarge`.
+    pub fn max_frame_bytes(mut self, n: usize) -> Self {
+        self.config.max_frame_bytes = n;
+        self
+    }
+
+    /// Longest `text` of an outgoing `message`, in characters (default 4000); `None` leaves
+    /// the check to Slack.
+    pub fn max_message_chars(mut self, n: Option<usize>) -> Self {
+        self.config.max_message_chars = n;
+        self
+    }
+
     /// Emit `outgoing_message` for every frame written (default true).
     pub fn emit_outgoing(mut self, on: bool) -> Self {
         self.config.emit_outgoing = on;
@@ -393,5 +407,22 @@ impl ClientBuilder {
                 name: self.common.name,
             },
         )
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_frame_limit_reaches_the_core_config() {
+        let b = ClientBuilder::new("xoxb-1")
+            .max_frame_bytes(4096)
+            .max_message_chars(None);
+        assert_eq!(b.core_config().max_frame_bytes, 4096);
+        assert_eq!(b.core_config().max_message_chars, None);
+        assert!(b.validate().is_ok());
+        let too_small = ClientBuilder::new("xoxb-1").max_frame_bytes(8);
+        assert!(matches!(too_small.validate(), Err(Error::Config(_))));
     }
 }

@@ -11,7 +11,7 @@ use std::time::Instant;
 use futures::future::{AbortHandle, Abortable};
 use futures::stream::FuturesUnordered;
 use futures::{Sink, Stream};
-use rtm_proto::{Action, CallId, ConnId, Input, TransportFailure};
+use rtm_proto::{Action, CallId, ConnId, Input};
 use tokio::sync::{mpsc, oneshot, watch};
 use tungstenite::Message;
 use tungstenite::protocol::CloseFrame;
@@ -24,7 +24,9 @@ use crate::core_trait::{Core, Report};
 use crate::events::Publisher;
 use crate::record::Recording;
 use crate::runtime::{AsyncTimer, BoxFuture, Runtime};
-use crate::transport::{Connector, TransportError, WebRequest, websocket_config};
+use crate::transport::{
+    Connector, TransportError, TransportErrorKind, WebRequest, websocket_config,
+};
 use crate::url_policy::{self, Kind};
 
 /// Frames read per round before the other sources get a turn.
@@ -232,7 +234,10 @@ impl<K: Core, C: Connector> Driver<K, C> {
             } => {
                 // The base was parsed and checked once, at build time; the method is ours.
                 let Ok(url) = self.endpoint.api_url.join(method.as_str()) else {
-                    let result = Err(format!("cannot join {} to the API URL", method.as_str()));
+                    let result = Err(TransportError::new(
+                        TransportErrorKind::Request,
+                        format!("cannot join {} to the API URL", method.as_str()),
+                    ));
                     self.inputs.push_back(Input::WebApiResult { conn, result });
                     return;
                 };
@@ -349,7 +354,11 @@ impl<K: Core, C: Connector> Driver<K, C> {
             .ok()
             .filter(|u| u.as_str().starts_with(base.as_str()) && u.path() != base.path());
         let Some(url) = url else {
-            let failure = TransportFailure::fatal(format!("{method:?} is not a Web API method"));
+            let failure = TransportError::new(
+                TransportErrorKind::Request,
+                format!("{method:?} is not a Web API method"),
+            )
+            .with_fatal(true);
             self.inputs.push_back(Input::ApiResult {
                 call,
                 result: Err(failure),
@@ -441,18 +450,14 @@ impl<K: Core, C: Connector> Driver<K, C> {
             drop(self.web.remove(i));
             progress = true;
             match result {
-                Err(e) if e.fatal => {
-                    tracing::warn!(%conn, error = %e, "web call failed for good");
-                    self.feed(Input::TransportFatal {
-                        conn,
-                        reason: e.message,
-                    });
+                Err(error) if error.is_fatal() => {
+                    tracing::warn!(%conn, %error, "web call failed for good");
+                    self.feed(Input::TransportFatal { conn, error });
                 }
                 result => {
                     if let Err(e) = &result {
                         tracing::debug!(%conn, error = %e, "web call failed");
                     }
-                    let result = result.map_err(|e| e.message);
                     self.feed(Input::WebApiResult { conn, result });
                 }
             }
@@ -465,10 +470,6 @@ impl<K: Core, C: Connector> Driver<K, C> {
                 continue;
             };
             self.api_aborts.remove(&call);
-            let result = result.map_err(|e| TransportFailure {
-                message: e.message,
-                fatal: e.fatal,
-            });
             self.feed(Input::ApiResult { call, result });
         }
 
@@ -493,17 +494,11 @@ impl<K: Core, C: Connector> Driver<K, C> {
                     self.sockets.push(Socket::new(conn, io));
                     self.feed(Input::WsOpened { conn });
                 }
-                Err(e) if e.fatal => {
-                    tracing::warn!(%conn, error = %e, "WebSocket failed for good");
-                    self.feed(Input::TransportFatal {
-                        conn,
-                        reason: e.message,
-                    });
+                Err(error) if error.is_fatal() => {
+                    tracing::warn!(%conn, %error, "WebSocket failed for good");
+                    self.feed(Input::TransportFatal { conn, error });
                 }
-                Err(e) => self.feed(Input::WsError {
-                    conn,
-                    message: e.message,
-                }),
+                Err(error) => self.feed(Input::WsError { conn, error }),
             }
         }
 
@@ -615,7 +610,7 @@ impl<K: Core, C: Connector> Driver<K, C> {
                     self.remove_socket(conn);
                     Input::WsError {
                         conn,
-                        message: e.to_string(),
+                        error: websocket_error(e),
                     }
                 }
                 Poll::Ready(None) => {
@@ -676,7 +671,7 @@ impl<K: Core, C: Connector> Driver<K, C> {
             if !ended {
                 self.feed(Input::WsError {
                     conn,
-                    message: e.to_string(),
+                    error: websocket_error(e),
                 });
             }
         }
@@ -731,4 +726,9 @@ impl<K: Core, C: Connector> Future for Driver<K, C> {
         cx.waker().wake_by_ref();
         Poll::Pending
     }
+}
+
+/// A read or write failure of an open WebSocket, keeping tungstenite's error as the source.
+fn websocket_error(e: tungstenite::Error) -> TransportError {
+    TransportError::new(TransportErrorKind::WebSocket, e.to_string()).with_source(e)
 }

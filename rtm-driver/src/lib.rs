@@ -64,7 +64,8 @@ pub use socket_mode::{Envelopes, SharedEnvelope, SocketModeClient};
 pub use socket_mode_builder::SocketModeBuilder;
 pub use status::{SocketModeStatus, Status};
 pub use transport::{
-    Connector, TransportError, WebRequest, WebSocket, certificate_failure, describe_error,
+    Connector, TransportError, TransportErrorKind, WebRequest, WebSocket, certificate_failure,
+    describe_error, proxy_auth_required, transport_error, transport_error_from_description,
     websocket_config,
 };
 /// The WebSocket configuration handed to [`Connector::open_websocket`].

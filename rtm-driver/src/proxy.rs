@@ -22,7 +22,7 @@ use std::net::IpAddr;
 use url::{Host, Url};
 
 use crate::error::Error;
-use crate::transport::TransportError;
+use crate::transport::{TransportError, TransportErrorKind};
 
 /// A proxy URL as given (`http://user:password@proxy:3128`); its `Debug` hides credentials.
 #[derive(Clone, Default, PartialEq, Eq)]
@@ -245,21 +245,28 @@ impl Tunnel {
         let status: Option<u16> = parts.next().and_then(|s| s.parse().ok());
         match status {
             Some(s) if version.starts_with("HTTP/1.") && (200..300).contains(&s) => Ok(true),
-            Some(407) => Err(TransportError::fatal(format!(
-                "proxy {} refused the tunnel to {}: 407 proxy authentication required \
-                 (check the proxy credentials)",
-                self.proxy, self.target
-            ))),
+            Some(407) => Err(TransportError::new(
+                TransportErrorKind::Proxy,
+                format!(
+                    "proxy {} refused the tunnel to {}: 407 proxy authentication required \
+                     (check the proxy credentials)",
+                    self.proxy, self.target
+                ),
+            )
+            .with_fatal(true)),
             Some(_) => Err(self.error(&format!("answered {status_line:?}"))),
             None => Err(self.error("an answer that is not HTTP/1.x")),
         }
     }
 
     fn error(&self, what: &str) -> TransportError {
-        TransportError::retryable(format!(
-            "proxy {} refused the tunnel to {}: {what}",
-            self.proxy, self.target
-        ))
+        TransportError::new(
+            TransportErrorKind::Proxy,
+            format!(
+                "proxy {} refused the tunnel to {}: {what}",
+                self.proxy, self.target
+            ),
+        )
     }
 }
 
@@ -568,11 +575,11 @@ mod tests {
         let e = t
             .read(b"HTTP/1.1 407 Proxy Authentication Required\r\n\r\n")
             .unwrap_err();
-        assert!(e.fatal && e.message.contains("407"), "{e}");
+        assert!(e.is_fatal() && e.message().contains("407"), "{e}");
         let mut t = p.tunnel(&url("https://x/")).unwrap();
         let e = t.read(b"HTTP/1.1 403 Forbidden\r\n\r\n").unwrap_err();
         assert!(
-            !e.fatal && e.message.contains("403") && e.message.contains("x:443"),
+            !e.is_fatal() && e.message().contains("403") && e.message().contains("x:443"),
             "{e}"
         );
     }

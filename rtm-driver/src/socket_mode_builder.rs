@@ -120,6 +120,33 @@ impl SocketModeBuilder {
         self
     }
 
+    /// How long a close handshake may take before the socket is considered gone (default
+    /// 2 s).
+    pub fn close_timeout(mut self, d: Duration) -> Self {
+        self.config.close_timeout = d;
+        self
+    }
+
+    /// Open the replacement connection this long before `approximate_connection_time` runs
+    /// out, even without Slack's `warning` (default 15 s).
+    pub fn refresh_lead(mut self, d: Duration) -> Self {
+        self.config.refresh_lead = d;
+        self
+    }
+
+    /// How many envelope ids and event ids the redelivery filter remembers (default 1024).
+    pub fn dedup_window(mut self, n: usize) -> Self {
+        self.config.dedup_window = n;
+        self
+    }
+
+    /// How many envelopes may await the user's ack before the oldest is forgotten (default
+    /// 16,384).
+    pub fn max_pending_acks(mut self, n: usize) -> Self {
+        self.config.max_pending_acks = n;
+        self
+    }
+
     /// Retries of failed connection attempts; see
     /// [`ClientBuilder::retry`](crate::ClientBuilder::retry) (same defaults).
     pub fn retry(mut self, policy: RetryPolicy) -> Self {
@@ -199,5 +226,27 @@ impl SocketModeBuilder {
                 bot_token: self.bot_token,
             }),
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_socket_mode_option_has_a_setter_that_reaches_the_core_config() {
+        let b = SocketModeBuilder::new("xapp-1-A1-x")
+            .close_timeout(Duration::from_millis(300))
+            .refresh_lead(Duration::from_secs(20))
+            .dedup_window(64)
+            .max_pending_acks(128);
+        let c = b.core_config();
+        assert_eq!(c.close_timeout, Duration::from_millis(300));
+        assert_eq!(c.refresh_lead, Duration::from_secs(20));
+        assert_eq!(c.dedup_window, 64);
+        assert_eq!(c.max_pending_acks, 128);
+        assert!(b.validate().is_ok());
+        let zero = SocketModeBuilder::new("xapp-1-A1-x").dedup_window(0);
+        assert!(matches!(zero.validate(), Err(Error::Config(_))));
     }
 }

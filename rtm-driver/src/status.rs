@@ -7,6 +7,7 @@ use rtm_proto::{ConnectInfo, State};
 
 /// The properties of the reference client at one moment.
 #[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
 pub struct Status {
     /// The state.
     pub state: State,
@@ -48,6 +49,7 @@ impl Status {
 
 /// The properties of a Socket Mode client at one moment.
 #[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
 pub struct SocketModeStatus {
     /// The state of the connection in use (`Connected(Ready)` while one said `hello`,
     /// refreshing or not).

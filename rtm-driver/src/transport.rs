@@ -41,6 +41,8 @@ impl<T> WebSocket for T where
 /// Opens the connections of a session. The driver decides when and to where (URL policy
 /// included); a connector only moves bytes. Errors are descriptions for the core, which
 /// decides whether to retry, unless the connector marks them [fatal](TransportError::fatal).
+/// Keep the underlying error as the [`TransportError`]'s source ([`transport_error`]): it
+/// reaches the user's error through `source()`.
 pub trait Connector: Send + 'static {
     /// The WebSocket type.
     type Socket: WebSocket;
@@ -61,95 +63,65 @@ pub trait Connector: Send + 'static {
     ) -> BoxFuture<Result<Self::Socket, TransportError>>;
 }
 
-/// Why a connection could not be made: a description for the core, and whether retrying
-/// could help. Fatal errors (a certificate that fails verification, a redirect of the web
-/// call) end the attempt at once, without retries; the others are retried with backoff.
-/// It never holds a secret (connectors describe errors without tokens or proxy credentials).
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct TransportError {
-    /// The description.
-    pub message: String,
-    /// Whether retrying cannot help.
-    pub fatal: bool,
-}
+pub use rtm_proto::{TransportError, TransportErrorKind};
 
-impl TransportError {
-    /// A failure worth retrying (DNS, TCP, a dropped connection, ...).
-    pub fn retryable(message: impl Into<String>) -> Self {
-        TransportError {
-            message: message.into(),
-            fatal: false,
-        }
-    }
-
-    /// A failure retrying cannot fix.
-    pub fn fatal(message: impl Into<String>) -> Self {
-        TransportError {
-            message: message.into(),
-            fatal: true,
-        }
-    }
-
-    /// The proxy refused the credentials (HTTP 407 to a `CONNECT` tunnel):
-    /// fatal, retrying sends the same credentials.
-    pub fn proxy_auth_required(detail: &str) -> Self {
-        Self::fatal(format!(
-            "the proxy answered 407 proxy authentication required ({detail}): check the \
-             proxy credentials"
-        ))
-    }
-
-    /// From an error and its causes: fatal if it is a certificate that failed verification
-    /// (see [`certificate_failure`]), with the host and the reason.
-    pub fn from_error(e: &(dyn std::error::Error + 'static), host: &str) -> Self {
-        match certificate_failure(e) {
-            Some(reason) => Self::fatal(format!(
-                "TLS certificate verification failed for {host}: {reason}"
-            )),
-            None => {
-                let text = describe_error(e);
-                if text.contains("proxy authorization required") {
-                    Self::proxy_auth_required(&text)
-                } else {
-                    Self::retryable(text)
-                }
+/// A transport error of `kind` from `error` (kept as its [`source()`]), with a description of
+/// it and its causes for the core: fatal, of kind `Tls`, if it is a certificate that failed
+/// verification (see [`certificate_failure`]), naming the host; fatal, of kind `Proxy`, if the
+/// proxy refused the credentials (HTTP 407); retryable otherwise.
+///
+/// [`source()`]: std::error::Error::source
+pub fn transport_error<E>(kind: TransportErrorKind, error: E, host: &str) -> TransportError
+where
+    E: std::error::Error + Send + Sync + 'static,
+{
+    let classified = match certificate_failure(&error) {
+        Some(reason) => TransportError::new(
+            TransportErrorKind::Tls,
+            format!("TLS certificate verification failed for {host}: {reason}"),
+        )
+        .with_fatal(true),
+        None => {
+            let text = describe_error(&error);
+            if text.contains("proxy authorization required") {
+                proxy_auth_required(&text)
+            } else {
+                TransportError::new(kind, text)
             }
         }
+    };
+    classified.with_source(error)
+}
+
+/// A transport error from a description only (clients that keep no typed causes, such as
+/// curl's): fatal, of kind `Tls`, if it says a certificate failed verification.
+pub fn transport_error_from_description(
+    kind: TransportErrorKind,
+    text: String,
+    host: &str,
+) -> TransportError {
+    if is_certificate_text(&text) {
+        TransportError::new(
+            TransportErrorKind::Tls,
+            format!("TLS certificate verification failed for {host}: {text}"),
+        )
+        .with_fatal(true)
+    } else {
+        TransportError::new(kind, text)
     }
 }
 
-impl TransportError {
-    /// From a description only (clients that keep no typed causes, such as curl's): fatal
-    /// if it says a certificate failed verification.
-    pub fn from_description(text: String, host: &str) -> Self {
-        if is_certificate_text(&text) {
-            Self::fatal(format!(
-                "TLS certificate verification failed for {host}: {text}"
-            ))
-        } else {
-            Self::retryable(text)
-        }
-    }
-}
-
-impl std::fmt::Display for TransportError {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(&self.message)
-    }
-}
-
-impl std::error::Error for TransportError {}
-
-impl From<String> for TransportError {
-    fn from(message: String) -> Self {
-        Self::retryable(message)
-    }
-}
-
-impl From<&str> for TransportError {
-    fn from(message: &str) -> Self {
-        Self::retryable(message)
-    }
+/// The proxy refused the credentials (HTTP 407 to a `CONNECT` tunnel): fatal, retrying sends
+/// the same credentials.
+pub fn proxy_auth_required(detail: &str) -> TransportError {
+    TransportError::new(
+        TransportErrorKind::Proxy,
+        format!(
+            "the proxy answered 407 proxy authentication required ({detail}): check the \
+             proxy credentials"
+        ),
+    )
+    .with_fatal(true)
 }
 
 /// Why the peer's certificate failed verification, if that is what `e` (or one of its
@@ -216,4 +188,42 @@ pub fn describe_error(e: &dyn std::error::Error) -> String {
         source = s.source();
     }
     text
+}
+
+#[cfg(test)]
+mod tests {
+    use std::error::Error as _;
+
+    use super::*;
+
+    #[test]
+    fn transport_error_keeps_the_error_as_its_source() {
+        let io = std::io::Error::from(std::io::ErrorKind::ConnectionRefused);
+        let e = transport_error(TransportErrorKind::Connect, io, "slack.com");
+        assert_eq!(e.kind(), TransportErrorKind::Connect);
+        assert!(!e.is_fatal());
+        let cause = e.source().and_then(|s| s.downcast_ref::<std::io::Error>());
+        assert_eq!(
+            cause.map(std::io::Error::kind),
+            Some(std::io::ErrorKind::ConnectionRefused)
+        );
+    }
+
+    #[test]
+    fn certificate_and_proxy_refusals_are_fatal_with_their_kind() {
+        let e = transport_error_from_description(
+            TransportErrorKind::Http,
+            "SSL certificate problem: unable to get local issuer certificate".into(),
+            "slack.com",
+        );
+        assert!(e.is_fatal() && e.kind() == TransportErrorKind::Tls, "{e:?}");
+        assert!(e.message().contains("slack.com"));
+        let proxy = std::io::Error::other("proxy authorization required");
+        let e = transport_error(TransportErrorKind::Connect, proxy, "slack.com");
+        assert!(
+            e.is_fatal() && e.kind() == TransportErrorKind::Proxy,
+            "{e:?}"
+        );
+        assert!(e.source().is_some());
+    }
 }

@@ -49,11 +49,9 @@ fn corpus() -> Vec<String> {
 }
 
 fn ready_client(now: Instant) -> (Client, ConnId) {
-    let config = Config {
-        pacing: None,
-        emit_outgoing: false,
-        ..Config::default()
-    };
+    let config = Config::default()
+        .with_pacing(None)
+        .with_emit_outgoing(false);
     let mut client = Client::new(config).expect("valid config");
     let conn = match &client.handle_input(now, Input::Start(StartOptions::new("xoxb-bench")))[..] {
         [.., Action::CallWebApi { conn, .. }] => *conn,

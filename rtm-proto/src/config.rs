@@ -3,6 +3,24 @@
 use std::fmt;
 use std::time::Duration;
 
+/// Chained setters for the options of a `#[non_exhaustive]` configuration (which other
+/// crates cannot build with a struct literal): `Config::default().with_seed(7)`.
+macro_rules! setters {
+    ($ty:ident { $($setter:ident => $field:ident: $t:ty),* $(,)? }) => {
+        impl $ty {
+            $(
+                #[doc = concat!("Sets [`", stringify!($field), "`](Self::", stringify!($field), ").")]
+                #[must_use]
+                pub fn $setter(mut self, value: $t) -> Self {
+                    self.$field = value;
+                    self
+                }
+            )*
+        }
+    };
+}
+pub(crate) use setters;
+
 /// A Slack token. Its `Debug` and `Display` never show the secret.
 #[derive(Clone, PartialEq, Eq)]
 pub struct Token(String);
@@ -45,6 +63,7 @@ impl From<String> for Token {
 
 /// What `start()` is given; kept for every reconnect of the session.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct StartOptions {
     /// The bot or user token.
     pub token: Token,
@@ -67,6 +86,7 @@ impl StartOptions {
 
 /// How long a retry episode may go on before the client gives up.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum RetryLimit {
     /// At most this many retries after the first failure.
     Attempts(u32),
@@ -82,6 +102,7 @@ pub enum RetryLimit {
 /// URL or token fails fast); once its session has been ready, a lost connection is retried
 /// within `reconnect` (a bot rides out an outage).
 #[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
 pub struct RetryPolicy {
     /// The budget before the session was first ready (default 10 attempts, about 4 minutes).
     pub first_start: RetryLimit,
@@ -135,6 +156,7 @@ impl RetryPolicy {
 /// Per-channel pacing of outgoing `message` frames (a token bucket: `per_second` sustained,
 /// up to `burst` at once). Slack disconnects clients that send much faster than 1 per second.
 #[derive(Debug, Clone, Copy, PartialEq)]
+#[non_exhaustive]
 pub struct Pacing {
     /// Sustained rate per channel.
     pub per_second: f64,
@@ -152,7 +174,13 @@ impl Default for Pacing {
 }
 
 /// All options of a [`Client`](crate::Client).
+///
+/// `#[non_exhaustive]`, so that a new option is not a breaking change: start from
+/// `Config::default()` and chain the `with_*` setters (`Config::default().with_seed(7)`), as
+/// for every configuration type of this crate; the fields stay public for reading and
+/// assignment.
 #[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
 pub struct Config {
     /// Reconnect after the connection is lost (`autoReconnect`).
     pub auto_reconnect: bool,
@@ -221,6 +249,7 @@ impl Default for Config {
 
 /// A configuration that cannot work.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum ConfigError {
     /// `server_pong_timeout` must be shorter than `client_ping_timeout` (`keepalive_config_error`).
     Keepalive {
@@ -309,6 +338,7 @@ impl Config {
 /// `d = min(initial_delay * factor^(n-1), max_delay)`; the draw comes from the core's seed,
 /// so the same seed and inputs give the same delays.
 #[derive(Debug, Clone, Copy, PartialEq)]
+#[non_exhaustive]
 pub struct Backoff {
     /// Delay before the first retry (before jitter); default 1 s.
     pub initial_delay: Duration,
@@ -331,6 +361,7 @@ impl Default for Backoff {
 /// The options of the Web API calls ([`Input::ApiCall`](crate::Input::ApiCall)) both cores
 /// make for their user.
 #[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
 pub struct WebApiConfig {
     /// How long one attempt may go unanswered (default 30 s). A call whose attempt times
     /// out fails with [`ApiError::Timeout`](crate::ApiError::Timeout), without a retry: the
@@ -401,3 +432,57 @@ impl WebApiConfig {
         Ok(())
     }
 }
+
+setters!(StartOptions {
+    with_batch_presence_aware => batch_presence_aware: Option<bool>,
+    with_presence_sub => presence_sub: Option<bool>,
+});
+
+setters!(RetryPolicy {
+    with_first_start => first_start: RetryLimit,
+    with_reconnect => reconnect: RetryLimit,
+    with_initial_delay => initial_delay: Duration,
+    with_factor => factor: f64,
+    with_max_delay => max_delay: Duration,
+});
+
+setters!(Pacing {
+    with_per_second => per_second: f64,
+    with_burst => burst: u32,
+});
+
+setters!(Config {
+    with_auto_reconnect => auto_reconnect: bool,
+    with_use_rtm_connect => use_rtm_connect: bool,
+    with_client_ping_timeout => client_ping_timeout: Duration,
+    with_server_pong_timeout => server_pong_timeout: Duration,
+    with_reply_ack_on_reconnect_timeout => reply_ack_on_reconnect_timeout: Duration,
+    with_reply_timeout => reply_timeout: Option<Duration>,
+    with_send_timeout => send_timeout: Option<Duration>,
+    with_web_call_timeout => web_call_timeout: Duration,
+    with_hello_timeout => hello_timeout: Duration,
+    with_close_timeout => close_timeout: Duration,
+    with_retry => retry: RetryPolicy,
+    with_pacing => pacing: Option<Pacing>,
+    with_queue_limit => queue_limit: usize,
+    with_max_frame_bytes => max_frame_bytes: usize,
+    with_max_message_chars => max_message_chars: Option<usize>,
+    with_emit_outgoing => emit_outgoing: bool,
+    with_seed => seed: u64,
+    with_web_api => web_api: WebApiConfig,
+});
+
+setters!(Backoff {
+    with_initial_delay => initial_delay: Duration,
+    with_factor => factor: f64,
+    with_max_delay => max_delay: Duration,
+});
+
+setters!(WebApiConfig {
+    with_timeout => timeout: Duration,
+    with_max_retries => max_retries: u32,
+    with_rate_limit_retries => rate_limit_retries: u32,
+    with_retry => retry: Backoff,
+    with_pacing => pacing: Option<Pacing>,
+    with_max_in_flight => max_in_flight: usize,
+});

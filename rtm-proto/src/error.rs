@@ -1,6 +1,8 @@
 //! Errors of the session and of single sends, with the reference client's error codes.
 
 use std::fmt;
+
+use crate::transport::TransportError;
 use std::time::Duration;
 
 /// `rtm.connect` errors that retrying cannot fix.
@@ -17,6 +19,7 @@ pub const FATAL_CONNECT_ERRORS: &[&str] = &[
 
 /// Why a connection attempt or a session failed.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum RtmError {
     /// The Web API answered `ok:false` with this error string.
     Platform {
@@ -43,8 +46,8 @@ pub enum RtmError {
     },
     /// The web call failed below HTTP (DNS, TCP, TLS...).
     Request {
-        /// The transport's description.
-        message: String,
+        /// The transport's failure; its `source()` is the underlying error.
+        error: TransportError,
     },
     /// The web call's answer was not the JSON Slack sends.
     BadResponse {
@@ -64,8 +67,8 @@ pub enum RtmError {
     },
     /// The WebSocket failed (open, read or write).
     Websocket {
-        /// The transport's description.
-        message: String,
+        /// The transport's failure; its `source()` is the underlying error.
+        error: TransportError,
     },
     /// The transport refused the WebSocket URL (for example plain `ws://` to a remote host).
     Refused {
@@ -75,8 +78,8 @@ pub enum RtmError {
     /// The web call or the WebSocket failed in a way retrying cannot fix (a certificate that
     /// fails verification, a redirect of the web call); no retries.
     Transport {
-        /// The transport's description (host and reason).
-        message: String,
+        /// The transport's failure (host and reason); its `source()` is the underlying error.
+        error: TransportError,
     },
     /// The WebSocket was closed (by the server, or by a fault).
     Closed {
@@ -188,14 +191,14 @@ impl fmt::Display for RtmError {
             RtmError::RateLimited { retry_after: None } => f.write_str("rate limited"),
             RtmError::Http { status } => write!(f, "HTTP status {status} from the Web API"),
             RtmError::Redirect { status, location } => redirect(f, *status, location.as_deref()),
-            RtmError::Request { message } => write!(f, "Web API request failed: {message}"),
+            RtmError::Request { error } => write!(f, "Web API request failed: {error}"),
             RtmError::BadResponse { detail } => write!(f, "unexpected Web API answer: {detail}"),
             RtmError::WebCallTimeout => f.write_str("the Web API call timed out"),
             RtmError::HelloTimeout => f.write_str("the server did not say hello in time"),
             RtmError::Server { code, msg } => write!(f, "server error {code}: {msg}"),
-            RtmError::Websocket { message } => write!(f, "WebSocket error: {message}"),
+            RtmError::Websocket { error } => write!(f, "WebSocket error: {error}"),
             RtmError::Refused { reason } => write!(f, "WebSocket URL refused: {reason}"),
-            RtmError::Transport { message } => write!(f, "connection failed for good: {message}"),
+            RtmError::Transport { error } => write!(f, "connection failed for good: {error}"),
             RtmError::Closed { code, reason } if reason.is_empty() => {
                 write!(f, "WebSocket closed with code {code}")
             }
@@ -222,6 +225,9 @@ impl std::error::Error for RtmError {
     fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
         match self {
             RtmError::RetriesExhausted { last, .. } => Some(last.as_ref()),
+            RtmError::Request { error }
+            | RtmError::Websocket { error }
+            | RtmError::Transport { error } => Some(error),
             _ => None,
         }
     }
@@ -229,6 +235,7 @@ impl std::error::Error for RtmError {
 
 /// Why a send ended without a reply, when it was awaited.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum NoReplyReason {
     /// `reply_timeout` passed.
     Timeout,
@@ -240,6 +247,7 @@ pub enum NoReplyReason {
 
 /// Why a send failed. Every send settles exactly once, with a result or one of these.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum SendError {
     /// `send()` while not connected (`send_while_disconnected`).
     NotConnected,

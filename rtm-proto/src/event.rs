@@ -136,6 +136,7 @@ impl fmt::Debug for SlackEvent {
 
 /// Everything the client reports to its user, in the order it happens.
 #[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
 pub enum Event {
     /// A connection attempt begins (the web call is made).
     Connecting,

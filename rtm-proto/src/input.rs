@@ -3,7 +3,8 @@
 use crate::config::StartOptions;
 use crate::ids::{CallId, ConnId, SendHandle};
 use crate::outgoing::Outgoing;
-use crate::web_api_wire::{ApiRequest, TransportFailure};
+use crate::transport::TransportError;
+use crate::web_api_wire::ApiRequest;
 
 /// What the transport got back from the web call.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -40,7 +41,7 @@ pub enum Input {
         /// The attempt.
         conn: ConnId,
         /// The response, or why there is none.
-        result: Result<WebResponse, String>,
+        result: Result<WebResponse, TransportError>,
     },
     /// The WebSocket of [`Action::OpenWebSocket`](crate::Action::OpenWebSocket) is open.
     WsOpened {
@@ -84,15 +85,15 @@ pub enum Input {
     TransportFatal {
         /// The attempt.
         conn: ConnId,
-        /// The transport's description.
-        reason: String,
+        /// The transport's failure.
+        error: TransportError,
     },
     /// The WebSocket failed (open, read or write); it is unusable.
     WsError {
         /// The attempt.
         conn: ConnId,
-        /// The transport's description.
-        message: String,
+        /// The transport's failure.
+        error: TransportError,
     },
     /// A WebSocket ping frame arrived (the transport answers it with a pong itself).
     WsPing {
@@ -138,7 +139,7 @@ pub enum Input {
         /// The call.
         call: CallId,
         /// The response, or the transport's failure.
-        result: Result<WebResponse, TransportFailure>,
+        result: Result<WebResponse, TransportError>,
     },
     /// A deadline from [`Client::next_deadline`](crate::Client::next_deadline) passed.
     /// Early or repeated ticks are harmless.

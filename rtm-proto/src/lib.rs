@@ -128,6 +128,7 @@ mod socket_mode;
 mod socket_mode_wire;
 mod state;
 mod time;
+mod transport;
 pub mod typed;
 mod web_api;
 mod web_api_wire;
@@ -147,8 +148,8 @@ pub use socket_mode::{
     SocketModeError, SocketModeEvent,
 };
 pub use state::{Connected, Connecting, State};
+pub use transport::{TransportError, TransportErrorKind};
 pub use typed::TypedEvent;
 pub use web_api::{
-    ApiAnswer, ApiError, ApiRequest, Backoff, ChatPostMessage, PostedMessage, TransportFailure,
-    WebApiConfig,
+    ApiAnswer, ApiError, ApiRequest, Backoff, ChatPostMessage, PostedMessage, WebApiConfig,
 };

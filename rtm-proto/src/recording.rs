@@ -33,7 +33,8 @@ use crate::event::Event;
 use crate::ids::{CallId, ConnId, SendHandle};
 use crate::input::{Input, WebResponse};
 use crate::outgoing::{Outgoing, SendMode};
-use crate::web_api_wire::{ApiRequest, TransportFailure};
+use crate::transport::{TransportError, TransportErrorKind};
+use crate::web_api_wire::ApiRequest;
 
 /// The version of the recording format this library writes and reads.
 pub const FORMAT_VERSION: u64 = 1;
@@ -279,7 +280,8 @@ pub fn input_to_json(input: &Input, secrets: &[String]) -> Value {
                     m.insert("body".into(), s(&r.body));
                 }
                 Err(e) => {
-                    m.insert("error".into(), s(e));
+                    m.insert("error".into(), s(e.message()));
+                    kind(&mut m, e);
                 }
             }
         }
@@ -310,13 +312,19 @@ pub fn input_to_json(input: &Input, secrets: &[String]) -> Value {
             m.insert("code".into(), json!(code));
             m.insert("reason".into(), s(reason));
         }
-        Input::WsRefused { conn, reason } | Input::TransportFatal { conn, reason } => {
+        Input::WsRefused { conn, reason } => {
             m.insert("conn".into(), json!(conn.0));
             m.insert("reason".into(), s(reason));
         }
-        Input::WsError { conn, message } => {
+        Input::TransportFatal { conn, error } => {
             m.insert("conn".into(), json!(conn.0));
-            m.insert("message".into(), s(message));
+            m.insert("reason".into(), s(error.message()));
+            kind(&mut m, error);
+        }
+        Input::WsError { conn, error } => {
+            m.insert("conn".into(), json!(conn.0));
+            m.insert("message".into(), s(error.message()));
+            kind(&mut m, error);
         }
         Input::ApiCall { call, request } => {
             m.insert("call".into(), json!(call.0));
@@ -345,13 +353,22 @@ pub fn input_to_json(input: &Input, secrets: &[String]) -> Value {
                     m.insert("body".into(), s(&r.body));
                 }
                 Err(f) => {
-                    m.insert("error".into(), s(&f.message));
-                    m.insert("fatal".into(), json!(f.fatal));
+                    m.insert("error".into(), s(f.message()));
+                    m.insert("fatal".into(), json!(f.is_fatal()));
+                    kind(&mut m, f);
                 }
             }
         }
     }
     Value::Object(m)
+}
+
+/// A transport failure's kind, when it is not `Other` (recordings from before kinds read the
+/// same).
+fn kind(m: &mut Map<String, Value>, e: &TransportError) {
+    if e.kind() != TransportErrorKind::Other {
+        m.insert("kind".into(), json!(e.kind().as_str()));
+    }
 }
 
 // ---------------------------------------------------------------------------------------
@@ -388,6 +405,14 @@ fn opt_str(v: &Value, key: &str) -> Field<Option<String>> {
         Some(Value::String(s)) => Ok(Some(s.clone())),
         Some(_) => Err(format!("`{key}` is not a string")),
     }
+}
+
+/// A transport failure with its recorded kind (the cause is not recorded).
+fn failure(v: &Value, message: String) -> Field<TransportError> {
+    let kind = opt_str(v, "kind")?.map_or(TransportErrorKind::Other, |k| {
+        TransportErrorKind::from_name(&k)
+    });
+    Ok(TransportError::new(kind, message))
 }
 
 fn opt_bool(v: &Value, key: &str) -> Field<Option<bool>> {
@@ -556,7 +581,7 @@ pub fn input_from_json(v: &Value) -> Result<Input, String> {
         }
         "web_api_result" => {
             let result = match v.get("error") {
-                Some(_) => Err(string("error")?),
+                Some(_) => Err(failure(v, string("error")?)?),
                 None => Ok(WebResponse {
                     status: u16::try_from(u64_of(v, "status")?).map_err(|_| "`status` > u16")?,
                     retry_after: opt_str(v, "retry_after")?,
@@ -597,11 +622,11 @@ pub fn input_from_json(v: &Value) -> Result<Input, String> {
         },
         "transport_fatal" => Input::TransportFatal {
             conn: conn()?,
-            reason: string("reason")?,
+            error: failure(v, string("reason")?)?.with_fatal(true),
         },
         "ws_error" => Input::WsError {
             conn: conn()?,
-            message: string("message")?,
+            error: failure(v, string("message")?)?,
         },
         "api_call" => {
             let form = get(v, "form")?
@@ -625,10 +650,7 @@ pub fn input_from_json(v: &Value) -> Result<Input, String> {
         }
         "api_result" => {
             let result = match v.get("error") {
-                Some(_) => Err(TransportFailure {
-                    message: string("error")?,
-                    fatal: bool_of(v, "fatal")?,
-                }),
+                Some(_) => Err(failure(v, string("error")?)?.with_fatal(bool_of(v, "fatal")?)),
                 None => Ok(WebResponse {
                     status: u16::try_from(u64_of(v, "status")?).map_err(|_| "`status` > u16")?,
                     retry_after: opt_str(v, "retry_after")?,
@@ -1157,9 +1179,9 @@ impl Timeline {
             }
             Input::WebApiResult { result: Err(e), .. } => format!("web call failed: {e}"),
             Input::WsClosed { code, reason, .. } => format!("socket closed: {code} {reason}"),
-            Input::WsError { message, .. } => format!("socket error: {message}"),
+            Input::WsError { error, .. } => format!("socket error: {error}"),
             Input::WsRefused { reason, .. } => format!("socket URL refused: {reason}"),
-            Input::TransportFatal { reason, .. } => format!("fatal transport error: {reason}"),
+            Input::TransportFatal { error, .. } => format!("fatal transport error: {error}"),
             Input::ReadPaused { .. } => "reading paused (a subscriber is behind)".to_owned(),
             Input::ReadResumed { .. } => "reading resumed".to_owned(),
             Input::ApiCall { call, request } => format!("{call}: {}", request.method()),
@@ -1170,7 +1192,7 @@ impl Timeline {
             Input::ApiResult {
                 call,
                 result: Err(f),
-            } => format!("{call} failed: {}", f.message),
+            } => format!("{call} failed: {f}"),
             // Frames, ticks and opens show through what they cause.
             Input::Ack { envelope_id, .. } => format!("ack of envelope {envelope_id}"),
             Input::WsText { .. }

@@ -2,6 +2,7 @@
 
 /// The phases of opening a session, as the reference client names them.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
 pub enum Connecting {
     /// The web call (`rtm.connect`) is under way.
     Authenticating,
@@ -13,6 +14,7 @@ pub enum Connecting {
 
 /// The phases of a live session.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
 pub enum Connected {
     /// After a reconnect: waiting for replies to messages sent on the previous connection.
     Resuming,
@@ -22,6 +24,7 @@ pub enum Connected {
 
 /// The client's state, as the reference client names it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
 pub enum State {
     /// No session (also after `Shutdown`).
     Disconnected,

@@ -29,14 +29,13 @@ fn defect_01_retryable_connect_failure_retries_with_backoff_and_start_settles() 
     assert_eq!(h.state(), READY);
 
     // And when every retry fails, start() settles with the failure.
-    let mut h = H::new(Config {
-        retry: RetryPolicy {
-            first_start: RetryLimit::Attempts(2),
-            reconnect: RetryLimit::Attempts(2),
-            ..RetryPolicy::default()
-        },
-        ..Config::default()
-    });
+    let mut h = H::new(
+        Config::default().with_retry(
+            RetryPolicy::default()
+                .with_first_start(RetryLimit::Attempts(2))
+                .with_reconnect(RetryLimit::Attempts(2)),
+        ),
+    );
     let mut conn = web_call(&h.start()).unwrap();
     let mut settled = None;
     for _ in 0..3 {
@@ -90,12 +89,12 @@ fn defect_02_handshake_and_disconnect_cannot_hang() {
 #[test]
 fn defect_03_reply_ack_on_reconnect_timeout_is_honoured() {
     for window in [ms(300), ms(5000)] {
-        let (mut h, conn) = H::ready(Config {
-            reply_ack_on_reconnect_timeout: window,
-            client_ping_timeout: secs(20),
-            server_pong_timeout: secs(10),
-            ..Config::default()
-        });
+        let (mut h, conn) = H::ready(
+            Config::default()
+                .with_reply_ack_on_reconnect_timeout(window)
+                .with_client_ping_timeout(secs(20))
+                .with_server_pong_timeout(secs(10)),
+        );
         h.input(message(1, "C1", "unacked"));
         h.advance(secs(5));
         let c2 = web_call(&h.input(closed(conn, 1006))).unwrap();
@@ -167,10 +166,7 @@ fn defect_05_the_reply_ending_the_resume_phase_settles_its_own_send() {
 /// array of waiters).
 #[test]
 fn defect_06_disconnect_after_awaited_sends_settles_each_once() {
-    let (mut h, conn) = H::ready(Config {
-        pacing: None,
-        ..Config::default()
-    });
+    let (mut h, conn) = H::ready(Config::default().with_pacing(None));
     for i in 1..=10 {
         h.input(message(i, "C1", "m"));
     }
@@ -200,10 +196,7 @@ fn defect_06_disconnect_after_awaited_sends_settles_each_once() {
 /// §5.7: one unanswered awaited message blocked every later queued send.
 #[test]
 fn defect_07_an_unanswered_message_blocks_nothing() {
-    let (mut h, conn) = H::ready(Config {
-        pacing: None,
-        ..Config::default()
-    });
+    let (mut h, conn) = H::ready(Config::default().with_pacing(None));
     let a = h.input(message(1, "C1", "never answered"));
     assert_eq!(written_ids(&a), [1]);
     let a = h.input(message(2, "C1", "next"));
@@ -280,7 +273,7 @@ fn defect_09_unexpected_inputs_are_ignored_or_answered_never_thrown() {
             closed(c, 1000),
             Input::WsError {
                 conn: c,
-                message: "e".into(),
+                error: "e".into(),
             },
             Input::Tick,
             Input::Disconnect,
@@ -322,10 +315,7 @@ fn defect_10_reconnects_back_off_and_goodbye_and_missing_pongs_reconnect() {
     assert!(a.contains(&Action::DropWebSocket { conn }));
     assert_eq!(reconnecting(&a).unwrap().2, RtmError::PongTimeout);
     // A server that accepts and drops at once is not hammered: the waits grow.
-    let mut h = H::new(Config {
-        retry: RetryPolicy::forever(),
-        ..Config::default()
-    });
+    let mut h = H::new(Config::default().with_retry(RetryPolicy::forever()));
     let (mut conn, _) = h.connect();
     let mut delays = Vec::new();
     for _ in 0..8 {

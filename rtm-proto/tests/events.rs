@@ -246,10 +246,7 @@ fn odd_but_valid_objects_are_events_not_errors() {
 
 #[test]
 fn replies_of_odd_shapes_settle_their_send() {
-    let (mut h, conn) = H::ready(Config {
-        pacing: None,
-        ..Config::default()
-    });
+    let (mut h, conn) = H::ready(Config::default().with_pacing(None));
     for (i, reply) in [
         r#"{"ok":true,"reply_to":1}"#,
         r#"{"ok":true,"reply_to":2,"ts":1355517523.5}"#,
@@ -349,9 +346,7 @@ fn error_codes_match_the_reference_names() {
     };
     assert_eq!(no_reply.code(), "slack_rtmapi_no_reply_received_error");
     for e in [
-        RtmError::Websocket {
-            message: "x".into(),
-        },
+        RtmError::Websocket { error: "x".into() },
         RtmError::Closed {
             code: 1006,
             reason: String::new(),

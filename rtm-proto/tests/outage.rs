@@ -66,13 +66,8 @@ fn a_twenty_minute_outage_after_a_ready_session_is_ridden_out() {
 
 #[test]
 fn a_bounded_reconnect_policy_gives_up_when_the_bound_says() {
-    let config = Config {
-        retry: RetryPolicy {
-            reconnect: RetryLimit::Elapsed(secs(5 * 60)),
-            ..RetryPolicy::default()
-        },
-        ..Config::default()
-    };
+    let config = Config::default()
+        .with_retry(RetryPolicy::default().with_reconnect(RetryLimit::Elapsed(secs(5 * 60))));
     let (mut h, conn) = H::ready(config);
     h.advance(secs(60));
     let lost_at = h.elapsed();
@@ -132,11 +127,9 @@ fn reading_paused_for_a_subscriber_does_not_count_against_the_pong() {
 
 #[test]
 fn queued_sends_wait_through_an_outage_within_send_timeout_and_fail_when_it_ends() {
-    let config = Config {
-        send_timeout: Some(secs(120)),
-        retry: RetryPolicy::forever(),
-        ..Config::default()
-    };
+    let config = Config::default()
+        .with_send_timeout(Some(secs(120)))
+        .with_retry(RetryPolicy::forever());
     let (mut h, conn) = H::ready(config);
     h.advance(secs(60));
     let mut lost = h.input(closed(conn, 1006));
@@ -150,10 +143,7 @@ fn queued_sends_wait_through_an_outage_within_send_timeout_and_fail_when_it_ends
     );
 
     // Without a send_timeout, a queued send settles when the session ends for good.
-    let config = Config {
-        retry: RetryPolicy::attempts(2),
-        ..Config::default()
-    };
+    let config = Config::default().with_retry(RetryPolicy::attempts(2));
     let (mut h, conn) = H::ready(config);
     h.advance(secs(60));
     let mut lost = h.input(closed(conn, 1006));

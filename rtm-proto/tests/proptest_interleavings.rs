@@ -173,19 +173,17 @@ fn config_strategy() -> impl Strategy<Value = Config> {
     )
         .prop_map(
             |(seed, auto_reconnect, use_rtm_connect, max_retries, reply, paced, queue, resume)| {
-                Config {
-                    seed,
-                    auto_reconnect,
-                    use_rtm_connect,
-                    retry: RetryPolicy::with_limit(
+                Config::default()
+                    .with_seed(seed)
+                    .with_auto_reconnect(auto_reconnect)
+                    .with_use_rtm_connect(use_rtm_connect)
+                    .with_retry(RetryPolicy::with_limit(
                         max_retries.map_or(RetryLimit::Forever, RetryLimit::Attempts),
-                    ),
-                    reply_timeout: reply.map(Duration::from_secs),
-                    pacing: paced.then_some(Pacing::default()),
-                    queue_limit: queue,
-                    reply_ack_on_reconnect_timeout: Duration::from_millis(resume),
-                    ..Config::default()
-                }
+                    ))
+                    .with_reply_timeout(reply.map(Duration::from_secs))
+                    .with_pacing(paced.then_some(Pacing::default()))
+                    .with_queue_limit(queue)
+                    .with_reply_ack_on_reconnect_timeout(Duration::from_millis(resume))
             },
         )
 }
@@ -394,7 +392,7 @@ impl Run {
             Op::Closed { stale } => closed(self.conn(*stale), 1006),
             Op::WsError => Input::WsError {
                 conn: self.conn,
-                message: "reset".into(),
+                error: "reset".into(),
             },
             Op::Binary => Input::WsBinary {
                 conn: self.conn,
@@ -614,8 +612,8 @@ proptest! {
         burst in 1u32..5,
         steps in prop::collection::vec((0u8..3, 0u64..1500, prop::bool::weighted(0.3)), 1..60),
     ) {
-        let pacing = Pacing { per_second, burst };
-        let (mut h, _) = H::ready(Config { pacing: Some(pacing), ..Config::default() });
+        let pacing = Pacing::default().with_per_second(per_second).with_burst(burst);
+        let (mut h, _) = H::ready(Config::default().with_pacing(Some(pacing)));
         let mut fake = FakeSlack::default();
         let mut times: HashMap<String, Vec<Instant>> = HashMap::new();
         let mut order: HashMap<String, Vec<u64>> = HashMap::new();

@@ -186,7 +186,8 @@ fn no_secret_reaches_the_recording() {
             conn: c,
             result: Err(format!(
                 "proxy http://user:{proxy_password}@proxy:3128 refused Authorization: Bearer {TOKEN}"
-            )),
+            )
+            .into()),
         },
     );
     let deadline = r.client.next_deadline().unwrap();
@@ -284,37 +285,36 @@ fn a_line_that_is_not_json_is_reported_with_its_line() {
 
 #[test]
 fn the_configuration_round_trips() {
-    let config = Config {
-        auto_reconnect: false,
-        client_ping_timeout: Duration::new(7, 123_456_789),
-        reply_timeout: None,
-        send_timeout: Some(ms(1500)),
-        retry: RetryPolicy {
-            first_start: RetryLimit::Forever,
-            reconnect: RetryLimit::Elapsed(secs(90)),
-            factor: 1.7,
-            ..RetryPolicy::attempts(3)
-        },
-        pacing: Some(Pacing {
-            per_second: 0.1 + 0.2,
-            burst: 7,
-        }),
-        max_message_chars: None,
-        seed: u64::MAX,
-        web_api: rtm_proto::WebApiConfig {
-            timeout: ms(2500),
-            max_retries: 0,
-            rate_limit_retries: 99,
-            retry: rtm_proto::Backoff {
-                initial_delay: ms(10),
-                factor: 1.3,
-                max_delay: secs(7),
-            },
-            pacing: None,
-            max_in_flight: 1,
-        },
-        ..Config::default()
-    };
+    let config = Config::default()
+        .with_auto_reconnect(false)
+        .with_client_ping_timeout(Duration::new(7, 123_456_789))
+        .with_reply_timeout(None)
+        .with_send_timeout(Some(ms(1500)))
+        .with_retry(
+            RetryPolicy::attempts(3)
+                .with_first_start(RetryLimit::Forever)
+                .with_reconnect(RetryLimit::Elapsed(secs(90)))
+                .with_factor(1.7),
+        )
+        .with_pacing(Some(
+            Pacing::default().with_per_second(0.1 + 0.2).with_burst(7),
+        ))
+        .with_max_message_chars(None)
+        .with_seed(u64::MAX)
+        .with_web_api(
+            rtm_proto::WebApiConfig::default()
+                .with_timeout(ms(2500))
+                .with_max_retries(0)
+                .with_rate_limit_retries(99)
+                .with_retry(
+                    rtm_proto::Backoff::default()
+                        .with_initial_delay(ms(10))
+                        .with_factor(1.3)
+                        .with_max_delay(secs(7)),
+                )
+                .with_pacing(None)
+                .with_max_in_flight(1),
+        );
     assert_eq!(config_from_json(&config_to_json(&config)).unwrap(), config);
     // A header from before the Web API reads as its default.
     let mut old = config_to_json(&Config::default());
@@ -332,11 +332,11 @@ fn every_input_round_trips_through_its_json() {
     use rtm_proto::recording::{input_from_json, input_to_json};
     let c = ConnId(3);
     let inputs = vec![
-        Input::Start(StartOptions {
-            token: TOKEN_MARKER.into(),
-            batch_presence_aware: Some(true),
-            presence_sub: None,
-        }),
+        Input::Start(
+            StartOptions::new(TOKEN_MARKER)
+                .with_batch_presence_aware(Some(true))
+                .with_presence_sub(None),
+        ),
         Input::Disconnect,
         Input::Shutdown,
         Input::Tick,
@@ -362,11 +362,15 @@ fn every_input_round_trips_through_its_json() {
         },
         Input::TransportFatal {
             conn: c,
-            reason: "cert".into(),
+            error: rtm_proto::TransportError::fatal("cert")
+                .with_kind(rtm_proto::TransportErrorKind::Tls),
         },
         Input::WsError {
             conn: c,
-            message: "reset".into(),
+            error: rtm_proto::TransportError::new(
+                rtm_proto::TransportErrorKind::WebSocket,
+                "reset",
+            ),
         },
         Input::WsPing { conn: c },
         Input::WsPong { conn: c },
@@ -404,11 +408,11 @@ fn every_input_round_trips_through_its_json() {
         },
         Input::ApiResult {
             call: rtm_proto::CallId(8),
-            result: Err(rtm_proto::TransportFailure::fatal("cert")),
+            result: Err(rtm_proto::TransportError::fatal("cert")),
         },
         Input::ApiResult {
             call: rtm_proto::CallId(8),
-            result: Err(rtm_proto::TransportFailure::transient("reset")),
+            result: Err(rtm_proto::TransportError::retryable("reset")),
         },
     ];
     for input in inputs {
@@ -430,15 +434,9 @@ fn every_input_round_trips_through_its_json() {
 
 #[test]
 fn a_session_with_web_api_calls_replays_and_keeps_the_bot_token_out() {
-    use rtm_proto::{ApiRequest, CallId, ChatPostMessage, TransportFailure, WebApiConfig};
+    use rtm_proto::{ApiRequest, CallId, ChatPostMessage, TransportError, WebApiConfig};
     const BOT: &str = "xoxb-99-BOT-SECRET-TOKEN";
-    let config = Config {
-        web_api: WebApiConfig {
-            max_in_flight: 2,
-            ..WebApiConfig::default()
-        },
-        ..Config::default()
-    };
+    let config = Config::default().with_web_api(WebApiConfig::default().with_max_in_flight(2));
     let mut r = Rec::new(config, &[]);
     let post = |text: &str| ApiRequest::chat_post_message(BOT, &ChatPostMessage::new("C1", text));
     for id in 1..=4 {
@@ -462,7 +460,7 @@ fn a_session_with_web_api_calls_replays_and_keeps_the_bot_token_out() {
         ms(1),
         Input::ApiResult {
             call: CallId(5),
-            result: Err(TransportFailure::transient("reset")),
+            result: Err(TransportError::retryable("reset")),
         },
     );
     for _ in 0..4 {

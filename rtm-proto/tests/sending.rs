@@ -20,10 +20,7 @@ fn replied(r: Option<Result<Sent, SendError>>) -> rtm_proto::Reply {
 }
 
 fn no_pacing() -> Config {
-    Config {
-        pacing: None,
-        ..Config::default()
-    }
+    Config::default().with_pacing(None)
 }
 
 #[test]
@@ -59,10 +56,7 @@ fn immediate_send_when_ready_writes_and_returns_the_id() {
 
 #[test]
 fn outgoing_message_events_can_be_switched_off() {
-    let (mut h, _) = H::ready(Config {
-        emit_outgoing: false,
-        ..Config::default()
-    });
+    let (mut h, _) = H::ready(Config::default().with_emit_outgoing(false));
     let a = h.input(immediate(1, "custom", json!({})));
     assert!(events(&a).is_empty());
     assert_eq!(written_ids(&a), [1]);
@@ -241,12 +235,12 @@ fn acks_are_matched_by_reply_to_without_head_of_line_blocking() {
 
 #[test]
 fn reply_timeout_settles_with_no_reply() {
-    let (mut h, conn) = H::ready(Config {
-        reply_timeout: Some(secs(5)),
-        client_ping_timeout: secs(60),
-        server_pong_timeout: secs(10),
-        ..no_pacing()
-    });
+    let (mut h, conn) = H::ready(
+        no_pacing()
+            .with_reply_timeout(Some(secs(5)))
+            .with_client_ping_timeout(secs(60))
+            .with_server_pong_timeout(secs(10)),
+    );
     h.input(message(1, "C1", "a"));
     h.advance(secs(1));
     h.input(message(2, "C1", "b"));
@@ -281,10 +275,7 @@ fn reply_timeout_settles_with_no_reply() {
 
 #[test]
 fn no_reply_timeout_waits_as_long_as_the_session() {
-    let (mut h, conn) = H::ready(Config {
-        reply_timeout: None,
-        ..no_pacing()
-    });
+    let (mut h, conn) = H::ready(no_pacing().with_reply_timeout(None));
     h.input(message(1, "C1", "a"));
     // Only keepalive deadlines remain; pongs keep the session alive for an hour.
     let mut fake = FakeSlack::default();
@@ -301,12 +292,12 @@ fn no_reply_timeout_waits_as_long_as_the_session() {
 
 #[test]
 fn after_a_reconnect_pending_replies_wait_out_the_configured_resume_window() {
-    let (mut h, conn) = H::ready(Config {
-        reply_ack_on_reconnect_timeout: ms(7500),
-        client_ping_timeout: secs(20),
-        server_pong_timeout: secs(10),
-        ..no_pacing()
-    });
+    let (mut h, conn) = H::ready(
+        no_pacing()
+            .with_reply_ack_on_reconnect_timeout(ms(7500))
+            .with_client_ping_timeout(secs(20))
+            .with_server_pong_timeout(secs(10)),
+    );
     h.input(message(1, "C1", "a"));
     h.input(message(2, "C1", "b"));
     h.advance(secs(5));
@@ -419,10 +410,7 @@ fn frames_over_the_limit_are_refused_before_the_wire() {
 
 #[test]
 fn custom_frame_limit_is_honoured() {
-    let (mut h, _) = H::ready(Config {
-        max_frame_bytes: 200,
-        ..no_pacing()
-    });
+    let (mut h, _) = H::ready(no_pacing().with_max_frame_bytes(200));
     let a = h.input(immediate(1, "custom", json!({ "blob": "y".repeat(200) })));
     assert!(matches!(
         settle_of(&a, 1),
@@ -435,10 +423,7 @@ fn messages_are_paced_per_channel_with_a_burst() {
     let (mut h, _) = H::ready(Config::default());
     assert_eq!(
         Config::default().pacing,
-        Some(Pacing {
-            per_second: 1.0,
-            burst: 3
-        })
+        Some(Pacing::default().with_per_second(1.0).with_burst(3))
     );
     let mut a = Vec::new();
     for i in 1..=6 {
@@ -488,13 +473,9 @@ fn messages_are_paced_per_channel_with_a_burst() {
 
 #[test]
 fn pacing_is_configurable_and_can_be_switched_off() {
-    let (mut h, _) = H::ready(Config {
-        pacing: Some(Pacing {
-            per_second: 4.0,
-            burst: 1,
-        }),
-        ..Config::default()
-    });
+    let (mut h, _) = H::ready(
+        Config::default().with_pacing(Some(Pacing::default().with_per_second(4.0).with_burst(1))),
+    );
     let mut a = Vec::new();
     for i in 1..=3 {
         a.extend(h.input(message(i, "C1", "m")));
@@ -513,10 +494,7 @@ fn pacing_is_configurable_and_can_be_switched_off() {
 
 #[test]
 fn the_queue_is_bounded() {
-    let mut h = H::new(Config {
-        queue_limit: 2,
-        ..Config::default()
-    });
+    let mut h = H::new(Config::default().with_queue_limit(2));
     h.input(message(1, "C1", "a"));
     h.input(queued(2, "custom", json!({}), false));
     let a = h.input(message(3, "C1", "c"));
@@ -680,10 +658,7 @@ fn the_frame_limit_is_exact_with_the_real_id() {
     );
 
     // A frame that fits with a one-digit id but not with a two-digit one.
-    let (mut h, _) = H::ready(Config {
-        max_frame_bytes: 64,
-        ..no_pacing()
-    });
+    let (mut h, _) = H::ready(no_pacing().with_max_frame_bytes(64));
     let body = json!({ "blob": "x".repeat(64 - 34) });
     for i in 1..=9 {
         assert_eq!(written_ids(&h.input(immediate(i, "t", json!({})))), [i]);

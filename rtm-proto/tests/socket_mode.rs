@@ -22,7 +22,7 @@ fn ok_url(app: &str) -> String {
     format!(r#"{{"ok":true,"url":"wss://wss-primary.slack.com/link/?ticket=t1&app_id={app}"}}"#)
 }
 
-fn resp(status: u16, body: &str) -> Result<WebResponse, String> {
+fn resp(status: u16, body: &str) -> Result<WebResponse, rtm_proto::TransportError> {
     Ok(WebResponse {
         status,
         retry_after: None,
@@ -234,10 +234,7 @@ fn the_web_call_is_apps_connections_open_with_the_app_token_and_an_empty_form() 
 
 #[test]
 fn debug_reconnects_is_appended_to_the_socket_url() {
-    let mut h = H::new(SocketModeConfig {
-        debug_reconnects: true,
-        ..SocketModeConfig::default()
-    });
+    let mut h = H::new(SocketModeConfig::default().with_debug_reconnects(true));
     let conn = h.start();
     let a = h.feed(Input::WebApiResult {
         conn,
@@ -287,7 +284,7 @@ fn fatal_errors_end_the_attempt_for_good() {
 
 #[test]
 fn retryable_errors_back_off_and_retry_after_is_honoured() {
-    let failures: Vec<Result<WebResponse, String>> = vec![
+    let failures: Vec<Result<WebResponse, rtm_proto::TransportError>> = vec![
         Ok(WebResponse {
             status: 429,
             retry_after: Some("7".into()),
@@ -541,10 +538,7 @@ fn the_user_acks_with_and_without_payload_and_wrong_acks_are_refused() {
 
 #[test]
 fn auto_ack_acks_before_the_user_sees_the_envelope() {
-    let mut h = H::new(SocketModeConfig {
-        auto_ack: true,
-        ..SocketModeConfig::default()
-    });
+    let mut h = H::new(SocketModeConfig::default().with_auto_ack(true));
     let conn = h.connect();
     let a = h.text(conn, &events_api("e1", 0, "Ev1"));
     let ack = a
@@ -565,11 +559,11 @@ fn auto_ack_acks_before_the_user_sees_the_envelope() {
 
 #[test]
 fn an_envelope_not_acked_in_time_gets_one_warning() {
-    let mut h = H::new(SocketModeConfig {
-        ack_deadline: S(3),
-        ping_interval: S(100),
-        ..SocketModeConfig::default()
-    });
+    let mut h = H::new(
+        SocketModeConfig::default()
+            .with_ack_deadline(S(3))
+            .with_ping_interval(S(100)),
+    );
     let conn = h.connect();
     h.text(conn, &events_api("e1", 0, "Ev1"));
     assert_eq!(h.c.next_deadline(), Some(h.t0 + S(3)));
@@ -662,11 +656,11 @@ fn a_redelivery_while_the_user_still_handles_it_moves_the_ack_to_its_connection(
 
 #[test]
 fn the_redelivery_filter_is_bounded() {
-    let mut h = H::new(SocketModeConfig {
-        auto_ack: true,
-        dedup_window: 2,
-        ..SocketModeConfig::default()
-    });
+    let mut h = H::new(
+        SocketModeConfig::default()
+            .with_auto_ack(true)
+            .with_dedup_window(2),
+    );
     let conn = h.connect();
     h.text(conn, &events_api("e0", 0, "Ev0"));
     assert!(delivered(&h.text(conn, &events_api("e0", 1, "Ev0"))).is_empty());
@@ -689,10 +683,7 @@ fn sockets_never_exceed_two(h: &H) {
 #[test]
 fn a_warning_opens_the_replacement_while_the_old_socket_still_delivers() {
     // §4: a gap at every refresh.
-    let mut h = H::new(SocketModeConfig {
-        drain_timeout: S(2),
-        ..SocketModeConfig::default()
-    });
+    let mut h = H::new(SocketModeConfig::default().with_drain_timeout(S(2)));
     let old = h.connect();
     let a = h.text(
         old,
@@ -788,12 +779,12 @@ fn refresh_requested_refreshes_at_once_and_a_close_before_the_new_hello_does_not
 
 #[test]
 fn the_lifetime_running_out_refreshes_without_a_warning() {
-    let mut h = H::new(SocketModeConfig {
-        refresh_lead: S(15),
-        ping_interval: S(1000),
-        idle_timeout: S(1000),
-        ..SocketModeConfig::default()
-    });
+    let mut h = H::new(
+        SocketModeConfig::default()
+            .with_refresh_lead(S(15))
+            .with_ping_interval(S(1000))
+            .with_idle_timeout(S(1000)),
+    );
     let conn = h.start();
     h.open(conn, 60);
     assert!(web_calls(&h.run_to(MS(44_999))).is_empty());
@@ -807,10 +798,7 @@ fn the_lifetime_running_out_refreshes_without_a_warning() {
 #[test]
 fn reconnect_loops_never_stack_sockets() {
     // §4: stacked sockets. A warning on the new socket while the old one drains waits.
-    let mut h = H::new(SocketModeConfig {
-        drain_timeout: S(2),
-        ..SocketModeConfig::default()
-    });
+    let mut h = H::new(SocketModeConfig::default().with_drain_timeout(S(2)));
     let a0 = h.connect();
     let a = h.text(a0, r#"{"type":"disconnect","reason":"warning"}"#);
     let b = web_calls(&a)[0];
@@ -925,7 +913,7 @@ fn a_close_or_a_tcp_drop_reconnects() {
             },
             Some(m) => Input::WsError {
                 conn,
-                message: m.into(),
+                error: m.into(),
             },
         };
         let a = h.feed(input);
@@ -954,12 +942,12 @@ fn a_close_or_a_tcp_drop_reconnects() {
 
 #[test]
 fn it_pings_when_quiet_and_a_missing_pong_is_a_dead_socket() {
-    let mut h = H::new(SocketModeConfig {
-        ping_interval: S(10),
-        pong_timeout: S(5),
-        idle_timeout: S(1000),
-        ..SocketModeConfig::default()
-    });
+    let mut h = H::new(
+        SocketModeConfig::default()
+            .with_ping_interval(S(10))
+            .with_pong_timeout(S(5))
+            .with_idle_timeout(S(1000)),
+    );
     let conn = h.connect();
     let a = h.run_to(S(10));
     assert_eq!(a, [Action::SendPing { conn }]);
@@ -984,11 +972,11 @@ fn it_pings_when_quiet_and_a_missing_pong_is_a_dead_socket() {
 #[test]
 fn a_half_open_socket_is_detected_by_the_idle_deadline() {
     // §4: half-open sockets (the NAT dropped the flow; nothing arrives, nothing fails).
-    let mut h = H::new(SocketModeConfig {
-        ping_interval: S(1000),
-        idle_timeout: S(30),
-        ..SocketModeConfig::default()
-    });
+    let mut h = H::new(
+        SocketModeConfig::default()
+            .with_ping_interval(S(1000))
+            .with_idle_timeout(S(30)),
+    );
     let conn = h.connect();
     h.now = h.t0 + S(20);
     h.feed(Input::WsPing { conn }); // Slack's ping: inbound, the deadline restarts
@@ -1034,10 +1022,7 @@ fn disconnect_racing_a_pending_reconnect_opens_nothing() {
 
 #[test]
 fn disconnect_during_a_refresh_closes_the_socket_in_use_and_drops_the_rest_at_once() {
-    let mut h = H::new(SocketModeConfig {
-        close_timeout: S(2),
-        ..SocketModeConfig::default()
-    });
+    let mut h = H::new(SocketModeConfig::default().with_close_timeout(S(2)));
     let old = h.connect();
     let new = web_calls(&h.text(old, r#"{"type":"disconnect","reason":"warning"}"#))[0];
     h.feed(Input::WebApiResult {
@@ -1065,10 +1050,7 @@ fn disconnect_during_a_refresh_closes_the_socket_in_use_and_drops_the_rest_at_on
 #[test]
 fn the_same_seed_gives_the_same_run() {
     let run = |seed: u64| {
-        let mut h = H::new(SocketModeConfig {
-            seed,
-            ..SocketModeConfig::default()
-        });
+        let mut h = H::new(SocketModeConfig::default().with_seed(seed));
         let mut log = Vec::new();
         let conn = h.start();
         for _ in 0..4 {
@@ -1143,11 +1125,11 @@ fn late_acks_are_warned_once_each_in_arrival_order() {
 
 #[test]
 fn envelopes_never_acked_are_forgotten_past_the_window() {
-    let mut h = H::new(SocketModeConfig {
-        dedup_window: 3,
-        max_pending_acks: 3,
-        ..SocketModeConfig::default()
-    });
+    let mut h = H::new(
+        SocketModeConfig::default()
+            .with_dedup_window(3)
+            .with_max_pending_acks(3),
+    );
     let conn = h.connect();
     for i in 0..10 {
         h.text(conn, &events_api(&format!("e{i}"), 0, &format!("Ev{i}")));
@@ -1164,18 +1146,9 @@ fn envelopes_never_acked_are_forgotten_past_the_window() {
 #[test]
 fn a_configuration_with_a_zero_deadline_is_refused() {
     for config in [
-        SocketModeConfig {
-            idle_timeout: Duration::ZERO,
-            ..SocketModeConfig::default()
-        },
-        SocketModeConfig {
-            ack_deadline: Duration::ZERO,
-            ..SocketModeConfig::default()
-        },
-        SocketModeConfig {
-            dedup_window: 0,
-            ..SocketModeConfig::default()
-        },
+        SocketModeConfig::default().with_idle_timeout(Duration::ZERO),
+        SocketModeConfig::default().with_ack_deadline(Duration::ZERO),
+        SocketModeConfig::default().with_dedup_window(0),
     ] {
         assert!(matches!(
             SocketModeClient::new(config),
@@ -1187,12 +1160,12 @@ fn a_configuration_with_a_zero_deadline_is_refused() {
 
 #[test]
 fn a_replacement_without_hello_is_retried_while_the_old_socket_serves() {
-    let mut h = H::new(SocketModeConfig {
-        hello_timeout: S(5),
-        ping_interval: S(1000),
-        idle_timeout: S(1000),
-        ..SocketModeConfig::default()
-    });
+    let mut h = H::new(
+        SocketModeConfig::default()
+            .with_hello_timeout(S(5))
+            .with_ping_interval(S(1000))
+            .with_idle_timeout(S(1000)),
+    );
     let old = h.connect();
     let new = web_calls(&h.text(old, r#"{"type":"disconnect","reason":"warning"}"#))[0];
     h.feed(Input::WebApiResult {

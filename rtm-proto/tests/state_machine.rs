@@ -17,16 +17,14 @@ const AUTHENTICATED: State = State::Connecting(Connecting::Authenticated);
 const HANDSHAKING: State = State::Connecting(Connecting::Handshaking);
 
 fn forever(initial: Duration, max: Duration) -> Config {
-    Config {
-        retry: RetryPolicy {
-            first_start: RetryLimit::Forever,
-            reconnect: RetryLimit::Forever,
-            initial_delay: initial,
-            factor: 2.0,
-            max_delay: max,
-        },
-        ..Config::default()
-    }
+    Config::default().with_retry(
+        RetryPolicy::default()
+            .with_first_start(RetryLimit::Forever)
+            .with_reconnect(RetryLimit::Forever)
+            .with_initial_delay(initial)
+            .with_factor(2.0)
+            .with_max_delay(max),
+    )
 }
 
 #[test]
@@ -89,10 +87,7 @@ fn start_via_rtm_connect_walks_connecting_then_connected_with_lifecycle_events()
 
 #[test]
 fn start_via_rtm_start_when_use_rtm_connect_is_off() {
-    let mut h = H::new(Config {
-        use_rtm_connect: false,
-        ..Config::default()
-    });
+    let mut h = H::new(Config::default().with_use_rtm_connect(false));
     let a = h.start();
     let method = a.iter().find_map(|a| match a {
         Action::CallWebApi { method, .. } => Some(*method),
@@ -221,19 +216,19 @@ fn a_refused_websocket_url_ends_the_attempt_for_good() {
 fn a_fatal_transport_failure_ends_the_attempt_for_good() {
     let reason = "TLS certificate verification failed for example.com: unknown issuer";
     let expected = RtmError::Transport {
-        message: reason.into(),
+        error: reason.into(),
     };
     // During the web call.
     let mut h = H::default();
     let conn = web_call(&h.start()).unwrap();
     let stale = h.input(Input::TransportFatal {
         conn: rtm_proto::ConnId(conn.0 + 7),
-        reason: reason.into(),
+        error: reason.into(),
     });
     assert!(is_ignored(&stale));
     let a = h.input(Input::TransportFatal {
         conn,
-        reason: reason.into(),
+        error: reason.into(),
     });
     assert_eq!(h.state(), State::Disconnected);
     assert_eq!(start_settled(&a), Some(Err(expected.clone())));
@@ -246,7 +241,7 @@ fn a_fatal_transport_failure_ends_the_attempt_for_good() {
     assert!(opened(&h.input(web_ok(conn))).is_some());
     let a = h.input(Input::TransportFatal {
         conn,
-        reason: reason.into(),
+        error: reason.into(),
     });
     assert_eq!(h.state(), State::Disconnected);
     assert_eq!(start_settled(&a), Some(Err(expected.clone())));
@@ -315,10 +310,7 @@ fn everything_else_retries_with_backoff() {
 #[test]
 fn backoff_is_exponential_capped_jittered_and_seeded() {
     let delays = |seed: u64| {
-        let mut h = H::new(Config {
-            seed,
-            ..forever(secs(1), secs(8))
-        });
+        let mut h = H::new(forever(secs(1), secs(8)).with_seed(seed));
         let mut conn = web_call(&h.start()).unwrap();
         let mut out = Vec::new();
         for _ in 0..12 {
@@ -374,14 +366,13 @@ fn rate_limit_retry_after_is_never_undercut() {
 
 #[test]
 fn retry_budget_of_n_retries_then_gives_up() {
-    let mut h = H::new(Config {
-        retry: RetryPolicy {
-            first_start: RetryLimit::Attempts(3),
-            reconnect: RetryLimit::Attempts(3),
-            ..RetryPolicy::default()
-        },
-        ..Config::default()
-    });
+    let mut h = H::new(
+        Config::default().with_retry(
+            RetryPolicy::default()
+                .with_first_start(RetryLimit::Attempts(3))
+                .with_reconnect(RetryLimit::Attempts(3)),
+        ),
+    );
     let mut conn = web_call(&h.start()).unwrap();
     for attempt in 1..=3 {
         let a = h.input(web_error(conn, "internal_error"));
@@ -461,7 +452,7 @@ fn socket_failing_to_open_retries() {
     h.input(web_ok(conn));
     let a = h.input(Input::WsError {
         conn,
-        message: "tls handshake failed".into(),
+        error: "tls handshake failed".into(),
     });
     assert!(
         events(&a)
@@ -661,7 +652,7 @@ fn inputs_that_make_no_sense_are_ignored() {
         },
         Input::WsError {
             conn: stale,
-            message: "x".into(),
+            error: "x".into(),
         },
         web_ok(stale),
     ] {
@@ -742,13 +733,13 @@ fn lost_connection_reconnects_with_reason_and_keeps_ids_growing() {
         ),
         (
             RtmError::Websocket {
-                message: "reset".into(),
+                error: "reset".into(),
             },
             true,
             |h, c| {
                 h.input(Input::WsError {
                     conn: c,
-                    message: "reset".into(),
+                    error: "reset".into(),
                 })
             },
         ),
@@ -785,10 +776,7 @@ fn lost_connection_reconnects_with_reason_and_keeps_ids_growing() {
 
 #[test]
 fn lost_connection_without_auto_reconnect_ends_the_session() {
-    let (mut h, conn) = H::ready(Config {
-        auto_reconnect: false,
-        ..Config::default()
-    });
+    let (mut h, conn) = H::ready(Config::default().with_auto_reconnect(false));
     h.input(message(1, "C1", "hi"));
     h.input(queued(2, "custom", serde_json::json!({}), false));
     let a = h.input(text(conn, r#"{"type":"goodbye"}"#));
@@ -827,11 +815,9 @@ fn a_session_that_dies_young_counts_as_a_failed_attempt() {
 #[test]
 fn keepalive_config_error() {
     for pong in [secs(6), secs(7)] {
-        let config = Config {
-            client_ping_timeout: secs(6),
-            server_pong_timeout: pong,
-            ..Config::default()
-        };
+        let config = Config::default()
+            .with_client_ping_timeout(secs(6))
+            .with_server_pong_timeout(pong);
         let err = Client::new(config.clone()).unwrap_err();
         assert_eq!(
             err,
@@ -844,11 +830,11 @@ fn keepalive_config_error() {
         assert_eq!(config.validate(), Err(err));
     }
     assert!(
-        Client::new(Config {
-            server_pong_timeout: ms(5999),
-            client_ping_timeout: secs(6),
-            ..Config::default()
-        })
+        Client::new(
+            Config::default()
+                .with_server_pong_timeout(ms(5999))
+                .with_client_ping_timeout(secs(6))
+        )
         .is_ok()
     );
 }
@@ -856,32 +842,15 @@ fn keepalive_config_error() {
 #[test]
 fn other_config_errors() {
     let bad = [
-        Config {
-            hello_timeout: Duration::ZERO,
-            ..Config::default()
-        },
-        Config {
-            queue_limit: 0,
-            ..Config::default()
-        },
-        Config {
-            max_frame_bytes: 10,
-            ..Config::default()
-        },
-        Config {
-            pacing: Some(rtm_proto::Pacing {
-                per_second: 0.0,
-                burst: 1,
-            }),
-            ..Config::default()
-        },
-        Config {
-            retry: RetryPolicy {
-                factor: 0.5,
-                ..RetryPolicy::default()
-            },
-            ..Config::default()
-        },
+        Config::default().with_hello_timeout(Duration::ZERO),
+        Config::default().with_queue_limit(0),
+        Config::default().with_max_frame_bytes(10),
+        Config::default().with_pacing(Some(
+            rtm_proto::Pacing::default()
+                .with_per_second(0.0)
+                .with_burst(1),
+        )),
+        Config::default().with_retry(RetryPolicy::default().with_factor(0.5)),
     ];
     for c in bad {
         let e = Client::new(c).unwrap_err();
@@ -892,37 +861,29 @@ fn other_config_errors() {
 #[test]
 fn extreme_but_valid_configs_do_not_panic() {
     let configs = [
-        Config {
-            pacing: Some(rtm_proto::Pacing {
-                per_second: 1e-300,
-                burst: u32::MAX,
-            }),
-            ..Config::default()
-        },
-        Config {
-            pacing: Some(rtm_proto::Pacing {
-                per_second: 1e-9,
-                burst: u32::MAX,
-            }),
-            ..Config::default()
-        },
-        Config {
-            pacing: Some(rtm_proto::Pacing {
-                per_second: 1e300,
-                burst: 1,
-            }),
-            ..Config::default()
-        },
-        Config {
-            retry: RetryPolicy {
-                first_start: RetryLimit::Forever,
-                reconnect: RetryLimit::Forever,
-                initial_delay: Duration::MAX,
-                factor: 1e300,
-                max_delay: Duration::MAX,
-            },
-            ..Config::default()
-        },
+        Config::default().with_pacing(Some(
+            rtm_proto::Pacing::default()
+                .with_per_second(1e-300)
+                .with_burst(u32::MAX),
+        )),
+        Config::default().with_pacing(Some(
+            rtm_proto::Pacing::default()
+                .with_per_second(1e-9)
+                .with_burst(u32::MAX),
+        )),
+        Config::default().with_pacing(Some(
+            rtm_proto::Pacing::default()
+                .with_per_second(1e300)
+                .with_burst(1),
+        )),
+        Config::default().with_retry(
+            RetryPolicy::default()
+                .with_first_start(RetryLimit::Forever)
+                .with_reconnect(RetryLimit::Forever)
+                .with_initial_delay(Duration::MAX)
+                .with_factor(1e300)
+                .with_max_delay(Duration::MAX),
+        ),
     ];
     for config in configs {
         let (mut h, _) = H::ready(config);
@@ -994,19 +955,16 @@ fn every_kind_of_loss_ends_the_session_without_auto_reconnect() {
             (
                 Input::WsError {
                     conn: c,
-                    message: "eof".into(),
+                    error: "eof".into(),
                 },
                 RtmError::Websocket {
-                    message: "eof".into(),
+                    error: "eof".into(),
                 },
             ),
         ]
     };
     for (input, error) in losses {
-        let (mut h, conn) = H::ready(Config {
-            auto_reconnect: false,
-            ..Config::default()
-        });
+        let (mut h, conn) = H::ready(Config::default().with_auto_reconnect(false));
         assert_eq!(conn, rtm_proto::ConnId(1));
         h.advance(secs(60));
         let a = h.input(input);
@@ -1026,14 +984,13 @@ fn every_kind_of_loss_ends_the_session_without_auto_reconnect() {
 #[test]
 fn the_reconnect_after_a_stable_session_is_not_a_retry() {
     // No retries at all: a failed connection attempt ends it, but a goodbye still reconnects.
-    let (mut h, conn) = H::ready(Config {
-        retry: RetryPolicy {
-            first_start: RetryLimit::Attempts(0),
-            reconnect: RetryLimit::Attempts(0),
-            ..RetryPolicy::default()
-        },
-        ..Config::default()
-    });
+    let (mut h, conn) = H::ready(
+        Config::default().with_retry(
+            RetryPolicy::default()
+                .with_first_start(RetryLimit::Attempts(0))
+                .with_reconnect(RetryLimit::Attempts(0)),
+        ),
+    );
     h.advance(secs(3600));
     let a = h.input(text(conn, r#"{"type":"goodbye"}"#));
     let c2 = web_call(&a).expect("reconnects");
@@ -1044,14 +1001,13 @@ fn the_reconnect_after_a_stable_session_is_not_a_retry() {
     ));
 
     // With two retries: the reconnect, then two retries, then give up.
-    let (mut h, conn) = H::ready(Config {
-        retry: RetryPolicy {
-            first_start: RetryLimit::Attempts(2),
-            reconnect: RetryLimit::Attempts(2),
-            ..RetryPolicy::default()
-        },
-        ..Config::default()
-    });
+    let (mut h, conn) = H::ready(
+        Config::default().with_retry(
+            RetryPolicy::default()
+                .with_first_start(RetryLimit::Attempts(2))
+                .with_reconnect(RetryLimit::Attempts(2)),
+        ),
+    );
     h.advance(secs(3600));
     let mut c = web_call(&h.input(closed(conn, 1006))).unwrap();
     let mut calls = 1;

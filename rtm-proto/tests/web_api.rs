@@ -12,7 +12,7 @@ use proptest::prelude::*;
 use rtm_proto::invariants::{Invariants, SocketModeInvariants};
 use rtm_proto::{
     Action, ApiAnswer, ApiError, ApiRequest, CallId, ChatPostMessage, Client, Config, Input,
-    PostedMessage, SocketModeClient, SocketModeConfig, StartOptions, State, TransportFailure,
+    PostedMessage, SocketModeClient, SocketModeConfig, StartOptions, State, TransportError,
     WebApiConfig, WebResponse,
 };
 
@@ -59,10 +59,7 @@ struct W<C> {
 }
 
 fn rtm(web_api: WebApiConfig) -> W<Rtm> {
-    let config = Config {
-        web_api,
-        ..Config::default()
-    };
+    let config = Config::default().with_web_api(web_api);
     let t0 = Instant::now();
     W {
         core: Rtm(Client::new(config).unwrap(), Invariants::new()),
@@ -72,10 +69,7 @@ fn rtm(web_api: WebApiConfig) -> W<Rtm> {
 }
 
 fn socket_mode(web_api: WebApiConfig) -> W<Sm> {
-    let config = SocketModeConfig {
-        web_api,
-        ..SocketModeConfig::default()
-    };
+    let config = SocketModeConfig::default().with_web_api(web_api);
     let t0 = Instant::now();
     W {
         core: Sm(
@@ -88,10 +82,7 @@ fn socket_mode(web_api: WebApiConfig) -> W<Sm> {
 }
 
 fn unpaced() -> WebApiConfig {
-    WebApiConfig {
-        pacing: None,
-        ..WebApiConfig::default()
-    }
+    WebApiConfig::default().with_pacing(None)
 }
 
 fn post(channel: &str, text: &str) -> ApiRequest {
@@ -106,7 +97,7 @@ fn response(
     status: u16,
     retry_after: Option<&str>,
     body: &str,
-) -> Result<WebResponse, TransportFailure> {
+) -> Result<WebResponse, TransportError> {
     Ok(WebResponse {
         status,
         retry_after: retry_after.map(str::to_owned),
@@ -158,7 +149,7 @@ impl<C: Core> W<C> {
         })
     }
 
-    fn answer(&mut self, id: u64, result: Result<WebResponse, TransportFailure>) -> Vec<Action> {
+    fn answer(&mut self, id: u64, result: Result<WebResponse, TransportError>) -> Vec<Action> {
         self.feed(Input::ApiResult {
             call: CallId(id),
             result,
@@ -408,10 +399,7 @@ fn a_garbled_or_missing_retry_after_waits_one_second_and_ratelimited_counts_as_4
 
 #[test]
 fn rate_limit_retries_run_out_as_rate_limited() {
-    let mut w = rtm(WebApiConfig {
-        rate_limit_retries: 2,
-        ..unpaced()
-    });
+    let mut w = rtm(unpaced().with_rate_limit_retries(2));
     w.call(1, generic("users.list"));
     for n in 1..=2u64 {
         let a = w.answer(1, response(429, Some("3"), ""));
@@ -485,7 +473,7 @@ fn transport_failures_are_retried_and_a_fatal_one_fails_at_once() {
     let mut w = rtm(unpaced());
     w.call(1, generic("users.info"));
     for _ in 0..2 {
-        let a = w.answer(1, Err(TransportFailure::transient("connection reset")));
+        let a = w.answer(1, Err(TransportError::retryable("connection reset")));
         assert!(settled(&a).is_empty());
         let (_, a) = w.tick_deadline();
         assert_eq!(sent(&a), [CallId(1)]);
@@ -496,22 +484,22 @@ fn transport_failures_are_retried_and_a_fatal_one_fails_at_once() {
     // Retries exhausted: the last cause.
     w.call(2, generic("users.info"));
     for _ in 0..3 {
-        w.answer(2, Err(TransportFailure::transient("reset")));
+        w.answer(2, Err(TransportError::retryable("reset")));
         w.tick_deadline();
     }
-    let a = w.answer(2, Err(TransportFailure::transient("dns")));
+    let a = w.answer(2, Err(TransportError::retryable("dns")));
     assert_eq!(
         only_error(&a, 2),
         ApiError::Transport {
             method: "users.info".into(),
-            message: "dns".into()
+            error: "dns".into()
         }
     );
 
     w.call(3, generic("users.info"));
-    let a = w.answer(3, Err(TransportFailure::fatal("certificate verify failed")));
+    let a = w.answer(3, Err(TransportError::fatal("certificate verify failed")));
     assert!(
-        matches!(only_error(&a, 3), ApiError::Transport { message, .. } if message.contains("certificate"))
+        matches!(only_error(&a, 3), ApiError::Transport { error, .. } if error.is_fatal() && error.message().contains("certificate"))
     );
     assert!(sent(&a).is_empty());
 
@@ -655,10 +643,7 @@ fn posts_to_a_channel_stay_in_order_through_a_429() {
 
 #[test]
 fn at_most_max_in_flight_calls_are_out_and_the_rest_queue_in_order() {
-    let mut w = rtm(WebApiConfig {
-        max_in_flight: 2,
-        ..WebApiConfig::default()
-    });
+    let mut w = rtm(WebApiConfig::default().with_max_in_flight(2));
     let mut out = Vec::new();
     for id in 1..=4 {
         out.extend(sent(&w.call(id, generic("users.info"))));
@@ -726,7 +711,7 @@ fn calls_go_while_the_rtm_client_is_disconnected_connecting_or_reconnecting_and_
     // The RTM web call fails: reconnecting.
     w.feed(Input::WebApiResult {
         conn,
-        result: response(500, None, "").map_err(|e| e.message),
+        result: response(500, None, ""),
     });
     assert_eq!(w.core.0.state(), State::Reconnecting);
     assert_eq!(sent(&w.call(3, generic("team.info"))), [CallId(3)]);
@@ -778,37 +763,17 @@ fn socket_mode_makes_the_same_calls_in_every_state() {
 
 #[test]
 fn a_bad_web_api_config_is_refused_by_both_cores() {
-    let bad = WebApiConfig {
-        max_in_flight: 0,
-        ..WebApiConfig::default()
-    };
+    let bad = WebApiConfig::default().with_max_in_flight(0);
     assert!(bad.validate().is_err());
-    assert!(
-        Client::new(Config {
-            web_api: bad.clone(),
-            ..Config::default()
-        })
-        .is_err()
-    );
-    assert!(
-        SocketModeClient::new(SocketModeConfig {
-            web_api: bad,
-            ..SocketModeConfig::default()
-        })
-        .is_err()
-    );
+    assert!(Client::new(Config::default().with_web_api(bad.clone())).is_err());
+    assert!(SocketModeClient::new(SocketModeConfig::default().with_web_api(bad)).is_err());
     for bad in [
-        WebApiConfig {
-            timeout: Duration::ZERO,
-            ..WebApiConfig::default()
-        },
-        WebApiConfig {
-            pacing: Some(rtm_proto::Pacing {
-                per_second: 0.0,
-                burst: 3,
-            }),
-            ..WebApiConfig::default()
-        },
+        WebApiConfig::default().with_timeout(Duration::ZERO),
+        WebApiConfig::default().with_pacing(Some(
+            rtm_proto::Pacing::default()
+                .with_per_second(0.0)
+                .with_burst(3),
+        )),
     ] {
         assert!(bad.validate().is_err());
     }
@@ -838,14 +803,14 @@ fn op() -> impl Strategy<Value = Op> {
     ]
 }
 
-fn random_answer(kind: u8) -> Result<WebResponse, TransportFailure> {
+fn random_answer(kind: u8) -> Result<WebResponse, TransportError> {
     match kind % 10 {
         0..=2 => response(200, None, OK),
         3 => response(200, None, r#"{"ok":false,"error":"channel_not_found"}"#),
         4 => response(429, Some(&(kind / 10 % 5).to_string()), ""),
         5 => response(503, None, ""),
-        6 => Err(TransportFailure::transient("reset")),
-        7 => Err(TransportFailure::fatal("cert")),
+        6 => Err(TransportError::retryable("reset")),
+        7 => Err(TransportError::fatal("cert")),
         8 => response(200, None, "not json"),
         _ => response(200, None, r#"{"ok":false,"error":"ratelimited"}"#),
     }
@@ -987,7 +952,7 @@ proptest! {
         ops in proptest::collection::vec(op(), 0..80),
         max_in_flight in 1usize..4,
     ) {
-        let config = WebApiConfig { max_in_flight, timeout: secs(5), ..WebApiConfig::default() };
+        let config = WebApiConfig::default().with_max_in_flight(max_in_flight).with_timeout(secs(5));
         let mut w = rtm(config.clone());
         let (made, done) = run_ops(&mut w, &ops, max_in_flight);
         prop_assert_eq!(made, done);

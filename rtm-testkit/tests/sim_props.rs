@@ -260,29 +260,27 @@ fn setup() -> impl Strategy<Value = Setup> {
                 ),
                 (web, hello, close, (ping, pong), max_delay),
             )| Setup {
-                config: Config {
-                    seed,
-                    auto_reconnect,
-                    use_rtm_connect,
-                    web_call_timeout: web,
-                    hello_timeout: hello,
-                    close_timeout: close,
-                    client_ping_timeout: Duration::from_millis(ping),
-                    server_pong_timeout: Duration::from_millis(pong),
-                    retry: RetryPolicy {
-                        max_delay,
-                        ..RetryPolicy::with_limit(
+                config: Config::default()
+                    .with_seed(seed)
+                    .with_auto_reconnect(auto_reconnect)
+                    .with_use_rtm_connect(use_rtm_connect)
+                    .with_web_call_timeout(web)
+                    .with_hello_timeout(hello)
+                    .with_close_timeout(close)
+                    .with_client_ping_timeout(Duration::from_millis(ping))
+                    .with_server_pong_timeout(Duration::from_millis(pong))
+                    .with_retry(
+                        RetryPolicy::with_limit(
                             max_retries.map_or(RetryLimit::Forever, RetryLimit::Attempts),
                         )
-                    },
-                    reply_timeout: reply_secs.map(Duration::from_secs),
-                    pacing: paced.then_some(Pacing::default()),
-                    queue_limit,
-                    reply_ack_on_reconnect_timeout: Duration::from_millis(resume_ms),
+                        .with_max_delay(max_delay),
+                    )
+                    .with_reply_timeout(reply_secs.map(Duration::from_secs))
+                    .with_pacing(paced.then_some(Pacing::default()))
+                    .with_queue_limit(queue_limit)
+                    .with_reply_ack_on_reconnect_timeout(Duration::from_millis(resume_ms))
                     // Without the local check, the model refuses long text itself.
-                    max_message_chars: check_text.then_some(4000),
-                    ..Config::default()
-                },
+                    .with_max_message_chars(check_text.then_some(4000)),
                 latency: Duration::from_millis(latency_ms),
             },
         )

@@ -298,19 +298,16 @@ fn the_same_commands_give_the_same_log() {
 fn a_socket_url_used_after_its_30_s_is_refused_and_the_client_retries() {
     // A web call timeout longer than the URL's life lets a slow answer hand out a URL that
     // is stale by the time the socket opens.
-    let config = Config {
-        web_call_timeout: secs(45),
-        ..Config::default()
-    };
+    let config = Config::default().with_web_call_timeout(secs(45));
     let mut s = Sim::new(config, Workspace::default());
     s.arm_web_fault(WebFault::Slow { delay: secs(31) }, 1);
     s.start();
     assert!(s.run_until(is_ready, LIMIT));
     let refused = s.events().find_map(|(_, e)| match e {
         Event::Reconnecting {
-            reason: RtmError::Websocket { message },
+            reason: RtmError::Websocket { error },
             ..
-        } => Some(message.clone()),
+        } => Some(error.message().to_owned()),
         _ => None,
     });
     assert!(
@@ -324,10 +321,7 @@ fn a_socket_url_used_after_its_30_s_is_refused_and_the_client_retries() {
 
 #[test]
 fn a_late_answer_to_an_abandoned_web_call_is_ignored() {
-    let config = Config {
-        web_call_timeout: secs(10),
-        ..Config::default()
-    };
+    let config = Config::default().with_web_call_timeout(secs(10));
     let mut s = Sim::new(config, Workspace::default());
     s.arm_web_fault(WebFault::Slow { delay: secs(15) }, 1);
     s.start();

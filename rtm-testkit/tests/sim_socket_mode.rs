@@ -24,13 +24,11 @@ fn sim() -> SocketModeSim {
 /// an envelope (three half-open sockets in a row lose it at Slack too; the invariants are
 /// about the client).
 fn sim_with(max_retries: u32) -> SocketModeSim {
-    let config = SocketModeConfig {
-        ping_interval: S(2),
-        pong_timeout: S(2),
-        idle_timeout: S(5),
-        refresh_lead: S(15),
-        ..SocketModeConfig::default()
-    };
+    let config = SocketModeConfig::default()
+        .with_ping_interval(S(2))
+        .with_pong_timeout(S(2))
+        .with_idle_timeout(S(5))
+        .with_refresh_lead(S(15));
     let mut sim = SocketModeSim::new(config, Workspace::default()).unwrap();
     sim.set_model_config(ModelConfig {
         ack_timeout: S(3),
@@ -298,10 +296,7 @@ fn the_same_schedule_gives_the_same_run() {
 
 #[test]
 fn debug_reconnects_reaches_slack_and_shortens_the_connection() {
-    let config = SocketModeConfig {
-        debug_reconnects: true,
-        ..SocketModeConfig::default()
-    };
+    let config = SocketModeConfig::default().with_debug_reconnects(true);
     let mut sim = SocketModeSim::new(config, Workspace::default()).unwrap();
     connected(&mut sim);
     let hello = sim.client().hello().unwrap();

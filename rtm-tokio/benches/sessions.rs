@@ -76,12 +76,12 @@ fn port_of(url: &str) -> u16 {
 async fn reconnect(name: &str, api_url: String, close: impl Fn(), ports: &[u16], n: u64) {
     let client = ClientBuilder::new("xoxb-test-token")
         .api_url(api_url)
-        .retry(RetryPolicy {
-            first_start: RetryLimit::Forever,
-            reconnect: RetryLimit::Forever,
-            initial_delay: Duration::from_millis(1),
-            ..RetryPolicy::default()
-        })
+        .retry(
+            RetryPolicy::default()
+                .with_first_start(RetryLimit::Forever)
+                .with_reconnect(RetryLimit::Forever)
+                .with_initial_delay(Duration::from_millis(1)),
+        )
         .build()
         .unwrap();
     let mut events = client.subscribe_filtered([

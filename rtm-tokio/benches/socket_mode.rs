@@ -170,10 +170,7 @@ async fn flood(
     } else {
         let mut builder = SocketModeBuilder::new("xapp-1-A1-bench");
         if let Some(w) = dedup_window {
-            builder = builder.config(rtm_tokio::SocketModeConfig {
-                dedup_window: w,
-                ..Default::default()
-            });
+            builder = builder.config(rtm_tokio::SocketModeConfig::default().with_dedup_window(w));
         }
         let c = builder
             .api_url(server.api_url.clone())
@@ -616,10 +613,7 @@ fn report(name: &str, mut rtts: Vec<Duration>) -> (f64, f64) {
 }
 
 fn no_pacing() -> WebApiConfig {
-    WebApiConfig {
-        pacing: None,
-        ..WebApiConfig::default()
-    }
+    WebApiConfig::default().with_pacing(None)
 }
 
 async fn web_raw(api_url: &str, n: u64) -> (f64, f64) {

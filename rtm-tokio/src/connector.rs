@@ -10,8 +10,8 @@ compile_error!("rtm-tokio needs feature `rustls` (default) or `native-tls`");
 #[cfg(feature = "rustls")]
 use rtm_driver::tls;
 use rtm_driver::{
-    BoxFuture, Connector, Error, Proxies, TransportError, TransportOptions, Url, WebRequest,
-    WebResponse, WebSocketConfig,
+    BoxFuture, Connector, Error, Proxies, TransportError, TransportErrorKind, TransportOptions,
+    Url, WebRequest, WebResponse, WebSocketConfig, transport_error,
 };
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
@@ -139,7 +139,10 @@ fn tls_setup(
 
 /// Opens TCP to `url`'s host and port, directly or through a `CONNECT` tunnel.
 async fn dial(url: &Url, proxies: &Proxies) -> Result<TcpStream, TransportError> {
-    let io = |e: std::io::Error| TransportError::retryable(rtm_driver::describe_error(&e));
+    let io = |e: std::io::Error| {
+        TransportError::new(TransportErrorKind::Connect, rtm_driver::describe_error(&e))
+            .with_source(e)
+    };
     let tcp = match proxies.for_url(url) {
         None => {
             let host = url.host_str().ok_or("the URL has no host")?;
@@ -151,7 +154,11 @@ async fn dial(url: &Url, proxies: &Proxies) -> Result<TcpStream, TransportError>
             let mut tunnel = proxy.tunnel(url)?;
             tracing::debug!(%proxy, "opening a CONNECT tunnel");
             let mut tcp = TcpStream::connect(proxy.addr()).await.map_err(|e| {
-                TransportError::retryable(format!("connecting to proxy {proxy}: {e}"))
+                TransportError::new(
+                    TransportErrorKind::Proxy,
+                    format!("connecting to proxy {proxy}: {e}"),
+                )
+                .with_source(e)
             })?;
             tcp.write_all(tunnel.request()).await.map_err(io)?;
             // One byte at a time: nothing past the proxy's answer may be consumed.
@@ -186,7 +193,7 @@ impl Connector for TokioConnector {
         Box::pin(async move {
             let response = sent
                 .await
-                .map_err(|e| TransportError::from_error(&e, &host))?;
+                .map_err(|e| transport_error(http_kind(&e), e, &host))?;
             let status = response.status().as_u16();
             // A redirect is reported, not followed; the core ends the attempt for good.
             let location = response
@@ -201,7 +208,7 @@ impl Connector for TokioConnector {
             let body = response
                 .text()
                 .await
-                .map_err(|e| TransportError::from_error(&e, &host))?;
+                .map_err(|e| transport_error(http_kind(&e), e, &host))?;
             Ok(WebResponse {
                 status,
                 retry_after,
@@ -226,7 +233,7 @@ impl Connector for TokioConnector {
             let request = url
                 .as_str()
                 .into_client_request()
-                .map_err(|e| TransportError::from_error(&e, &host))?;
+                .map_err(|e| transport_error(TransportErrorKind::Request, e, &host))?;
             let (socket, _response) = tokio_tungstenite::client_async_tls_with_config(
                 request,
                 tcp,
@@ -234,8 +241,28 @@ impl Connector for TokioConnector {
                 Some(connector),
             )
             .await
-            .map_err(|e| TransportError::from_error(&e, &host))?;
+            .map_err(|e| transport_error(ws_kind(&e), e, &host))?;
             Ok(socket)
         })
+    }
+}
+
+/// The kind of a failed WebSocket handshake: the TCP or TLS layer under it, or the
+/// handshake itself.
+fn ws_kind(e: &rtm_driver::websocket::Error) -> TransportErrorKind {
+    match e {
+        rtm_driver::websocket::Error::Io(_) => TransportErrorKind::Connect,
+        _ => TransportErrorKind::WebSocket,
+    }
+}
+
+/// The kind of a failed web call: connecting (DNS, TCP, TLS under it), its timeout, or HTTP.
+fn http_kind(e: &reqwest::Error) -> TransportErrorKind {
+    if e.is_connect() {
+        TransportErrorKind::Connect
+    } else if e.is_timeout() {
+        TransportErrorKind::Timeout
+    } else {
+        TransportErrorKind::Http
     }
 }

@@ -26,13 +26,14 @@ pub fn builder(slack: &MockSlack) -> ClientBuilder {
         .api_url(slack.api_url())
         .pacing(None)
         .seed(7)
-        .retry(rtm_tokio::RetryPolicy {
-            first_start: rtm_tokio::RetryLimit::Attempts(5),
-            reconnect: rtm_tokio::RetryLimit::Attempts(5),
-            initial_delay: Duration::from_millis(20),
-            factor: 2.0,
-            max_delay: Duration::from_millis(200),
-        })
+        .retry(
+            rtm_tokio::RetryPolicy::default()
+                .with_first_start(rtm_tokio::RetryLimit::Attempts(5))
+                .with_reconnect(rtm_tokio::RetryLimit::Attempts(5))
+                .with_initial_delay(Duration::from_millis(20))
+                .with_factor(2.0)
+                .with_max_delay(Duration::from_millis(200)),
+        )
 }
 
 pub async fn started(slack: &MockSlack) -> RtmClient {

@@ -26,11 +26,11 @@ async fn tls_with_the_test_certificate_trusted() {
 async fn tls_without_the_certificate_fails() {
     let slack = MockSlack::start(ServerOptions::default().tls(true)).unwrap();
     let client = builder(&slack)
-        .retry(rtm_tokio::RetryPolicy {
-            first_start: rtm_tokio::RetryLimit::Attempts(0),
-            reconnect: rtm_tokio::RetryLimit::Attempts(0),
-            ..rtm_tokio::RetryPolicy::default()
-        })
+        .retry(
+            rtm_tokio::RetryPolicy::default()
+                .with_first_start(rtm_tokio::RetryLimit::Attempts(0))
+                .with_reconnect(rtm_tokio::RetryLimit::Attempts(0)),
+        )
         .build()
         .unwrap();
     let err = within(client.start()).await.unwrap_err();

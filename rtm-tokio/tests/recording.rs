@@ -233,13 +233,14 @@ async fn stored_recording_reconnect_storm() {
     let (writer, tape) = new_tape();
     // Reconnects in quick succession are one retry episode: give it room.
     let client = builder(&slack)
-        .retry(rtm_tokio::RetryPolicy {
-            first_start: rtm_tokio::RetryLimit::Attempts(5),
-            reconnect: rtm_tokio::RetryLimit::Attempts(20),
-            initial_delay: std::time::Duration::from_millis(20),
-            factor: 2.0,
-            max_delay: std::time::Duration::from_millis(200),
-        })
+        .retry(
+            rtm_tokio::RetryPolicy::default()
+                .with_first_start(rtm_tokio::RetryLimit::Attempts(5))
+                .with_reconnect(rtm_tokio::RetryLimit::Attempts(20))
+                .with_initial_delay(std::time::Duration::from_millis(20))
+                .with_factor(2.0)
+                .with_max_delay(std::time::Duration::from_millis(200)),
+        )
         .record_to(writer)
         .build()
         .unwrap();

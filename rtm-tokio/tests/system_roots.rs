@@ -64,7 +64,7 @@ fn child_connects() {
             .expect("in time")
         {
             Ok(_) => println!("CONNECTED"),
-            Err(Error::Rtm(RtmError::Transport { message })) => println!("UNTRUSTED {message}"),
+            Err(Error::Rtm(RtmError::Transport { error })) => println!("UNTRUSTED {error}"),
             Err(e) => println!("FAILED {e}"),
         }
     });

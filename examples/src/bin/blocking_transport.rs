@@ -238,7 +238,10 @@ type Ws = WebSocket<MaybeTlsStream<TcpStream>>;
 fn ws_error(conn: ConnId, e: impl Display) -> Input {
     Input::WsError {
         conn,
-        message: e.to_string(),
+        error: rtm_proto::TransportError::new(
+            rtm_proto::TransportErrorKind::WebSocket,
+            e.to_string(),
+        ),
     }
 }
 
@@ -278,7 +281,9 @@ impl Transport {
                 token,
                 form,
             } => {
-                let result = self.web_call(method, &token, &form);
+                let result = self
+                    .web_call(method, &token, &form)
+                    .map_err(rtm_proto::TransportError::from);
                 if let Err(e) = &result {
                     println!("web call failed: {e}");
                 }

@@ -236,13 +236,14 @@ async fn demo() -> Result<(), String> {
         .api_url(slack.api_url())
         // Short delays keep the demo snappy; a session older than the initial delay is
         // "stable", so the goodbye below leads to an immediate reconnect.
-        .retry(RetryPolicy {
-            first_start: RetryLimit::Attempts(5),
-            reconnect: RetryLimit::Attempts(5),
-            initial_delay: Duration::from_millis(50),
-            factor: 2.0,
-            max_delay: Duration::from_millis(500),
-        })
+        .retry(
+            RetryPolicy::default()
+                .with_first_start(RetryLimit::Attempts(5))
+                .with_reconnect(RetryLimit::Attempts(5))
+                .with_initial_delay(Duration::from_millis(50))
+                .with_factor(2.0)
+                .with_max_delay(Duration::from_millis(500)),
+        )
         .build()
         .map_err(|e| e.to_string())?;
     let (tx, mut seen) = mpsc::unbounded();

@@ -47,14 +47,14 @@ impl Client {
         &mut self,
         now: Instant,
         conn: ConnId,
-        result: Result<WebResponse, String>,
+        result: Result<WebResponse, crate::TransportError>,
         out: &mut Vec<Action>,
     ) -> bool {
         if self.session.authenticating() != Some(conn) {
             return false;
         }
         let info = result
-            .map_err(|message| RtmError::Request { message })
+            .map_err(|error| RtmError::Request { error })
             .and_then(connect::read);
         match info {
             Ok(info) => {

@@ -291,17 +291,17 @@ impl Client {
                 }
                 _ => false,
             },
-            Input::TransportFatal { conn, reason } => match self.session.phase() {
+            Input::TransportFatal { conn, error } => match self.session.phase() {
                 Phase::Authenticating { conn: c, .. } | Phase::Opening { conn: c, .. }
                     if *c == conn =>
                 {
-                    self.end(Some(RtmError::Transport { message: reason }), out);
+                    self.end(Some(RtmError::Transport { error }), out);
                     true
                 }
                 _ => false,
             },
-            Input::WsError { conn, message } => {
-                self.socket_ended(now, conn, RtmError::Websocket { message }, out)
+            Input::WsError { conn, error } => {
+                self.socket_ended(now, conn, RtmError::Websocket { error }, out)
             }
             // Socket Mode's inputs: RTM keeps alive with JSON pings and has no envelopes.
             Input::WsPing { .. } | Input::WsPong { .. } | Input::Ack { .. } => false,

@@ -14,7 +14,7 @@ use crate::invariants::Invariants;
 use crate::{
     Action, ApiRequest, CallId, ChatPostMessage, Client, Config, ConnId, Connected, Event, Input,
     Outgoing, Pacing, RetryLimit, RetryPolicy, RtmError, SendHandle, SendMode, SlackEvent,
-    StartOptions, State, TransportFailure, WebResponse,
+    StartOptions, State, TransportError, WebResponse,
 };
 
 pub use socket_mode::{Reached, socket_mode_inputs};
@@ -307,8 +307,8 @@ impl Checked {
             3 => answer(200, r#"{"ok":false,"error":"ratelimited"}"#),
             4 => answer(429, ""),
             5 => answer(if kind & 0x80 == 0 { 503 } else { 302 }, ""),
-            6 => Err(TransportFailure::transient("reset")),
-            7 => Err(TransportFailure::fatal("certificate")),
+            6 => Err(TransportError::retryable("reset")),
+            7 => Err(TransportError::fatal("certificate")),
             _ => answer(200, "<html>"),
         };
         Input::ApiResult { call, result }
@@ -510,7 +510,7 @@ fn run_script(data: &[u8]) -> Vec<Action> {
             },
             16 => Input::WsError {
                 conn: c.conn,
-                message: "reset".into(),
+                error: "reset".into(),
             },
             17 => Input::WsBinary {
                 conn: c.conn,

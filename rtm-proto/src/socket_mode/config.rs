@@ -4,10 +4,11 @@
 use std::time::Duration;
 
 use crate::config::WebApiConfig;
-use crate::config::{ConfigError, RetryPolicy};
+use crate::config::{ConfigError, RetryPolicy, setters};
 
 /// The Socket Mode client's options; every deadline is configurable (tests shorten them).
 #[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
 pub struct SocketModeConfig {
     /// Reconnect when a connection is lost.
     pub auto_reconnect: bool,
@@ -111,3 +112,23 @@ impl SocketModeConfig {
         self.web_api.validate()
     }
 }
+
+setters!(SocketModeConfig {
+    with_auto_reconnect => auto_reconnect: bool,
+    with_debug_reconnects => debug_reconnects: bool,
+    with_auto_ack => auto_ack: bool,
+    with_ack_deadline => ack_deadline: Duration,
+    with_dedup_window => dedup_window: usize,
+    with_max_pending_acks => max_pending_acks: usize,
+    with_ping_interval => ping_interval: Duration,
+    with_pong_timeout => pong_timeout: Duration,
+    with_idle_timeout => idle_timeout: Duration,
+    with_web_call_timeout => web_call_timeout: Duration,
+    with_hello_timeout => hello_timeout: Duration,
+    with_close_timeout => close_timeout: Duration,
+    with_drain_timeout => drain_timeout: Duration,
+    with_refresh_lead => refresh_lead: Duration,
+    with_retry => retry: RetryPolicy,
+    with_seed => seed: u64,
+    with_web_api => web_api: WebApiConfig,
+});

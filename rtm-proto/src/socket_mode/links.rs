@@ -20,7 +20,7 @@ impl SocketModeClient {
         &mut self,
         now: Instant,
         conn: ConnId,
-        result: Result<WebResponse, String>,
+        result: Result<WebResponse, crate::TransportError>,
         out: &mut Vec<Action>,
     ) -> bool {
         let role = match self.role(conn) {
@@ -33,7 +33,7 @@ impl SocketModeClient {
         };
         let debug = self.config.debug_reconnects;
         match result
-            .map_err(|message| SocketModeError::Request { message })
+            .map_err(|error| SocketModeError::Request { error })
             .and_then(|resp| super::connect::read(resp, debug))
         {
             Ok(url) => {

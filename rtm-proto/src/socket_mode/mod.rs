@@ -296,18 +296,15 @@ impl SocketModeClient {
             Input::WsClosed { conn, code, reason } => {
                 self.socket_ended(now, conn, SocketModeError::Closed { code, reason }, out)
             }
-            Input::WsError { conn, message } => {
-                self.socket_ended(now, conn, SocketModeError::Websocket { message }, out)
+            Input::WsError { conn, error } => {
+                self.socket_ended(now, conn, SocketModeError::Websocket { error }, out)
             }
             Input::WsRefused { conn, reason } => {
                 self.fatal(now, conn, SocketModeError::Refused { reason }, out)
             }
-            Input::TransportFatal { conn, reason } => self.fatal(
-                now,
-                conn,
-                SocketModeError::Transport { message: reason },
-                out,
-            ),
+            Input::TransportFatal { conn, error } => {
+                self.fatal(now, conn, SocketModeError::Transport { error }, out)
+            }
             Input::ReadPaused { conn } => self.primary.reading(now, conn, true),
             Input::ReadResumed { conn } => self.primary.reading(now, conn, false),
             Input::ApiCall { call, request } => {

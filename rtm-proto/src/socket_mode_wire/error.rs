@@ -1,6 +1,8 @@
 //! Why a Socket Mode connection or session failed, and why an ack was refused.
 
 use std::fmt;
+
+use crate::transport::TransportError;
 use std::time::Duration;
 
 /// `apps.connections.open` errors that retrying cannot fix.
@@ -17,6 +19,7 @@ pub const SOCKET_MODE_FATAL_ERRORS: &[&str] = &[
 
 /// Why a Socket Mode attempt or session failed, or what was wrong with a frame.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum SocketModeError {
     /// `apps.connections.open` answered `ok:false` with this error.
     Platform {
@@ -43,8 +46,8 @@ pub enum SocketModeError {
     },
     /// The web call failed below HTTP (DNS, TCP, TLS).
     Request {
-        /// The transport's description.
-        message: String,
+        /// The transport's failure; its `source()` is the underlying error.
+        error: TransportError,
     },
     /// The answer was not the JSON Slack sends.
     BadResponse {
@@ -64,8 +67,8 @@ pub enum SocketModeError {
     },
     /// The WebSocket failed.
     Websocket {
-        /// The transport's description.
-        message: String,
+        /// The transport's failure; its `source()` is the underlying error.
+        error: TransportError,
     },
     /// The transport refused the socket URL; no retries.
     Refused {
@@ -74,8 +77,8 @@ pub enum SocketModeError {
     },
     /// The transport failed in a way retrying cannot fix; no retries.
     Transport {
-        /// The transport's description.
-        message: String,
+        /// The transport's failure; its `source()` is the underlying error.
+        error: TransportError,
     },
     /// A ping got no answer within `pong_timeout`.
     PongTimeout,
@@ -174,14 +177,14 @@ impl fmt::Display for SocketModeError {
             E::Redirect { status, location } => {
                 crate::error::redirect(f, *status, location.as_deref())
             }
-            E::Request { message } => write!(f, "apps.connections.open failed: {message}"),
+            E::Request { error } => write!(f, "apps.connections.open failed: {error}"),
             E::BadResponse { detail } => write!(f, "unexpected Web API answer: {detail}"),
             E::WebCallTimeout => f.write_str("apps.connections.open timed out"),
             E::HelloTimeout => f.write_str("the server did not say hello in time"),
             E::Closed { code, reason } => write!(f, "WebSocket closed with code {code} {reason}"),
-            E::Websocket { message } => write!(f, "WebSocket error: {message}"),
+            E::Websocket { error } => write!(f, "WebSocket error: {error}"),
             E::Refused { reason } => write!(f, "WebSocket URL refused: {reason}"),
-            E::Transport { message } => write!(f, "connection failed for good: {message}"),
+            E::Transport { error } => write!(f, "connection failed for good: {error}"),
             E::PongTimeout => f.write_str("no answer to a ping in time"),
             E::IdleTimeout => f.write_str("nothing received for too long (half-open socket)"),
             E::LinkDisabled => f.write_str("Socket Mode was disabled for the app"),
@@ -206,6 +209,9 @@ impl std::error::Error for SocketModeError {
     fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
         match self {
             SocketModeError::RetriesExhausted { last, .. } => Some(last.as_ref()),
+            SocketModeError::Request { error }
+            | SocketModeError::Websocket { error }
+            | SocketModeError::Transport { error } => Some(error),
             _ => None,
         }
     }
@@ -213,6 +219,7 @@ impl std::error::Error for SocketModeError {
 
 /// Why an [`Input::Ack`](crate::Input::Ack) was refused.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum AckError {
     /// No envelope with this id was delivered (or it fell out of the window).
     UnknownEnvelope,

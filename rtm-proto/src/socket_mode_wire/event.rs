@@ -9,6 +9,7 @@ use crate::ids::ConnId;
 
 /// Why a replacement connection is opened while the current one still delivers.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum RefreshReason {
     /// `disconnect` `warning`.
     Warning,
@@ -20,6 +21,7 @@ pub enum RefreshReason {
 
 /// Everything a Socket Mode client reports, in the order it happens.
 #[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
 pub enum SocketModeEvent {
     /// An attempt begins (`apps.connections.open` is called); `refresh` when it opens a
     /// replacement beside a live connection.

@@ -28,9 +28,7 @@ use std::collections::{BTreeMap, HashMap, HashSet};
 use std::time::{Duration, Instant};
 
 pub use crate::config::{Backoff, WebApiConfig};
-pub use crate::web_api_wire::{
-    ApiAnswer, ApiError, ApiRequest, ChatPostMessage, PostedMessage, TransportFailure,
-};
+pub use crate::web_api_wire::{ApiAnswer, ApiError, ApiRequest, ChatPostMessage, PostedMessage};
 
 use crate::action::Action;
 use crate::backoff::Jitter;
@@ -178,7 +176,7 @@ impl WebApi {
         &mut self,
         now: Instant,
         id: CallId,
-        result: Result<WebResponse, TransportFailure>,
+        result: Result<WebResponse, crate::TransportError>,
         out: &mut Vec<Action>,
     ) -> bool {
         let Some(&seq) = self.index.get(&id) else {
@@ -360,21 +358,13 @@ fn rate_limit_wait(header: Option<&str>) -> Duration {
 }
 
 /// What an attempt's answer means.
-fn classify(method: &str, result: Result<WebResponse, TransportFailure>) -> Outcome {
+fn classify(method: &str, result: Result<WebResponse, crate::TransportError>) -> Outcome {
     let method = method.to_owned();
     let resp = match result {
-        Err(f) if f.fatal => {
-            return Outcome::Done(Err(ApiError::Transport {
-                method,
-                message: f.message,
-            }));
+        Err(error) if error.is_fatal() => {
+            return Outcome::Done(Err(ApiError::Transport { method, error }));
         }
-        Err(f) => {
-            return Outcome::Retry(ApiError::Transport {
-                method,
-                message: f.message,
-            });
-        }
+        Err(error) => return Outcome::Retry(ApiError::Transport { method, error }),
         Ok(resp) => resp,
     };
     match resp.status {

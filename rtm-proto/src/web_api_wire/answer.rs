@@ -2,34 +2,6 @@
 
 use std::time::Duration;
 
-/// Why the transport has no HTTP answer to a [`CallApi`](crate::Action::CallApi).
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct TransportFailure {
-    /// The transport's description (DNS, TCP, TLS...); never the token.
-    pub message: String,
-    /// Retrying cannot fix it (a certificate that fails verification, a URL the policy
-    /// refuses): the call fails at once with [`ApiError::Transport`].
-    pub fatal: bool,
-}
-
-impl TransportFailure {
-    /// A failure worth retrying (a reset connection, a DNS hiccup).
-    pub fn transient(message: impl Into<String>) -> Self {
-        TransportFailure {
-            message: message.into(),
-            fatal: false,
-        }
-    }
-
-    /// A failure retrying cannot fix.
-    pub fn fatal(message: impl Into<String>) -> Self {
-        TransportFailure {
-            message: message.into(),
-            fatal: true,
-        }
-    }
-}
-
 /// Slack's `ok:true` answer to a call.
 #[derive(Debug, Clone, PartialEq)]
 pub struct ApiAnswer {
@@ -41,6 +13,7 @@ pub struct ApiAnswer {
 
 /// The answer of a `chat.postMessage`: where the message went and its `ts`.
 #[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
 pub struct PostedMessage {
     /// The channel id the message was posted to.
     pub channel: String,
@@ -120,12 +93,13 @@ pub enum ApiError {
     },
     /// The transport failed: fatally, or after
     /// [`max_retries`](crate::WebApiConfig::max_retries) retries.
-    #[error("{method}: transport failed: {message}")]
+    #[error("{method}: transport failed: {error}")]
     Transport {
         /// The method.
         method: String,
-        /// The last failure's description.
-        message: String,
+        /// The last failure; its `source()` is the underlying error.
+        #[source]
+        error: crate::TransportError,
     },
     /// An attempt went unanswered for [`timeout`](crate::WebApiConfig::timeout). Not
     /// retried: the request may have reached Slack.

@@ -4,5 +4,5 @@
 mod answer;
 mod request;
 
-pub use answer::{ApiAnswer, ApiError, PostedMessage, TransportFailure};
+pub use answer::{ApiAnswer, ApiError, PostedMessage};
 pub use request::{ApiRequest, ChatPostMessage};

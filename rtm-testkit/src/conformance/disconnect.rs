@@ -135,13 +135,12 @@ pub async fn disconnect_while_ready<H: Harness>(t: Ctx<H>) {
 /// Waiting to retry (backoff after a 5xx): the retry is cancelled and `start()` fails.
 pub async fn disconnect_while_reconnecting<H: Harness>(t: Ctx<H>) {
     t.slack.arm_web_fault(WebFault::Status { status: 503 }, 1);
-    let slow_retry = rtm_driver::RetryPolicy {
-        first_start: rtm_driver::RetryLimit::Attempts(3),
-        reconnect: rtm_driver::RetryLimit::Attempts(3),
-        initial_delay: Duration::from_secs(3),
-        factor: 1.0,
-        max_delay: Duration::from_secs(3),
-    };
+    let slow_retry = rtm_driver::RetryPolicy::default()
+        .with_first_start(rtm_driver::RetryLimit::Attempts(3))
+        .with_reconnect(rtm_driver::RetryLimit::Attempts(3))
+        .with_initial_delay(Duration::from_secs(3))
+        .with_factor(1.0)
+        .with_max_delay(Duration::from_secs(3));
     let client = t.build(t.builder().retry(slow_retry));
     let (started, ()) = within(
         "start() and disconnect()",

@@ -171,13 +171,12 @@ impl<H: Harness> Ctx<H> {
 
 /// Fast retries: `max` attempts after the first, 30 ms growing to 200 ms.
 pub fn fast_retry(max: u32) -> RetryPolicy {
-    RetryPolicy {
-        first_start: RetryLimit::Attempts(max),
-        reconnect: RetryLimit::Attempts(max),
-        initial_delay: Duration::from_millis(30),
-        factor: 2.0,
-        max_delay: Duration::from_millis(200),
-    }
+    RetryPolicy::default()
+        .with_first_start(RetryLimit::Attempts(max))
+        .with_reconnect(RetryLimit::Attempts(max))
+        .with_initial_delay(Duration::from_millis(30))
+        .with_factor(2.0)
+        .with_max_delay(Duration::from_millis(200))
 }
 
 /// Waits until the client's status satisfies `pred`.

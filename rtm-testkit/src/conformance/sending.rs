@@ -288,11 +288,11 @@ pub async fn oversized_frames_are_refused_locally<H: Harness>(t: Ctx<H>) {
 /// Queued messages to one channel go out at the configured rate after a burst; another
 /// channel is not held up; an immediate `send` of a message is refused while paced.
 pub async fn pacing_spaces_messages_per_channel<H: Harness>(t: Ctx<H>) {
-    let client = t.build(t.builder().pacing(Some(Pacing {
-        // Slow enough that a loaded machine cannot refill a token between the test's steps.
-        per_second: 4.0,
-        burst: 2,
-    })));
+    let client = t.build(
+        t.builder()
+            // Slow enough that a loaded machine cannot refill a token between the test's steps.
+            .pacing(Some(Pacing::default().with_per_second(4.0).with_burst(2))),
+    );
     let client = t.start(client).await;
     let mut queued: Vec<_> = (0..6)
         .map(|i| client.send_message(format!("paced {i}"), CHANNEL.to_owned()))

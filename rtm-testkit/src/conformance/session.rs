@@ -275,7 +275,8 @@ pub async fn dropping_the_client_settles_everything<H: Harness>(t: Ctx<H>) {
 /// a retried request error), naming the host and why.
 pub fn assert_untrusted(err: &Error, host: &str) {
     match err {
-        Error::Rtm(RtmError::Transport { message }) => {
+        Error::Rtm(RtmError::Transport { error }) => {
+            let message = error.message();
             assert!(message.contains(host), "names the host: {message}");
             let lower = message.to_lowercase();
             let (_, why) = lower

@@ -11,15 +11,14 @@ use crate::model::{CHAT_POST_MESSAGE, ChatConfig, WebFault};
 
 /// Fast retries, no pacing: the scenarios measure the server's answers, not the pacer.
 fn fast_web_api() -> WebApiConfig {
-    WebApiConfig {
-        retry: Backoff {
-            initial_delay: Duration::from_millis(50),
-            factor: 2.0,
-            max_delay: Duration::from_millis(200),
-        },
-        pacing: None,
-        ..WebApiConfig::default()
-    }
+    WebApiConfig::default()
+        .with_retry(
+            Backoff::default()
+                .with_initial_delay(Duration::from_millis(50))
+                .with_factor(2.0)
+                .with_max_delay(Duration::from_millis(200)),
+        )
+        .with_pacing(None)
 }
 
 impl<H: Harness> Ctx<H> {

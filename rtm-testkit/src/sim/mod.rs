@@ -743,7 +743,8 @@ impl Sim {
                         }
                     }
                     Err(message) => {
-                        self.post(l, Packet::Input(Input::WsError { conn, message }));
+                        let error = message.into();
+                        self.post(l, Packet::Input(Input::WsError { conn, error }));
                     }
                 }
             }

@@ -417,8 +417,8 @@ impl SocketModeSim {
                         self.server_actions(actions);
                     }
                     Err(e) => {
-                        let message = format!("upgrade refused: {e:?}");
-                        self.post(l, Packet::Input(Input::WsError { conn, message }));
+                        let error = format!("upgrade refused: {e:?}").into();
+                        self.post(l, Packet::Input(Input::WsError { conn, error }));
                     }
                 }
             }
