@@ -1,6 +1,7 @@
 //! Incoming frame handling by the core on a ready client, against a plain
 //! `serde_json::from_str::<serde_json::Value>` of the same bytes; and the core's cost of one
-//! `send_message` and its ack.
+//! `send_message` and its ack; a Socket Mode client's handling of `events_api` envelopes
+//! (auto-ack: read, redelivery filter, ack written, envelope emitted).
 //!
 //! Run: `cargo bench -p rtm-proto --bench frames`
 
@@ -9,8 +10,8 @@ use std::time::Instant;
 
 use criterion::{BatchSize, Criterion, Throughput, criterion_group, criterion_main};
 use rtm_proto::{
-    Action, Client, Config, ConnId, Connected, Input, Outgoing, SendHandle, StartOptions, State,
-    WebResponse,
+    Action, Client, Config, ConnId, Connected, Input, Outgoing, SendHandle, SocketModeClient,
+    SocketModeConfig, StartOptions, State, WebResponse,
 };
 
 /// Frames as Slack sends them: messages with and without subtypes (~360 bytes), reactions,
@@ -155,5 +156,73 @@ fn send_ack(c: &mut Criterion) {
     assert_eq!(client.awaiting_reply(), 0);
 }
 
-criterion_group!(benches, frames, send_ack);
+/// The lean bench server's ~470-byte `events_api` envelope (rtm-tokio/benches/common).
+fn envelope(seq: u64) -> String {
+    format!(
+        r#"{{"envelope_id":"{seq:010}-4d35-4d0f-b8d0-a78d4a5a3c52","payload":{{"token":"XXYYZZ","team_id":"T0","api_app_id":"A1","event":{{"type":"message","text":"message {seq} from the lean socket mode server","user":"U1","channel":"C1","ts":"1700000000.{seq:06}","event_ts":"1700000000.{seq:06}","channel_type":"channel"}},"type":"event_callback","event_id":"Ev{seq:010}","event_time":1700000000}},"type":"events_api","accepts_response_payload":false,"retry_attempt":0,"retry_reason":""}}"#
+    )
+}
+
+fn socket_mode(c: &mut Criterion) {
+    let now = Instant::now();
+    let mut client = SocketModeClient::new(SocketModeConfig::default().with_auto_ack(true))
+        .expect("valid config");
+    let mut out = Vec::with_capacity(8);
+    client.handle_input_into(
+        now,
+        Input::Start(StartOptions::new("xapp-1-A1-bench")),
+        &mut out,
+    );
+    let conn = match out[..] {
+        [.., Action::CallWebApi { conn, .. }] => conn,
+        ref other => panic!("{other:?}"),
+    };
+    let ok = r#"{"ok":true,"url":"wss://wss-primary.slack.com/link/?ticket=t1&app_id=A1"}"#;
+    let hello = r#"{"type":"hello","num_connections":1,"debug_info":{"host":"h","approximate_connection_time":18060},"connection_info":{"app_id":"A1"}}"#;
+    for input in [
+        Input::WebApiResult {
+            conn,
+            result: Ok(WebResponse {
+                status: 200,
+                retry_after: None,
+                location: None,
+                body: ok.to_owned(),
+            }),
+        },
+        Input::WsOpened { conn },
+        Input::WsText {
+            conn,
+            text: hello.to_owned(),
+        },
+    ] {
+        client.handle_input_into(now, input, &mut out);
+    }
+    assert!(client.is_connected());
+    const BATCH: u64 = 1000;
+    let mut seq = 0;
+    let mut group = c.benchmark_group("socket_mode");
+    group.throughput(Throughput::Elements(BATCH));
+    group.bench_function("events_api_envelope_auto_ack", |b| {
+        // Each envelope new (the filter would drop a repeat); making the frames is setup.
+        b.iter_batched(
+            || {
+                let frames: Vec<String> = (seq..seq + BATCH).map(envelope).collect();
+                seq += BATCH;
+                frames
+            },
+            |frames| {
+                for text in frames {
+                    client.handle_input_into(now, Input::WsText { conn, text }, &mut out);
+                    debug_assert_eq!(out.len(), 2, "the ack and the envelope");
+                    black_box(&out);
+                    out.clear();
+                }
+            },
+            BatchSize::SmallInput,
+        )
+    });
+    group.finish();
+}
+
+criterion_group!(benches, frames, send_ack, socket_mode);
 criterion_main!(benches);

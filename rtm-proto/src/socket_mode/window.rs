@@ -72,7 +72,8 @@ impl Window {
 
     /// Remembers `key`; false if it was known.
     pub(crate) fn insert(&mut self, key: Key) -> bool {
-        if self.keys.contains(&key) {
+        // One probe for the lookup and the insertion (this runs for every envelope).
+        if !self.keys.insert(key) {
             return false;
         }
         if self.order.len() >= self.cap
@@ -81,7 +82,6 @@ impl Window {
             self.keys.remove(&old);
         }
         self.order.push_back(key);
-        self.keys.insert(key);
         true
     }
 
