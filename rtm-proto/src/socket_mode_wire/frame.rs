@@ -14,6 +14,7 @@ use crate::ids::ConnId;
 use crate::json_scan::Field;
 
 /// A connection's `hello`.
+#[non_exhaustive]
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Hello {
     /// The connection it came on.
@@ -29,6 +30,7 @@ pub struct Hello {
 }
 
 /// The `reason` of a `disconnect` frame.
+#[non_exhaustive]
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum DisconnectReason {
     /// The connection will be refreshed in about 10 seconds.
@@ -40,6 +42,7 @@ pub enum DisconnectReason {
 }
 
 /// The `type` of an envelope.
+#[non_exhaustive]
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum EnvelopeType {
     /// `events_api`.
@@ -74,6 +77,7 @@ impl EnvelopeType {
 }
 
 /// The inner event of an `events_api` envelope.
+#[non_exhaustive]
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct EventsApiEvent {
     /// `event_id` of the callback (`Ev…`).
