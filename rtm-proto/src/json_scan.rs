@@ -69,13 +69,13 @@ impl<'a> Scanner<'a> {
         self.ws().is_none()
     }
 
-    #[inline]
+    #[inline(always)]
     pub(crate) fn byte(&self) -> Option<u8> {
         self.b.get(self.i).copied()
     }
 
     /// Skips JSON whitespace (exactly serde_json's set) and returns the next byte.
-    #[inline]
+    #[inline(always)]
     pub(crate) fn ws(&mut self) -> Option<u8> {
         loop {
             let c = self.byte()?;
@@ -86,14 +86,14 @@ impl<'a> Scanner<'a> {
         }
     }
 
-    #[inline]
+    #[inline(always)]
     pub(crate) fn eat(&mut self, c: u8) -> Option<()> {
         (self.ws()? == c).then(|| self.i += 1)
     }
 
     /// After an opening quote: skips to the closing one and returns the content's range.
     /// With `plain`, any escape declines (the content must equal the raw bytes).
-    #[inline]
+    #[inline(always)]
     pub(crate) fn string(&mut self, plain: bool) -> Option<(usize, usize)> {
         let start = self.i;
         loop {
@@ -180,6 +180,7 @@ impl<'a> Scanner<'a> {
     /// `"key":` inside an object, at its opening quote (after whitespace). Returns the raw
     /// key. With `plain` (top level), a key with escapes declines: it could spell one the
     /// core reads.
+    #[inline(always)]
     pub(crate) fn key(&mut self, plain: bool) -> Option<&'a [u8]> {
         self.eat(b'"')?;
         let (a, b) = self.string(plain)?;
@@ -257,6 +258,7 @@ impl<'a> Scanner<'a> {
 
     /// A string value without escapes, at its opening quote (after whitespace): the span of
     /// its content.
+    #[inline(always)]
     pub(crate) fn plain_str(&mut self) -> Option<Field> {
         self.eat(b'"')?;
         let (a, b) = self.string(true)?;

@@ -54,12 +54,20 @@ pub(crate) struct Acks {
     cap: usize,
     /// Envelope ids and event ids the user has been given.
     seen: Window,
-    /// Envelope ids acked (by the user or automatically).
+    /// Envelope ids the user acked, or the redeliveries acked for them.
     acked: Window,
+    /// Every envelope is acked on arrival: those in `seen` are acked (so they are not
+    /// inserted into `acked` a second time, one window insert per envelope saved).
+    auto_ack: bool,
 }
 
 impl Acks {
-    pub(crate) fn new(deadline: Duration, window: usize, max_pending: usize) -> Self {
+    pub(crate) fn new(
+        deadline: Duration,
+        window: usize,
+        max_pending: usize,
+        auto_ack: bool,
+    ) -> Self {
         Acks {
             deadline,
             pending: HashMap::new(),
@@ -68,6 +76,7 @@ impl Acks {
             cap: max_pending.max(1),
             seen: Window::new(window.saturating_mul(2)),
             acked: Window::new(window),
+            auto_ack,
         }
     }
 
@@ -84,7 +93,7 @@ impl Acks {
     }
 
     /// An envelope arrived at `now`.
-    pub(crate) fn receive(&mut self, now: Instant, env: &Envelope, auto_ack: bool) -> Receipt {
+    pub(crate) fn receive(&mut self, now: Instant, env: &Envelope) -> Receipt {
         // Inserted at once: `insert` says whether the key was new.
         let key = Key::envelope(env.envelope_id());
         let env_new = self.seen.insert(key);
@@ -101,8 +110,7 @@ impl Acks {
             self.acked.insert(key);
             return Receipt::Duplicate { ack_now: true };
         }
-        if auto_ack {
-            self.acked.insert(key);
+        if self.auto_ack {
             return Receipt::Deliver { ack_now: true };
         }
         while self.pending.len() >= self.cap {
@@ -147,11 +155,14 @@ impl Acks {
         payload: Option<&str>,
     ) -> Result<Checked, AckError> {
         let Some(p) = self.pending.get(envelope_id) else {
-            return Err(if self.acked.contains(Key::envelope(envelope_id)) {
-                AckError::AlreadyAcked
-            } else {
-                AckError::UnknownEnvelope
-            });
+            let key = Key::envelope(envelope_id);
+            return Err(
+                if self.acked.contains(key) || (self.auto_ack && self.seen.contains(key)) {
+                    AckError::AlreadyAcked
+                } else {
+                    AckError::UnknownEnvelope
+                },
+            );
         };
         let payload = match payload {
             None => None,

@@ -104,7 +104,7 @@ impl SocketModeClient {
     }
 
     fn envelope(&mut self, now: Instant, env: Envelope, out: &mut Vec<Action>) {
-        match self.acks.receive(now, &env, self.config.auto_ack) {
+        match self.acks.receive(now, &env) {
             Receipt::Deliver { ack_now } => {
                 // Ack first, then hand over: a slow handler cannot miss Slack's 3 s.
                 if ack_now {

@@ -120,6 +120,7 @@ impl SocketModeClient {
                 config.ack_deadline,
                 config.dedup_window,
                 config.max_pending_acks,
+                config.auto_ack,
             ),
             web_api: WebApi::new(config.web_api.clone(), config.seed),
             config,
