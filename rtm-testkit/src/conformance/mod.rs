@@ -19,6 +19,7 @@
 
 mod delivery;
 mod disconnect;
+mod errors;
 mod frames;
 mod proxy;
 mod reconnect;
@@ -353,6 +354,10 @@ macro_rules! __conformance_scenarios {
             web_api_errors_are_typed,
             web_api_429_and_5xx_are_retried,
             web_api_posts_keep_their_order,
+            // transport errors keep their cause
+            a_failed_start_leads_to_the_refused_connection,
+            a_failed_socket_mode_start_leads_to_the_refused_connection,
+            a_failed_web_api_call_leads_to_the_refused_connection,
         }
     };
 }
@@ -405,6 +410,7 @@ macro_rules! conformance_tests {
 pub mod scenarios {
     pub use super::delivery::*;
     pub use super::disconnect::*;
+    pub use super::errors::*;
     pub use super::frames::*;
     pub use super::proxy::*;
     pub use super::reconnect::*;
