@@ -9,8 +9,8 @@ use async_tungstenite::tungstenite::client::IntoClientRequest;
 use futures::{AsyncReadExt, AsyncWriteExt};
 use rtm_driver::{
     BoxFuture, Connector, Error, Proxies, TransportError, TransportErrorKind, TransportOptions,
-    Url, WebRequest, WebResponse, WebSocketConfig, describe_error as describe, tls,
-    transport_error, transport_error_from_description,
+    Url, WebRequest, WebResponse, WebSocketConfig, connect_error, describe_error as describe, tls,
+    transport_error, transport_error_from_description, websocket_error,
 };
 use rustls::pki_types::ServerName;
 use tracing::instrument::WithSubscriber;
@@ -109,31 +109,28 @@ fn surf_error(e: surf::Error, host: &str) -> TransportError {
 
 /// Opens TCP to `url`'s host and port, directly or through a `CONNECT` tunnel.
 async fn dial(url: &Url, proxies: &Proxies) -> Result<TcpStream, TransportError> {
-    let io = |e: std::io::Error| {
-        TransportError::new(TransportErrorKind::Connect, describe(&e)).with_source(e)
-    };
     let tcp = match proxies.for_url(url) {
         None => {
             let host = url.host_str().ok_or("the URL has no host")?;
             let host = host.trim_start_matches('[').trim_end_matches(']');
             let port = url.port_or_known_default().ok_or("the URL has no port")?;
-            TcpStream::connect((host, port)).await.map_err(io)?
+            TcpStream::connect((host, port))
+                .await
+                .map_err(connect_error)?
         }
         Some(proxy) => {
             let mut tunnel = proxy.tunnel(url)?;
             tracing::debug!(%proxy, "opening a CONNECT tunnel");
-            let mut tcp = TcpStream::connect(proxy.addr()).await.map_err(|e| {
-                TransportError::new(
-                    TransportErrorKind::Proxy,
-                    format!("connecting to proxy {proxy}: {e}"),
-                )
-                .with_source(e)
-            })?;
-            tcp.write_all(tunnel.request()).await.map_err(io)?;
+            let mut tcp = TcpStream::connect(proxy.addr())
+                .await
+                .map_err(|e| proxy.unreachable(e))?;
+            tcp.write_all(tunnel.request())
+                .await
+                .map_err(connect_error)?;
             // One byte at a time: nothing past the proxy's answer may be consumed.
             let mut byte = [0u8; 1];
             loop {
-                if tcp.read(&mut byte).await.map_err(io)? == 0 {
+                if tcp.read(&mut byte).await.map_err(connect_error)? == 0 {
                     return Err(format!("proxy {proxy} closed the connection").into());
                 }
                 if tunnel.read(&byte)? {
@@ -144,7 +141,7 @@ async fn dial(url: &Url, proxies: &Proxies) -> Result<TcpStream, TransportError>
         }
     };
     // Small frames, latency-bound: never wait to coalesce.
-    tcp.set_nodelay(true).map_err(io)?;
+    tcp.set_nodelay(true).map_err(connect_error)?;
     Ok(tcp)
 }
 
@@ -231,17 +228,8 @@ impl Connector for AsyncStdConnector {
             let (socket, _response) =
                 async_tungstenite::client_async_with_config(request, stream, Some(config))
                     .await
-                    .map_err(|e| transport_error(ws_kind(&e), e, &host))?;
+                    .map_err(|e| websocket_error(e, &host))?;
             Ok(socket)
         })
-    }
-}
-
-/// The kind of a failed WebSocket handshake: the TCP or TLS layer under it, or the
-/// handshake itself.
-fn ws_kind(e: &rtm_driver::websocket::Error) -> TransportErrorKind {
-    match e {
-        rtm_driver::websocket::Error::Io(_) => TransportErrorKind::Connect,
-        _ => TransportErrorKind::WebSocket,
     }
 }

@@ -171,6 +171,15 @@ impl Proxy {
         }
     }
 
+    /// The proxy could not be reached: of kind `Proxy`, with the `io::Error` as its source.
+    pub fn unreachable(&self, error: std::io::Error) -> TransportError {
+        TransportError::new(
+            TransportErrorKind::Proxy,
+            format!("connecting to proxy {self}: {error}"),
+        )
+        .with_source(error)
+    }
+
     /// The HTTP `CONNECT` handshake to `target` through this proxy.
     pub fn tunnel(&self, target: &Url) -> Result<Tunnel, TransportError> {
         let port = target

@@ -93,6 +93,22 @@ where
     classified.with_source(error)
 }
 
+/// A failed TCP connection, or a failed read or write on one: of kind `Connect`, with the
+/// `io::Error` as its source.
+pub fn connect_error(error: std::io::Error) -> TransportError {
+    TransportError::new(TransportErrorKind::Connect, describe_error(&error)).with_source(error)
+}
+
+/// A failed WebSocket handshake (see [`transport_error`]), of the kind of the layer that
+/// failed: `Connect` for the stream under it, `WebSocket` for the handshake itself.
+pub fn websocket_error(error: tungstenite::Error, host: &str) -> TransportError {
+    let kind = match error {
+        tungstenite::Error::Io(_) => TransportErrorKind::Connect,
+        _ => TransportErrorKind::WebSocket,
+    };
+    transport_error(kind, error, host)
+}
+
 /// A transport error from a description only (clients that keep no typed causes, such as
 /// curl's): fatal, of kind `Tls`, if it says a certificate failed verification.
 pub fn transport_error_from_description(
@@ -225,5 +241,21 @@ mod tests {
             "{e:?}"
         );
         assert!(e.source().is_some());
+    }
+
+    #[test]
+    fn socket_errors_are_of_the_layer_that_failed() {
+        let refused = || std::io::Error::from(std::io::ErrorKind::ConnectionRefused);
+        let e = connect_error(refused());
+        assert_eq!(e.kind(), TransportErrorKind::Connect);
+        assert!(e.source().is_some_and(|s| s.is::<std::io::Error>()));
+        let e = websocket_error(tungstenite::Error::Io(refused()), "wss-primary.slack.com");
+        assert_eq!(e.kind(), TransportErrorKind::Connect);
+        let e = websocket_error(
+            tungstenite::Error::ConnectionClosed,
+            "wss-primary.slack.com",
+        );
+        assert_eq!(e.kind(), TransportErrorKind::WebSocket);
+        assert!(e.source().is_some_and(|s| s.is::<tungstenite::Error>()));
     }
 }
