@@ -10,7 +10,7 @@ use futures::{AsyncReadExt, AsyncWriteExt};
 use rtm_driver::{
     BoxFuture, Connector, Error, Proxies, TransportError, TransportErrorKind, TransportOptions,
     Url, WebRequest, WebResponse, WebSocketConfig, connect_error, describe_error as describe, tls,
-    transport_error, transport_error_from_description, websocket_error,
+    transport_error, transport_error_from_description, websocket_handshake_error,
 };
 use rustls::pki_types::ServerName;
 use tracing::instrument::WithSubscriber;
@@ -228,7 +228,7 @@ impl Connector for AsyncStdConnector {
             let (socket, _response) =
                 async_tungstenite::client_async_with_config(request, stream, Some(config))
                     .await
-                    .map_err(|e| websocket_error(e, &host))?;
+                    .map_err(|e| websocket_handshake_error(e, &host))?;
             Ok(socket)
         })
     }

@@ -25,7 +25,7 @@ use crate::events::Publisher;
 use crate::record::Recording;
 use crate::runtime::{AsyncTimer, BoxFuture, Runtime};
 use crate::transport::{
-    Connector, TransportError, TransportErrorKind, WebRequest, websocket_config,
+    Connector, TransportError, TransportErrorKind, WebRequest, websocket_config, websocket_error,
 };
 use crate::url_policy::{self, Kind};
 
@@ -726,9 +726,4 @@ impl<K: Core, C: Connector> Future for Driver<K, C> {
         cx.waker().wake_by_ref();
         Poll::Pending
     }
-}
-
-/// A read or write failure of an open WebSocket, keeping tungstenite's error as the source.
-fn websocket_error(e: tungstenite::Error) -> TransportError {
-    TransportError::new(TransportErrorKind::WebSocket, e.to_string()).with_source(e)
 }

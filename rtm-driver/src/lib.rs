@@ -66,7 +66,7 @@ pub use status::{SocketModeStatus, Status};
 pub use transport::{
     Connector, TransportError, TransportErrorKind, WebRequest, WebSocket, certificate_failure,
     connect_error, describe_error, proxy_auth_required, transport_error,
-    transport_error_from_description, websocket_config, websocket_error,
+    transport_error_from_description, websocket_config, websocket_handshake_error,
 };
 /// The WebSocket configuration handed to [`Connector::open_websocket`].
 pub use tungstenite::protocol::WebSocketConfig;

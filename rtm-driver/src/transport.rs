@@ -101,12 +101,17 @@ pub fn connect_error(error: std::io::Error) -> TransportError {
 
 /// A failed WebSocket handshake (see [`transport_error`]), of the kind of the layer that
 /// failed: `Connect` for the stream under it, `WebSocket` for the handshake itself.
-pub fn websocket_error(error: tungstenite::Error, host: &str) -> TransportError {
+pub fn websocket_handshake_error(error: tungstenite::Error, host: &str) -> TransportError {
     let kind = match error {
         tungstenite::Error::Io(_) => TransportErrorKind::Connect,
         _ => TransportErrorKind::WebSocket,
     };
     transport_error(kind, error, host)
+}
+
+/// A read or write failure of an open WebSocket, keeping tungstenite's error as the source.
+pub(crate) fn websocket_error(error: tungstenite::Error) -> TransportError {
+    TransportError::new(TransportErrorKind::WebSocket, error.to_string()).with_source(error)
 }
 
 /// A transport error from a description only (clients that keep no typed causes, such as
@@ -249,12 +254,17 @@ mod tests {
         let e = connect_error(refused());
         assert_eq!(e.kind(), TransportErrorKind::Connect);
         assert!(e.source().is_some_and(|s| s.is::<std::io::Error>()));
-        let e = websocket_error(tungstenite::Error::Io(refused()), "wss-primary.slack.com");
+        let e =
+            websocket_handshake_error(tungstenite::Error::Io(refused()), "wss-primary.slack.com");
         assert_eq!(e.kind(), TransportErrorKind::Connect);
-        let e = websocket_error(
+        let e = websocket_handshake_error(
             tungstenite::Error::ConnectionClosed,
             "wss-primary.slack.com",
         );
+        assert_eq!(e.kind(), TransportErrorKind::WebSocket);
+        assert!(e.source().is_some_and(|s| s.is::<tungstenite::Error>()));
+        // On an open socket every failure is the WebSocket's.
+        let e = websocket_error(tungstenite::Error::Io(refused()));
         assert_eq!(e.kind(), TransportErrorKind::WebSocket);
         assert!(e.source().is_some_and(|s| s.is::<tungstenite::Error>()));
     }

@@ -11,7 +11,8 @@ compile_error!("rtm-tokio needs feature `rustls` (default) or `native-tls`");
 use rtm_driver::tls;
 use rtm_driver::{
     BoxFuture, Connector, Error, Proxies, TransportError, TransportErrorKind, TransportOptions,
-    Url, WebRequest, WebResponse, WebSocketConfig, connect_error, transport_error, websocket_error,
+    Url, WebRequest, WebResponse, WebSocketConfig, connect_error, transport_error,
+    websocket_handshake_error,
 };
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
@@ -237,7 +238,7 @@ impl Connector for TokioConnector {
                 Some(connector),
             )
             .await
-            .map_err(|e| websocket_error(e, &host))?;
+            .map_err(|e| websocket_handshake_error(e, &host))?;
             Ok(socket)
         })
     }
