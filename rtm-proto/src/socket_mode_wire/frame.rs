@@ -570,25 +570,18 @@ fn read_value(conn: ConnId, text: &str) -> Result<Frame, SocketModeError> {
 
 /// The ack frame of `envelope_id`, with the response `payload` (already checked JSON).
 pub(crate) fn ack(envelope_id: &str, payload: Option<&Value>) -> String {
-    // Written directly: one ack per envelope, so no tree and one allocation for it.
-    let mut frame = String::with_capacity(envelope_id.len() + 20);
-    frame.push_str(r#"{"envelope_id":"#);
-    if envelope_id
-        .bytes()
-        .any(|b| b == b'"' || b == b'\\' || b < 0x20)
-    {
-        frame.push_str(&Value::from(envelope_id).to_string());
-    } else {
-        frame.push('"');
-        frame.push_str(envelope_id);
-        frame.push('"');
-    }
+    // Written directly: one ack per envelope, so no tree and one allocation for it (serde
+    // escapes the id and writes the payload into the frame).
+    let mut frame = Vec::with_capacity(envelope_id.len() + 20);
+    frame.extend_from_slice(br#"{"envelope_id":"#);
+    // Writing a string or a `Value` (string keys) into a Vec cannot fail.
+    serde_json::to_writer(&mut frame, envelope_id).expect("a string serializes");
     if let Some(p) = payload {
-        frame.push_str(r#","payload":"#);
-        frame.push_str(&p.to_string());
+        frame.extend_from_slice(br#","payload":"#);
+        serde_json::to_writer(&mut frame, p).expect("a JSON value serializes");
     }
-    frame.push('}');
-    frame
+    frame.push(b'}');
+    String::from_utf8(frame).expect("serde_json writes UTF-8")
 }
 
 #[cfg(test)]
