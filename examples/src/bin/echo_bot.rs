@@ -234,16 +234,7 @@ async fn demo() -> Result<(), String> {
     println!();
     let client = ClientBuilder::new(DEFAULT_TOKEN)
         .api_url(slack.api_url())
-        // Short delays keep the demo snappy; a session older than the initial delay is
-        // "stable", so the goodbye below leads to an immediate reconnect.
-        .retry(
-            RetryPolicy::default()
-                .with_first_start(RetryLimit::Attempts(5))
-                .with_reconnect(RetryLimit::Attempts(5))
-                .with_initial_delay(Duration::from_millis(50))
-                .with_factor(2.0)
-                .with_max_delay(Duration::from_millis(500)),
-        )
+        .retry(demo_retry())
         .build()
         .map_err(|e| e.to_string())?;
     let (tx, mut seen) = mpsc::unbounded();
@@ -398,4 +389,15 @@ fn main() -> ExitCode {
             ExitCode::FAILURE
         }
     }
+}
+
+/// The demos' retries: short delays keep them snappy, and a session older than the initial
+/// delay is "stable", so a goodbye or a refresh leads to an immediate reconnect.
+fn demo_retry() -> RetryPolicy {
+    RetryPolicy::default()
+        .with_first_start(RetryLimit::Attempts(5))
+        .with_reconnect(RetryLimit::Attempts(5))
+        .with_initial_delay(Duration::from_millis(50))
+        .with_factor(2.0)
+        .with_max_delay(Duration::from_millis(500))
 }

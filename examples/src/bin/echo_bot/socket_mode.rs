@@ -14,8 +14,8 @@ use rtm_testkit::{
     UserAction,
 };
 use rtm_tokio::{
-    BuilderExt, ChatPostMessage, Envelope, EnvelopeType, Lagged, RetryLimit, RetryPolicy,
-    SocketModeBuilder, SocketModeClient, SocketModeError, SocketModeEvent,
+    BuilderExt, ChatPostMessage, Envelope, EnvelopeType, Lagged, SocketModeBuilder,
+    SocketModeClient, SocketModeError, SocketModeEvent,
 };
 use serde_json::{Value, json};
 
@@ -415,14 +415,7 @@ pub(crate) async fn demo() -> Result<(), String> {
         .api_url(slack.api_url())
         .auto_ack(false)
         .drain_timeout(Duration::from_millis(500))
-        .retry(
-            RetryPolicy::default()
-                .with_first_start(RetryLimit::Attempts(5))
-                .with_reconnect(RetryLimit::Attempts(5))
-                .with_initial_delay(Duration::from_millis(50))
-                .with_factor(2.0)
-                .with_max_delay(Duration::from_millis(500)),
-        )
+        .retry(super::demo_retry())
         .build()
         .map_err(|e| e.to_string())?;
     let (tx, rx) = mpsc::unbounded();
