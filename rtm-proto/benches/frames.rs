@@ -49,6 +49,26 @@ fn corpus() -> Vec<String> {
     frames
 }
 
+/// What opens a connection: the web call's `answer`, the socket open, its `hello`.
+fn opening(conn: ConnId, answer: &str, hello: &str) -> [Input; 3] {
+    [
+        Input::WebApiResult {
+            conn,
+            result: Ok(WebResponse {
+                status: 200,
+                retry_after: None,
+                location: None,
+                body: answer.to_owned(),
+            }),
+        },
+        Input::WsOpened { conn },
+        Input::WsText {
+            conn,
+            text: hello.to_owned(),
+        },
+    ]
+}
+
 fn ready_client(now: Instant) -> (Client, ConnId) {
     let config = Config::default()
         .with_pacing(None)
@@ -58,26 +78,10 @@ fn ready_client(now: Instant) -> (Client, ConnId) {
         [.., Action::CallWebApi { conn, .. }] => *conn,
         other => panic!("{other:?}"),
     };
-    client.handle_input(
-        now,
-        Input::WebApiResult {
-            conn,
-            result: Ok(WebResponse {
-                status: 200,
-                retry_after: None,
-                location: None,
-                body: r#"{"ok":true,"url":"wss://bench/","self":{"id":"U1","name":"b"},"team":{"id":"T1","name":"t","domain":"t"}}"#.into(),
-            }),
-        },
-    );
-    client.handle_input(now, Input::WsOpened { conn });
-    client.handle_input(
-        now,
-        Input::WsText {
-            conn,
-            text: r#"{"type":"hello"}"#.into(),
-        },
-    );
+    let answer = r#"{"ok":true,"url":"wss://bench/","self":{"id":"U1","name":"b"},"team":{"id":"T1","name":"t","domain":"t"}}"#;
+    for input in opening(conn, answer, r#"{"type":"hello"}"#) {
+        client.handle_input(now, input);
+    }
     assert_eq!(client.state(), State::Connected(Connected::Ready));
     (client, conn)
 }
@@ -179,22 +183,7 @@ fn socket_mode(c: &mut Criterion) {
     };
     let ok = r#"{"ok":true,"url":"wss://wss-primary.slack.com/link/?ticket=t1&app_id=A1"}"#;
     let hello = r#"{"type":"hello","num_connections":1,"debug_info":{"host":"h","approximate_connection_time":18060},"connection_info":{"app_id":"A1"}}"#;
-    for input in [
-        Input::WebApiResult {
-            conn,
-            result: Ok(WebResponse {
-                status: 200,
-                retry_after: None,
-                location: None,
-                body: ok.to_owned(),
-            }),
-        },
-        Input::WsOpened { conn },
-        Input::WsText {
-            conn,
-            text: hello.to_owned(),
-        },
-    ] {
+    for input in opening(conn, ok, hello) {
         client.handle_input_into(now, input, &mut out);
     }
     assert!(client.is_connected());
