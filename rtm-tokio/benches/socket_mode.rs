@@ -170,7 +170,7 @@ async fn flood(
     } else {
         let mut builder = SocketModeBuilder::new("xapp-1-A1-bench");
         if let Some(w) = dedup_window {
-            builder = builder.config(rtm_tokio::SocketModeConfig::default().with_dedup_window(w));
+            builder = builder.dedup_window(w);
         }
         let c = builder
             .api_url(server.api_url.clone())
